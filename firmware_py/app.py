@@ -1,0 +1,16 @@
+"""Builds the real adapters from command-line options: the one place that wires them."""
+
+from __future__ import annotations
+
+from firmware_py.pipeline import Pipeline
+from firmware_py.pose.engine import PoseEngine
+from firmware_py.pose.modelfiles import find_model
+from firmware_py.pose.movenet import MoveNet
+
+
+def build_model(model: str | None, *, threads: int = 2, runtime: str | None = None) -> MoveNet:
+    return MoveNet(find_model(model), num_threads=threads, runtime=runtime)
+
+
+def build_pipeline(model: MoveNet, *, track: bool = True) -> Pipeline:
+    return Pipeline(PoseEngine(model, track=track))

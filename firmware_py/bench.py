@@ -1,0 +1,120 @@
+"""``kneecue bench``: where the time per frame goes, against the bare model invoke.
+
+The machine this runs on is shared and noisy, so the headline is a ratio measured
+in one run on the same frames: the per-frame pipeline (a decoded frame in memory
+→ metrics, decode excluded, as on the Pi where the camera hands over raw frames)
+over the bare ``invoke()``.  The two are interleaved, alternating which goes first,
+so drift in machine load hits both alike.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from typing import Iterator
+
+import numpy as np
+
+from firmware_py.cv import cv2
+from firmware_py.pipeline import STAGES, Pipeline
+from firmware_py.sources.base import Frame, FrameSource
+
+WARMUP = 5
+
+
+def synthetic_frames(count: int, size: tuple[int, int] = (1280, 720)) -> Iterator[tuple[Frame, float | None]]:
+    """A stick figure squatting on a grey background, for benching without footage."""
+    w, h = size
+    base = np.full((h, w, 3), 96, np.uint8)
+    for i in range(count):
+        img = base.copy()
+        dip = int(60 * (1 - np.cos(2 * np.pi * i / 60)) / 2)
+        cx, hip_y = w // 2, h // 2 + dip
+        pts = {
+            "head": (cx, hip_y - 260), "neck": (cx, hip_y - 200), "lhip": (cx + 45, hip_y),
+            "rhip": (cx - 45, hip_y), "lknee": (cx + 55, hip_y + 150 - dip // 2),
+            "rknee": (cx - 40, hip_y + 150 - dip // 2), "lank": (cx + 55, h - 60), "rank": (cx - 55, h - 60),
+        }
+        for a, b in (("neck", "lhip"), ("neck", "rhip"), ("lhip", "rhip"), ("lhip", "lknee"),
+                     ("lknee", "lank"), ("rhip", "rknee"), ("rknee", "rank")):
+            cv2.line(img, pts[a], pts[b], (230, 200, 180), 18)
+        cv2.circle(img, pts["head"], 45, (230, 200, 180), -1)
+        yield Frame(i, time.monotonic_ns(), img, i / 30.0), None
+
+
+def file_frames(source: FrameSource, count: int) -> Iterator[tuple[Frame, float]]:
+    with source:
+        for _ in range(count):
+            t0 = time.perf_counter_ns()
+            frame = source.read()
+            if frame is None:
+                return
+            yield frame, (time.perf_counter_ns() - t0) / 1e6
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    arr = np.asarray(values, dtype=np.float64)
+    return {"median_ms": round(float(np.median(arr)), 4), "p95_ms": round(float(np.percentile(arr, 95)), 4)}
+
+
+def run_bench(pipeline: Pipeline, frames: Iterator[tuple[Frame, float | None]]) -> dict:
+    model = pipeline.engine.model
+    laps: dict[str, list[float]] = {name: [] for name in ("decode", *STAGES, "pipeline", "bare_invoke")}
+    mark = [0]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter_ns()
+        laps[stage].append((now - mark[0]) / 1e6)
+        mark[0] = now
+
+    def bare() -> float:
+        t0 = time.perf_counter_ns()
+        model.invoke()
+        return (time.perf_counter_ns() - t0) / 1e6
+
+    n = 0
+    for frame, decode_ms in frames:
+        if n == WARMUP:
+            for values in laps.values():
+                values.clear()
+        if decode_ms is not None:
+            laps["decode"].append(decode_ms)
+        bare_first = n % 2 == 1
+        if bare_first:  # same input the pipeline is about to build
+            pipeline.engine.prepare(frame.rgb, pipeline.engine.region_for(frame.rgb))
+            laps["bare_invoke"].append(bare())
+        start = mark[0] = time.perf_counter_ns()
+        pipeline.process(frame, lap)
+        laps["pipeline"].append((time.perf_counter_ns() - start) / 1e6)
+        if not bare_first:
+            laps["bare_invoke"].append(bare())
+        n += 1
+    if n <= WARMUP:
+        raise ValueError(f"bench needs more than {WARMUP} frames, got {n}")
+    stages = {name: _stats(v) for name, v in laps.items() if v}
+    report = {
+        "frames": n - WARMUP,
+        "model": model.path.name,
+        "runtime": model.runtime,
+        "threads": model.num_threads,
+        "stages": stages,
+        "bare_invoke_median_ms": stages["bare_invoke"]["median_ms"],
+        "pipeline_median_ms": stages["pipeline"]["median_ms"],
+        "scoring_median_us": round(stages["scoring"]["median_ms"] * 1000, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    report["ratio"] = round(report["pipeline_median_ms"] / report["bare_invoke_median_ms"], 4)
+    return report
+
+
+def format_report(report: dict, source_name: str) -> str:
+    lines = [
+        f"kneecue bench: {source_name}, {report['frames']} frames, {report['model']} on "
+        f"{report['runtime']} ({report['threads']} threads)",
+        f"{'stage':<14}{'median ms':>11}{'p95 ms':>10}",
+    ]
+    for name, s in report["stages"].items():
+        lines.append(f"{name:<14}{s['median_ms']:>11.3f}{s['p95_ms']:>10.3f}")
+    lines.append(f"scoring median: {report['scoring_median_us']:.1f} µs per frame")
+    lines.append(f"pipeline / bare invoke: {report['ratio']:.3f}  (peak RSS {report['peak_rss_mb']:.0f} MB)")
+    return "\n".join(lines)

@@ -1,0 +1,142 @@
+"""The ``kneecue`` command: argument parsing and one clear line per error.
+
+Every failure a user can cause (missing model, bad file, unreadable video) is a
+KneeCueError and ends as ``kneecue: error: ...`` with exit status 1; bad usage is
+argparse's exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from firmware_py import __version__
+from firmware_py.errors import KneeCueError
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", metavar="PATH", help="model file (default: $KNEECUE_MODEL_DIR, then models/)")
+    p.add_argument("--threads", type=int, default=2, metavar="N", help="interpreter threads (default 2)")
+    p.add_argument("--runtime", choices=("litert", "tflite"), help="force a TFLite runtime")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kneecue", description=(
+        "Real-time knee valgus biofeedback. A training-feedback device, not a diagnostic one."))
+    parser.add_argument("--version", action="version", version=f"kneecue {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("analyze", help="score a recorded video or photo, frame by frame")
+    p.add_argument("path", metavar="PATH", help="video file or image")
+    p.add_argument("--json", action="store_true", help="JSON Lines, one object per frame")
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--realtime", action="store_true",
+                   help="pace the clip at its frame rate and drop frames the model cannot keep up with, as live")
+    p.add_argument("--no-track", action="store_true", help="run every frame uncropped (for comparison)")
+    _model_options(p)
+
+    p = sub.add_parser("bench", help="time each pipeline stage against the bare model invoke")
+    p.add_argument("path", nargs="?", metavar="PATH", help="clip to run (default: synthetic frames)")
+    p.add_argument("--frames", type=int, default=300, metavar="N", help="frames to time (default 300)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    _model_options(p)
+
+    p = sub.add_parser("model", help="fetch or check model files")
+    msub = p.add_subparsers(dest="model_command", required=True, metavar="ACTION")
+    f = msub.add_parser("fetch", help="download pinned MoveNet models (sha256-checked)")
+    f.add_argument("names", nargs="*", metavar="NAME", help="lightning-int8 (default), lightning-float16, thunder-int8, thunder-float16, all")
+    f.add_argument("--dir", metavar="DIR", help="destination (default: the project's models/)")
+    f.add_argument("--url", action="append", metavar="URL",
+                   help="download from URL instead (a mirror or file://); the pinned sha256 still applies")
+    c = msub.add_parser("check", help="verify a model file: format, checksum, signature")
+    c.add_argument("path", nargs="?", metavar="PATH", help="model file (default: the one commands would load)")
+    c.add_argument("--runtime", choices=("litert", "tflite"), help="force a TFLite runtime")
+    msub.add_parser("list", help="the pinned models and where each is found")
+    return parser
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from firmware_py.analyze import run_analyze
+    from firmware_py.app import build_model, build_pipeline
+    from firmware_py.sources import make_source
+
+    source = make_source(args.path, realtime=args.realtime)
+    source.open().close()  # fail on a bad clip before the model loads
+    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime),
+                              track=not args.no_track)
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    try:
+        progress = sys.stderr.isatty() and (args.out is not None or not sys.stdout.isatty())
+        count = run_analyze(pipeline, source, out, as_json=args.json, realtime=args.realtime,
+                            progress=progress)
+    finally:
+        if args.out:
+            out.close()
+    if args.out:
+        print(f"kneecue: {count} frames written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from firmware_py.app import build_model, build_pipeline
+    from firmware_py.bench import file_frames, format_report, run_bench, synthetic_frames
+    from firmware_py.sources import make_source
+
+    if args.path:
+        frames = file_frames(make_source(args.path), args.frames)
+    else:
+        frames = synthetic_frames(args.frames)
+    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime))
+    report = run_bench(pipeline, frames)
+    report["source"] = args.path or "synthetic"
+    print(json.dumps(report) if args.json else format_report(report, report["source"]))
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from firmware_py.pose import modelfiles
+
+    if args.model_command == "fetch":
+        names = args.names or [modelfiles.DEFAULT_MODEL]
+        if "all" in names:
+            names = list(modelfiles.MODELS)
+        for name in names:
+            path = modelfiles.fetch(name, Path(args.dir) if args.dir else None,
+                                    urls=tuple(args.url) if args.url else None)
+            print(f"{name}: {path} (sha256 ok)")
+        return 0
+    if args.model_command == "list":
+        for spec in modelfiles.MODELS.values():
+            try:
+                where = str(modelfiles.find_model(name=spec.name))
+            except KneeCueError:
+                where = "not found"
+            print(f"{spec.name:<18} {spec.input_size}px  {spec.size:>10,} bytes  {where}")
+        return 0
+    from firmware_py.pose.movenet import MoveNet
+
+    path = modelfiles.find_model(args.path)
+    modelfiles.check_header(path)
+    spec = modelfiles.identify(path)
+    model = MoveNet(path, runtime=args.runtime)
+    origin = f"pinned {spec.name}, sha256 ok" if spec else "not a pinned file (sha256 unknown), signature ok"
+    print(f"{path}: {model.describe()}; {origin}")
+    return 0
+
+
+COMMANDS = {"analyze": cmd_analyze, "bench": cmd_bench, "model": cmd_model}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except KneeCueError as e:
+        print(f"kneecue: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

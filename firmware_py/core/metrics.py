@@ -1,0 +1,402 @@
+"""Frontal-plane knee metrics from one pose (GUIDE.md section 2).
+
+Everything here is a pure function of one pose (plus an optional calibration and
+the stance decided elsewhere), so the same numbers come out of the live device,
+``kneecue analyze`` and the tests.  Two rules shape the code:
+
+* Trust whole chains, not points.  MoveNet predicts hidden points anyway and puts
+  knees and hips at score 0.30-0.36 on a photo without legs, so a leg counts only
+  when hip, knee and ankle all score >= ``min_score`` *and* their lengths make a
+  plausible leg (see ``leg_trusted``).  Any metric built on an untrusted chain is
+  ``None``.
+* Never assume which way the athlete faces.  "Medial" is the side of the other
+  hip, which is right whether the athlete faces the camera or turns their back.
+
+"Horizontal" and "vertical" come from the calibration's camera roll when one is
+given (the pose is first rotated into a levelled frame), else from the image axes.
+FPPA, being an angle between two segments, does not depend on roll at all.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import keypoints as kp
+from .settings import DEFAULT, Thresholds
+
+if TYPE_CHECKING:
+    from .calibration import Calibration
+
+__all__ = [
+    "STANCES",
+    "METRIC_KEYS",
+    "Body",
+    "measure",
+    "leg_trusted",
+    "fppa",
+    "ankle_lift",
+    "instant_stance",
+    "compute_metrics",
+    "metrics_from_body",
+]
+
+STANCES = ("left", "right", "both", "none")
+
+# Plausibility of a hip-knee-ankle chain.  A segment shorter than a few pixels says
+# nothing about direction; a thigh 2.5x the shin (or the reverse) is not a leg
+# (a frontal view foreshortens the thigh in a deep squat, so allow a wide margin).
+MIN_SEGMENT_PX = 3.0
+MAX_SEGMENT_RATIO = 2.5
+# The longer leg segment against the torso (shoulder-mid to hip-mid, about
+# 0.5 m against a 0.42 m thigh) and against hip width (about 0.25 m between
+# MoveNet's hip points).  Broad ranges: trunk flexion foreshortens the torso and
+# turning away from the camera narrows the hips.
+SEGMENT_PER_TORSO = (0.2, 2.5)
+SEGMENT_PER_HIP_WIDTH = (0.5, 8.0)
+# Two-footed knee separation needs the feet apart to mean anything.
+MIN_ANKLE_SEPARATION_PER_HIP_WIDTH = 0.25
+
+METRIC_KEYS = (
+    "fppa_left",
+    "fppa_right",
+    "fppa_rel_left",
+    "fppa_rel_right",
+    "knee_medial_left",
+    "knee_medial_right",
+    "knee_separation_ratio",
+    "pelvic_drop",
+    "trunk_lean",
+    "hip_drift",
+    "stance",
+    "hands_on_hips",
+    "leg_trusted_left",
+    "leg_trusted_right",
+)
+
+_DEG = 180.0 / math.pi
+
+
+@dataclass(slots=True)
+class Body:
+    """One pose in the levelled frame, with what in it can be trusted.
+
+    ``x``/``y`` are levelled coordinates (x horizontal, y down-vertical) in source
+    pixels, ``ok`` says which keypoints reached ``min_score``.  The lengths are
+    ``None`` when their keypoints are not all ok (``leg_length`` is the longer
+    thigh + shin of the trusted legs, a scale for depth and foot raise).
+    """
+
+    x: list[float]
+    y: list[float]
+    ok: list[bool]
+    trusted_left: bool
+    trusted_right: bool
+    hip_width: float | None
+    torso: float | None
+    leg_length: float | None
+
+    def trusted(self, side: str) -> bool:
+        """Whether ``side``'s hip-knee-ankle chain is trustworthy."""
+        return self.trusted_left if side == "left" else self.trusted_right
+
+    @property
+    def any_leg(self) -> bool:
+        """At least one leg chain is trusted (the athlete is really there)."""
+        return self.trusted_left or self.trusted_right
+
+    def hip_mid(self) -> tuple[float, float]:
+        """Midpoint of the hips (meaningful only when both hips are ok)."""
+        x, y = self.x, self.y
+        return (x[kp.L_HIP] + x[kp.R_HIP]) * 0.5, (y[kp.L_HIP] + y[kp.R_HIP]) * 0.5
+
+
+def _rotation(roll_deg: float) -> np.ndarray:
+    """Matrix taking image (x, y) to the levelled frame, as a right-multiplier."""
+    r = math.radians(roll_deg)
+    c, s = math.cos(r), math.sin(r)
+    # levelled x = x cos r + y sin r ; levelled y = -x sin r + y cos r
+    return np.array([[c, -s], [s, c]])
+
+
+def measure(pose: np.ndarray, *, roll_deg: float = 0.0, min_score: float = 0.3) -> Body:
+    """Level ``pose`` by the camera roll and decide what in it can be trusted."""
+    p = np.asarray(pose, dtype=np.float64)
+    if p.shape != (kp.COUNT, 3):
+        raise ValueError(f"pose must have shape (17, 3), got {p.shape}")
+    if roll_deg:
+        xy = p[:, :2] @ _rotation(roll_deg)
+        x, y = xy[:, 0].tolist(), xy[:, 1].tolist()
+    else:
+        x, y = p[:, 0].tolist(), p[:, 1].tolist()
+    ok = (p[:, 2] >= min_score).tolist()  # NaN scores compare False
+
+    hip_width = None
+    if ok[kp.L_HIP] and ok[kp.R_HIP]:
+        hip_width = math.hypot(x[kp.L_HIP] - x[kp.R_HIP], y[kp.L_HIP] - y[kp.R_HIP])
+    torso = None
+    if hip_width is not None and ok[kp.L_SHOULDER] and ok[kp.R_SHOULDER]:
+        torso = 0.5 * math.hypot(
+            x[kp.L_SHOULDER] + x[kp.R_SHOULDER] - x[kp.L_HIP] - x[kp.R_HIP],
+            y[kp.L_SHOULDER] + y[kp.R_SHOULDER] - y[kp.L_HIP] - y[kp.R_HIP],
+        )
+    left = _chain_length(x, y, ok, kp.LEG["left"], hip_width, torso)
+    right = _chain_length(x, y, ok, kp.LEG["right"], hip_width, torso)
+    lengths = [v for v in (left, right) if v is not None]
+    return Body(
+        x=x,
+        y=y,
+        ok=ok,
+        trusted_left=left is not None,
+        trusted_right=right is not None,
+        hip_width=hip_width,
+        torso=torso,
+        leg_length=max(lengths) if lengths else None,
+    )
+
+
+def _chain_length(
+    x: list[float],
+    y: list[float],
+    ok: list[bool],
+    chain: tuple[int, int, int],
+    hip_width: float | None,
+    torso: float | None,
+) -> float | None:
+    """Thigh + shin of a plausible chain, or None when the chain is not a leg."""
+    h, k, a = chain
+    if not (ok[h] and ok[k] and ok[a]):
+        return None
+    thigh = math.hypot(x[h] - x[k], y[h] - y[k])
+    shin = math.hypot(x[k] - x[a], y[k] - y[a])
+    short, long = (thigh, shin) if thigh <= shin else (shin, thigh)
+    # Written as "not (good)" so that NaN coordinates fail every test.
+    if not (short >= MIN_SEGMENT_PX and long <= MAX_SEGMENT_RATIO * short):
+        return None
+    if torso is not None and not (
+        SEGMENT_PER_TORSO[0] * torso <= long <= SEGMENT_PER_TORSO[1] * torso
+    ):
+        return None
+    if hip_width is not None and not (
+        SEGMENT_PER_HIP_WIDTH[0] * hip_width <= long <= SEGMENT_PER_HIP_WIDTH[1] * hip_width
+    ):
+        return None
+    return thigh + shin
+
+
+def leg_trusted(pose: np.ndarray, side: str, min_score: float = 0.3) -> bool:
+    """Whether ``side``'s hip-knee-ankle chain can be trusted.
+
+    Each of hip, knee and ankle must score >= ``min_score``; thigh and shin must
+    each be at least a few pixels long and neither more than 2.5x the other; and,
+    where the torso and the hips are seen, the longer segment must be a plausible
+    size against torso length and hip width.
+    """
+    _check_side(side)
+    return measure(pose, min_score=min_score).trusted(side)
+
+
+def _fppa(b: Body, side: str) -> float | None:
+    if not b.trusted(side):
+        return None
+    h, k, a = kp.LEG[side]
+    o = kp.OTHER_HIP[side]
+    if not b.ok[o]:
+        return None  # no other hip, no way to tell medial from lateral
+    x, y = b.x, b.y
+    ux, uy = x[h] - x[k], y[h] - y[k]
+    vx, vy = x[a] - x[k], y[a] - y[k]
+    inner = math.atan2(abs(ux * vy - uy * vx), ux * vx + uy * vy) * _DEG
+    angle = 180.0 - inner
+    # Which side of the hip-ankle line are the knee and the other hip on?
+    lx, ly = x[a] - x[h], y[a] - y[h]
+    knee_side = lx * (y[k] - y[h]) - ly * (x[k] - x[h])
+    other_side = lx * (y[o] - y[h]) - ly * (x[o] - x[h])
+    return -angle if knee_side * other_side < 0 else angle
+
+
+def fppa(pose: np.ndarray, side: str, min_score: float = 0.3) -> float | None:
+    """Frontal-plane projection angle of ``side``'s knee, in degrees.
+
+    180 minus the hip-knee-ankle angle; positive when the knee lies on the medial
+    side of the hip-ankle line (valgus), the side the other hip is on, negative for
+    varus.  None when the chain is not trusted or the other hip is not seen.
+    Unrounded; independent of camera roll.
+    """
+    _check_side(side)
+    return _fppa(measure(pose, min_score=min_score), side)
+
+
+def _medial_sign(b: Body, side: str) -> float:
+    """+1 if the midline lies toward +x from ``side``'s hip, -1 if toward -x."""
+    h, o = kp.LEG[side][0], kp.OTHER_HIP[side]
+    return 1.0 if b.x[o] > b.x[h] else -1.0
+
+
+def _knee_medial(b: Body, side: str) -> float | None:
+    if not b.trusted(side) or not b.hip_width:
+        return None
+    _, k, a = kp.LEG[side]
+    return (b.x[k] - b.x[a]) * _medial_sign(b, side) / b.hip_width
+
+
+def ankle_lift(b: Body) -> float | None:
+    """How far the left ankle sits above the right, in leg lengths (levelled).
+
+    Positive when the left foot is higher (up), negative when the right one is.
+    None when either ankle is not seen or no trusted leg gives a scale.
+    """
+    if b.leg_length is None or not (b.ok[kp.L_ANKLE] and b.ok[kp.R_ANKLE]):
+        return None
+    return (b.y[kp.R_ANKLE] - b.y[kp.L_ANKLE]) / b.leg_length
+
+
+def instant_stance(b: Body, enter: float) -> str:
+    """Stance from this pose alone: a foot is up when its ankle is higher than the
+    other by more than ``enter`` leg lengths.  ``none`` when the ankles are not
+    both seen or no leg gives a scale.  The tracker in ``stance`` adds hysteresis.
+    """
+    lift_left = ankle_lift(b)
+    if lift_left is None:
+        return "none"
+    if lift_left > enter:
+        return "right"
+    if -lift_left > enter:
+        return "left"
+    return "both"
+
+
+def _torso_vector(b: Body) -> tuple[float, float] | None:
+    if b.torso is None or not b.any_leg or b.torso < MIN_SEGMENT_PX:
+        return None
+    x, y = b.x, b.y
+    vx = 0.5 * (x[kp.L_SHOULDER] + x[kp.R_SHOULDER] - x[kp.L_HIP] - x[kp.R_HIP])
+    vy = 0.5 * (y[kp.L_SHOULDER] + y[kp.R_SHOULDER] - y[kp.L_HIP] - y[kp.R_HIP])
+    return vx, vy
+
+
+def _hands_on_hips(b: Body, tolerance: float) -> bool | None:
+    if b.torso is None or not b.any_leg or not (b.ok[kp.L_WRIST] and b.ok[kp.R_WRIST]):
+        return None
+    x, y, reach = b.x, b.y, tolerance * b.torso
+    left = math.hypot(x[kp.L_WRIST] - x[kp.L_HIP], y[kp.L_WRIST] - y[kp.L_HIP])
+    right = math.hypot(x[kp.R_WRIST] - x[kp.R_HIP], y[kp.R_WRIST] - y[kp.R_HIP])
+    return left <= reach and right <= reach
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    # "+ 0.0" turns a rounded -0.0 into 0.0, which reads better in a log.
+    return None if value is None else round(value, digits) + 0.0
+
+
+def metrics_from_body(
+    b: Body,
+    *,
+    thresholds: Thresholds = DEFAULT,
+    calibration: Calibration | None = None,
+    stance: str | None = None,
+) -> dict[str, Any]:
+    """The metric dict (see ``compute_metrics``) of an already measured body."""
+    if stance is None:
+        stance = instant_stance(b, thresholds.stance_enter)
+    elif stance not in STANCES:
+        raise ValueError(f"stance must be one of {STANCES}, got {stance!r}")
+
+    f_left, f_right = _fppa(b, "left"), _fppa(b, "right")
+    rel_left = rel_right = None
+    if calibration is not None:
+        base = calibration.fppa_baseline_left
+        rel_left = None if f_left is None or base is None else f_left - base
+        base = calibration.fppa_baseline_right
+        rel_right = None if f_right is None or base is None else f_right - base
+
+    x, y = b.x, b.y
+    pelvic_drop = hip_drift = None
+    single = stance in ("left", "right")
+    if single and b.trusted(stance) and b.hip_width and b.hip_width >= MIN_SEGMENT_PX:
+        s_hip, ankle = kp.LEG[stance][0], kp.LEG[stance][2]
+        f_hip = kp.OTHER_HIP[stance]
+        pelvic_drop = math.atan2(y[f_hip] - y[s_hip], abs(x[f_hip] - x[s_hip])) * _DEG
+        hip_drift = -(x[s_hip] - x[ankle]) * _medial_sign(b, stance) / b.hip_width
+
+    trunk_lean = None
+    v = _torso_vector(b)
+    if v is not None:
+        vx, vy = v
+        if single and b.ok[kp.LEG[stance][0]] and b.hip_width:
+            toward_stance = 1.0 if x[kp.LEG[stance][0]] > b.hip_mid()[0] else -1.0
+            trunk_lean = math.atan2(vx * toward_stance, -vy) * _DEG
+        else:
+            trunk_lean = math.atan2(abs(vx), -vy) * _DEG
+
+    separation = None
+    if stance == "both" and b.trusted_left and b.trusted_right and b.hip_width:
+        ankles = abs(x[kp.L_ANKLE] - x[kp.R_ANKLE])
+        if ankles >= max(MIN_SEGMENT_PX, MIN_ANKLE_SEPARATION_PER_HIP_WIDTH * b.hip_width):
+            separation = abs(x[kp.L_KNEE] - x[kp.R_KNEE]) / ankles
+
+    return {
+        "fppa_left": _round(f_left, 1),
+        "fppa_right": _round(f_right, 1),
+        "fppa_rel_left": _round(rel_left, 1),
+        "fppa_rel_right": _round(rel_right, 1),
+        "knee_medial_left": _round(_knee_medial(b, "left"), 3),
+        "knee_medial_right": _round(_knee_medial(b, "right"), 3),
+        "knee_separation_ratio": _round(separation, 3),
+        "pelvic_drop": _round(pelvic_drop, 1),
+        "trunk_lean": _round(trunk_lean, 1),
+        "hip_drift": _round(hip_drift, 3),
+        "stance": stance,
+        "hands_on_hips": _hands_on_hips(b, thresholds.hands_on_hips_tolerance),
+        "leg_trusted_left": b.trusted_left,
+        "leg_trusted_right": b.trusted_right,
+    }
+
+
+def compute_metrics(
+    pose: np.ndarray,
+    *,
+    thresholds: Thresholds | None = None,
+    calibration: Calibration | None = None,
+    stance: str | None = None,
+) -> dict[str, Any]:
+    """All GUIDE section 2 metrics of one pose, as a plain dict (keys: METRIC_KEYS).
+
+    Angles are degrees rounded to 0.1, ratios rounded to 0.001, and each is None
+    when its keypoints are not trustworthy:
+
+    * ``fppa_left/right``: 180 - angle(hip, knee, ankle), + valgus (knee medial of
+      the hip-ankle line).  ``fppa_rel_left/right``: the same minus the calibrated
+      standing baseline (None without one).
+    * ``knee_medial_left/right``: knee's horizontal offset from the ankle toward
+      the midline / hip width; + when the knee is inside the foot.
+    * ``knee_separation_ratio``: knee-to-knee / ankle-to-ankle horizontal
+      separation (Mizner 2012); two-footed stance only, feet apart.
+    * ``pelvic_drop``: hip line against horizontal, + when the free side is lower;
+      single-leg stance only.
+    * ``trunk_lean``: hip-mid to shoulder-mid line against vertical.  In single-leg
+      stance + toward the stance side; in "both"/"none" stance the unsigned
+      magnitude (there is no stance side to sign it by).  Needs a trusted leg, so
+      hips guessed on a legless photo give None.
+    * ``hip_drift``: stance hip's horizontal offset outward of the stance ankle /
+      hip width, + outward; single-leg stance only.
+    * ``stance``: the ``stance`` argument (e.g. the tracked stance), or when it is
+      None the stance of this pose alone (``instant_stance``).
+    * ``hands_on_hips``: each wrist within ``hands_on_hips_tolerance`` torso
+      lengths of its own hip; None when wrists, hips or shoulders are not seen.
+    * ``leg_trusted_left/right``: the chain gate itself.
+
+    ``calibration`` supplies camera roll (defining horizontal) and baselines.
+    """
+    t = DEFAULT if thresholds is None else thresholds
+    roll = 0.0 if calibration is None else calibration.roll_deg
+    body = measure(pose, roll_deg=roll, min_score=t.min_score)
+    return metrics_from_body(body, thresholds=t, calibration=calibration, stance=stance)
+
+
+def _check_side(side: str) -> None:
+    if side not in kp.SIDES:
+        raise ValueError(f"side must be 'left' or 'right', got {side!r}")

@@ -1,0 +1,207 @@
+"""Coach-adjustable thresholds, with the table the serial console validates against.
+
+Every number that decides when the athlete is cued lives in one frozen
+``Thresholds`` value, so a running scorer never sees a half-applied change: the
+console builds a new value with ``with_value`` and hands it over whole.  The
+defaults and their sources are in GUIDE.md section 3.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+
+class SettingError(ValueError):
+    """A setting was unknown, malformed or out of its allowed range."""
+
+
+class FeedbackMode(str, enum.Enum):
+    """When the athlete is shown anything (GUIDE.md section 4).
+
+    Bandwidth feedback during the rep helps learning, but constant feedback breeds
+    dependency, so a coach can switch to one verdict per rep or to recording only.
+    """
+
+    CONCURRENT = "concurrent"  # the cue level, live, during the rep
+    TERMINAL = "terminal"  # one pass/fail on the frame each rep completes
+    SILENT = "silent"  # nothing; record only (testing without help)
+
+    @classmethod
+    def parse(cls, text: str | FeedbackMode) -> FeedbackMode:
+        """The mode named by ``text`` (case-insensitive), or a SettingError."""
+        if isinstance(text, cls):
+            return text
+        try:
+            return cls(str(text).strip().lower())
+        except ValueError:
+            allowed = ", ".join(m.value for m in cls)
+            raise SettingError(f"mode must be one of: {allowed} (got {text!r})") from None
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The numbers behind every cue.  Immutable: change with ``with_value``."""
+
+    fppa_warn: float = 8.0
+    fppa_alert: float = 12.0
+    knee_medial_alert: float = 0.10
+    knee_separation_alert: float = 0.8
+    pelvic_drop_warn: float = 4.0
+    pelvic_drop_alert: float = 7.0
+    trunk_lean_alert: float = 10.0
+    hysteresis_deg: float = 3.0
+    hysteresis_ratio: float = 0.03
+    debounce_ms: float = 100.0
+    min_score: float = 0.3
+    hands_on_hips_tolerance: float = 0.45
+    check_hands_on_hips: bool = True
+    fppa_from_baseline: bool = False
+    stance_enter: float = 0.10
+    stance_exit: float = 0.05
+    stance_dwell_ms: float = 150.0
+    rep_min_depth: float = 0.08
+
+    def __post_init__(self) -> None:
+        for key, spec in SETTINGS.items():
+            spec.check(getattr(self, key))
+        for low, high in _ORDERED:
+            if getattr(self, low) > getattr(self, high):
+                raise SettingError(
+                    f"{low} ({getattr(self, low)}) must not exceed {high} ({getattr(self, high)})"
+                )
+
+    def with_value(self, key: str, value: Any) -> Thresholds:
+        """A copy with ``key`` set from ``value`` (console text or a Python value).
+
+        Raises SettingError naming the allowed range (or the conflicting setting)
+        when the value does not fit; the original is never changed.
+        """
+        spec = SETTINGS.get(key)
+        if spec is None:
+            raise SettingError(f"unknown setting {key!r}; known: {', '.join(SETTINGS)}")
+        return dataclasses.replace(self, **{key: spec.parse(value)})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values, key by key, for saving or printing."""
+        return {key: getattr(self, key) for key in SETTINGS}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Thresholds:
+        """Strict inverse of ``to_dict``: unknown keys and bad values raise SettingError.
+
+        Missing keys take their defaults, so a config saved by an older version loads.
+        """
+        if not isinstance(data, dict):
+            raise SettingError(f"thresholds must be a mapping, got {type(data).__name__}")
+        unknown = sorted(set(data) - set(SETTINGS))
+        if unknown:
+            raise SettingError(f"unknown setting(s): {', '.join(unknown)}")
+        return cls(**{key: SETTINGS[key].parse(value) for key, value in data.items()})
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """What the console needs to know about one setting."""
+
+    type: type
+    low: float | None
+    high: float | None
+    unit: str
+    help: str
+
+    @property
+    def allowed(self) -> str:
+        """The allowed values, in words, for error messages and ``help``."""
+        if self.type is bool:
+            return "on/off"
+        return f"{self.low:g}..{self.high:g} {self.unit}".rstrip()
+
+    def parse(self, value: Any) -> Any:
+        """``value`` (text or number) converted to this setting's type and checked."""
+        if self.type is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise SettingError(f"expected on/off, got {value!r}")
+        if isinstance(value, bool):
+            raise SettingError(f"expected a number in {self.allowed}, got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise SettingError(f"expected a number in {self.allowed}, got {value!r}") from None
+        self.check(number)
+        return number
+
+    def check(self, value: Any) -> None:
+        """Raise SettingError unless ``value`` is of this type and in range."""
+        if self.type is bool:
+            if not isinstance(value, bool):
+                raise SettingError(f"expected on/off, got {value!r}")
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SettingError(f"expected a number in {self.allowed}, got {value!r}")
+        if not (self.low <= value <= self.high):  # also rejects NaN
+            raise SettingError(f"{value:g} is outside the allowed range {self.allowed}")
+
+
+_TRUE = {"1", "true", "on", "yes"}
+_FALSE = {"0", "false", "off", "no"}
+
+SETTINGS: dict[str, SettingSpec] = {
+    "fppa_warn": SettingSpec(float, 0, 45, "deg", "knee-valgus angle (FPPA) that raises a warning"),
+    "fppa_alert": SettingSpec(float, 0, 60, "deg", "knee-valgus angle (FPPA) that raises an alert"),
+    "knee_medial_alert": SettingSpec(
+        float, 0, 1, "hip widths", "knee inside the ankle by this much of hip width: alert"
+    ),
+    "knee_separation_alert": SettingSpec(
+        float, 0.3, 1.5, "ratio", "two-footed: knee/ankle separation below this: alert"
+    ),
+    "pelvic_drop_warn": SettingSpec(float, 0, 30, "deg", "free-side pelvic drop that warns"),
+    "pelvic_drop_alert": SettingSpec(float, 0, 30, "deg", "free-side pelvic drop that alerts"),
+    "trunk_lean_alert": SettingSpec(float, 0, 45, "deg", "sideways trunk lean that alerts"),
+    "hysteresis_deg": SettingSpec(
+        float, 0, 10, "deg", "an angle cue clears only this far below its threshold"
+    ),
+    "hysteresis_ratio": SettingSpec(
+        float, 0, 0.5, "ratio", "a ratio cue clears only this far past its threshold"
+    ),
+    "debounce_ms": SettingSpec(float, 0, 1000, "ms", "a fault must last this long before it cues"),
+    "min_score": SettingSpec(float, 0.05, 0.95, "", "keypoint confidence needed to trust a point"),
+    "hands_on_hips_tolerance": SettingSpec(
+        float, 0.1, 1.0, "torso lengths", "wrist-to-hip distance still counted as on the hip"
+    ),
+    "check_hands_on_hips": SettingSpec(
+        bool, None, None, "", "single-leg squat test: cue and fail reps when hands leave hips"
+    ),
+    "fppa_from_baseline": SettingSpec(
+        bool, None, None, "", "judge FPPA relative to the calibrated standing angle"
+    ),
+    "stance_enter": SettingSpec(
+        float, 0.02, 0.5, "leg lengths", "ankle raised this much above the other: foot is up"
+    ),
+    "stance_exit": SettingSpec(
+        float, 0.0, 0.5, "leg lengths", "raised ankle back within this: foot is down again"
+    ),
+    "stance_dwell_ms": SettingSpec(
+        float, 0, 2000, "ms", "a stance change must hold this long to count"
+    ),
+    "rep_min_depth": SettingSpec(
+        float, 0.02, 0.5, "leg lengths", "hips must sink this far for a squat rep to count"
+    ),
+}
+
+# (lower, higher) pairs that must stay in order.
+_ORDERED = (
+    ("fppa_warn", "fppa_alert"),
+    ("pelvic_drop_warn", "pelvic_drop_alert"),
+    ("stance_exit", "stance_enter"),
+)
+
+DEFAULT = Thresholds()

@@ -1,0 +1,44 @@
+"""One exception tree for the whole device.
+
+Each error mixes in the builtin it behaves like (gpiozero's habit), so callers can
+catch ``FileNotFoundError`` or ``ValueError`` without knowing our names, and the
+CLI can catch ``KneeCueError`` and print one clear line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+
+class KneeCueError(Exception):
+    """Base of every error KneeCue raises on purpose."""
+
+
+class ModelError(KneeCueError):
+    """The pose model cannot be used."""
+
+
+class ModelMissing(ModelError, FileNotFoundError):
+    """No model file where one was looked for."""
+
+
+class ModelInvalid(ModelError, ValueError):
+    """A file exists but is not a usable MoveNet model."""
+
+
+class ModelFetchError(ModelError, OSError):
+    """Downloading a model failed (no network, bad checksum...)."""
+
+
+class RuntimeMissing(ModelError, ImportError):
+    """Neither ai-edge-litert nor tflite-runtime can be imported."""
+
+
+class SourceError(KneeCueError):
+    """A frame source failed."""
+
+
+class SourceOpenError(SourceError, OSError):
+    """A frame source could not be opened."""
+
+
+class SourceLost(SourceError, OSError):
+    """A live frame source stopped delivering frames (camera unplugged...)."""

@@ -1,0 +1,1 @@
+"""The pose adapter: model files, the TFLite runtime and the MoveNet engine."""

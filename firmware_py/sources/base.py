@@ -1,0 +1,55 @@
+"""What every frame source hands over, and the small interface they share.
+
+A source yields Frames: index, capture timestamp on the ``time.monotonic_ns`` clock
+(what latency is measured from), the RGB pixels, and the frame's position in the
+recording in seconds (``pts``: media time for files, time since the first frame for
+live cameras), which is what scoring uses as ``t``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int
+    t_ns: int
+    rgb: np.ndarray
+    pts: float
+
+
+class FrameSource:
+    """Base of all sources: ``open()``, ``read()`` → Frame or None at the end, ``close()``.
+
+    Sources are context managers and iterables; ``close()`` may be called twice.
+    """
+
+    name = "source"
+    fps: float | None = None
+    live = False
+
+    def open(self) -> "FrameSource":
+        return self
+
+    def read(self) -> Frame | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "FrameSource":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Frame]:
+        while (frame := self.read()) is not None:
+            yield frame
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"

@@ -1,0 +1,166 @@
+"""Video files, still images and USB webcams, through OpenCV.
+
+OpenCV decodes to BGR; frames leave here as RGB.  A video file can be replayed as
+fast as it decodes, or paced at its own frame rate (``realtime``) so that it behaves
+like a camera.  ``CAP_PROP_FRAME_COUNT`` lies on MPEG-TS files, so frames are
+counted by reading.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from firmware_py.cv import cv2
+from firmware_py.errors import SourceLost, SourceOpenError
+from firmware_py.sources.base import Frame, FrameSource
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def _to_rgb(bgr: np.ndarray) -> np.ndarray:
+    if bgr.ndim == 2:
+        return cv2.cvtColor(bgr, cv2.COLOR_GRAY2RGB)
+    if bgr.shape[2] == 4:
+        return cv2.cvtColor(bgr, cv2.COLOR_BGRA2RGB)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _check_path(path: Path, what: str) -> None:
+    if not path.exists():
+        raise SourceOpenError(f"{what} {str(path)!r} does not exist: check the path")
+    if not path.is_file():
+        raise SourceOpenError(f"{what} {str(path)!r} is not a file")
+
+
+class StillImage(FrameSource):
+    """One image, as a single frame."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.name = str(self.path)
+        self._rgb: np.ndarray | None = None
+        self._done = False
+
+    def open(self) -> "StillImage":
+        _check_path(self.path, "image")
+        bgr = cv2.imread(str(self.path), cv2.IMREAD_UNCHANGED)
+        if bgr is None:
+            raise SourceOpenError(f"image {str(self.path)!r} could not be decoded: is it a PNG/JPEG/BMP/WebP file?")
+        if bgr.dtype != np.uint8:  # 16-bit PNGs
+            bgr = (bgr / 257).astype(np.uint8)
+        self._rgb = _to_rgb(bgr)
+        self._done = False
+        return self
+
+    def read(self) -> Frame | None:
+        if self._rgb is None:
+            raise SourceLost(f"image {self.name!r} is not open")
+        if self._done:
+            return None
+        self._done = True
+        return Frame(0, time.monotonic_ns(), self._rgb, 0.0)
+
+
+class VideoFile(FrameSource):
+    """A recorded clip, decoded frame by frame."""
+
+    def __init__(self, path: str | Path, *, realtime: bool = False):
+        self.path = Path(path)
+        self.name = str(self.path)
+        self.realtime = realtime
+        self._cap: cv2.VideoCapture | None = None
+
+    def open(self) -> "VideoFile":
+        _check_path(self.path, "video")
+        cap = cv2.VideoCapture(str(self.path))
+        ok, first = cap.read() if cap.isOpened() else (False, None)
+        if not ok:
+            cap.release()
+            raise SourceOpenError(
+                f"video {str(self.path)!r} could not be decoded by OpenCV: is it a video file "
+                f"(MP4, MOV, MPEG-TS, AVI, GIF)? `ffprobe {self.path}` tells what it holds"
+            )
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if fps and 1.0 <= fps <= 1000.0 else 30.0
+        self._cap = cap
+        self._pending = first
+        self._index = 0
+        self._start_ns: int | None = None
+        return self
+
+    def read(self) -> Frame | None:
+        if self._cap is None:
+            raise SourceLost(f"video {self.name!r} is not open")
+        if self._pending is not None:
+            bgr, self._pending = self._pending, None
+        else:
+            ok, bgr = self._cap.read()
+            if not ok:
+                return None
+        pts = self._index / self.fps
+        if self.realtime:
+            if self._start_ns is None:
+                self._start_ns = time.monotonic_ns()
+            wait = self._start_ns + int(pts * 1e9) - time.monotonic_ns()
+            if wait > 0:
+                time.sleep(wait / 1e9)
+        frame = Frame(self._index, time.monotonic_ns(), _to_rgb(bgr), pts)
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+class Webcam(FrameSource):
+    """A USB (UVC) camera by index: ``webcam:0``."""
+
+    live = True
+
+    def __init__(self, index: int, *, size: tuple[int, int] | None = (1280, 720)):
+        self.index = index
+        self.size = size
+        self.name = f"webcam:{index}"
+        self._cap: cv2.VideoCapture | None = None
+
+    def open(self) -> "Webcam":
+        cap = cv2.VideoCapture(self.index)
+        if not cap.isOpened():
+            cap.release()
+            raise SourceOpenError(
+                f"{self.name}: no camera at /dev/video{self.index} (is it plugged in? "
+                f"`v4l2-ctl --list-devices` lists cameras; the user needs the 'video' group)"
+            )
+        cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # keep the driver from queueing stale frames
+        if self.size:
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.size[1])
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if fps and fps > 0 else None
+        self._cap = cap
+        self._index = 0
+        self._t0: int | None = None
+        return self
+
+    def read(self) -> Frame | None:
+        if self._cap is None or not self._cap.grab():
+            raise SourceLost(f"{self.name} stopped delivering frames (unplugged?)")
+        t_ns = time.monotonic_ns()  # UVC gives no usable sensor timestamp: take it at grab
+        ok, bgr = self._cap.retrieve()
+        if not ok:
+            raise SourceLost(f"{self.name} delivered a frame that could not be decoded")
+        if self._t0 is None:
+            self._t0 = t_ns
+        frame = Frame(self._index, t_ns, _to_rgb(bgr), (t_ns - self._t0) / 1e9)
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None

@@ -1,0 +1,57 @@
+"""Shared fixtures: the real model and the real footage, found through the environment.
+
+``.ci/run`` points KNEECUE_MODEL_DIR at ../shared/models and KNEECUE_MEDIA_DIR at
+../shared/media, so in CI these tests always run.  Elsewhere they skip and say why.
+Nothing from shared/ is ever copied into the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+MODEL_FILE = "movenet_singlepose_lightning_int8.tflite"
+
+
+def _dir_from_env(var: str) -> Path:
+    value = os.environ.get(var)
+    if not value:
+        pytest.skip(f"{var} is not set: point it at ../shared/{'models' if 'MODEL' in var else 'media'} "
+                    f"(bash .ci/run does) to run tests on the real model and footage")
+    path = Path(value)
+    if not path.is_dir():
+        pytest.skip(f"{var}={value} is not a directory")
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    path = _dir_from_env("KNEECUE_MODEL_DIR") / MODEL_FILE
+    if not path.is_file():
+        pytest.skip(f"{path} is missing")
+    return path
+
+
+@pytest.fixture(scope="session")
+def media_dir() -> Path:
+    return _dir_from_env("KNEECUE_MEDIA_DIR")
+
+
+@pytest.fixture(scope="session")
+def media(media_dir):
+    def get(name: str) -> Path:
+        path = media_dir / name
+        if not path.is_file():
+            pytest.skip(f"{path} is missing from the shared media")
+        return path
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def movenet(model_path):
+    from firmware_py.pose.movenet import MoveNet
+
+    return MoveNet(model_path, num_threads=2)

@@ -1,0 +1,103 @@
+"""The kneecue command as a user runs it: one clear line per mistake, JSON a script can read."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def kneecue(*args, env_extra=None, timeout=120):
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "firmware_py", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def assert_one_line_error(result, *words):
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kneecue: error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_missing_model(media, tmp_path):
+    result = kneecue("analyze", media("tfjs_three_people_upper_body.jpg"), "--model", tmp_path / "none.tflite")
+    assert_one_line_error(result, "none.tflite", "does not exist")
+
+
+def test_no_model_anywhere_says_how_to_get_one(media, tmp_path):
+    from firmware_py.pose.modelfiles import DEFAULT_MODEL, MODELS, PROJECT_MODEL_DIR
+
+    if (PROJECT_MODEL_DIR / MODELS[DEFAULT_MODEL].filename).exists():
+        pytest.skip("a developer fetched a model into the project's models/")
+    result = kneecue("analyze", media("tfjs_three_people_upper_body.jpg"),
+                     env_extra={"KNEECUE_MODEL_DIR": str(tmp_path)})
+    assert_one_line_error(result, "kneecue model fetch", str(tmp_path))
+
+
+def test_text_file_renamed_tflite(media, tmp_path):
+    fake = tmp_path / "model.tflite"
+    fake.write_text("hello\n")
+    assert_one_line_error(kneecue("analyze", media("tfjs_three_people_upper_body.jpg"), "--model", fake),
+                          "model.tflite", "not a TFLite model")
+
+
+def test_unreadable_video(model_path, tmp_path):
+    bad = tmp_path / "clip.mp4"
+    bad.write_bytes(os.urandom(4096))
+    assert_one_line_error(kneecue("analyze", bad, "--model", model_path), "clip.mp4", "could not be decoded")
+
+
+def test_path_that_does_not_exist(model_path, tmp_path):
+    assert_one_line_error(kneecue("analyze", tmp_path / "nope.mov", "--model", model_path),
+                          "nope.mov", "does not exist")
+
+
+def test_model_fetch_offline_fails_clearly(tmp_path):
+    result = kneecue("model", "fetch", "--dir", tmp_path, "--url", "http://127.0.0.1:9/m.tflite")
+    assert_one_line_error(result, "could not download", str(tmp_path))
+
+
+def test_model_check_names_the_pinned_model(model_path):
+    result = kneecue("model", "check", model_path)
+    assert result.returncode == 0
+    assert "pinned lightning-int8, sha256 ok" in result.stdout
+
+
+def test_analyze_json_lines(model_path, media, tmp_path):
+    out = tmp_path / "clip.jsonl"
+    result = kneecue("analyze", media("tfjs_dance_single_leg_frontal.mp4"), "--json", "--out", out,
+                     "--model", model_path)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    frames = [r for r in records if "frame" in r]
+    assert [r["frame"] for r in frames] == list(range(120))
+    assert frames[30]["t"] == pytest.approx(1.0, abs=0.01)
+    assert all(len(r["keypoints"]) == 17 and len(r["keypoints"][0]) == 3 for r in frames)
+    assert {"fppa_left", "fppa_right"} <= set(frames[0]["metrics"])
+    # The dancer stands on her left leg the whole clip: its angle is measured.
+    assert sum(r["metrics"]["fppa_left"] is not None for r in frames) > 100
+
+
+def test_analyze_table_for_people(model_path, media):
+    result = kneecue("analyze", media("sqd_single_leg_knee_collapse_annotated.png"), "--model", model_path)
+    assert result.returncode == 0, result.stderr
+    header, row = result.stdout.splitlines()[:2]
+    assert header.split()[:6] == ["frame", "t", "FPPA", "L°", "FPPA", "R°"]
+    frame, t, fppa_left, fppa_right = row.split()[:4]
+    assert float(fppa_right) > 20.0  # the collapsing right knee
+
+
+def test_bench_reports_ratio(model_path):
+    result = kneecue("bench", "--frames", "15", "--json", "--model", model_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["frames"] == 10
+    assert report["ratio"] == pytest.approx(report["pipeline_median_ms"] / report["bare_invoke_median_ms"], rel=1e-3)
+    assert set(report["stages"]) >= {"crop", "invoke", "keypoints", "scoring", "pipeline", "bare_invoke"}

@@ -1,0 +1,69 @@
+"""The newest frame always wins: a slow consumer never falls further behind."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from firmware_py.handoff import CaptureThread, LatestSlot
+from firmware_py.sources.base import Frame, FrameSource
+import numpy as np
+
+
+class Counter(FrameSource):
+    """Frames as fast as asked, ``count`` of them."""
+
+    def __init__(self, count: int, period: float = 0.0):
+        self.count, self.period, self.i = count, period, 0
+        self.name = "counter"
+
+    def read(self):
+        if self.i >= self.count:
+            return None
+        if self.period:
+            time.sleep(self.period)
+        self.i += 1
+        return Frame(self.i - 1, time.monotonic_ns(), np.zeros((1, 1, 3), np.uint8), 0.0)
+
+
+def test_slot_keeps_only_the_newest():
+    slot = LatestSlot()
+    for i in range(5):
+        slot.put(i)
+    assert slot.get(0) == 4
+    assert slot.dropped == 4
+    assert slot.get(0.01) is None
+
+
+def test_slow_consumer_gets_fresh_frames_and_drops_are_counted():
+    capture = CaptureThread(Counter(200, period=0.001))
+    capture.start()
+    got = []
+    while (frame := capture.slot.get(1.0)) is not None:
+        got.append(frame.index)
+        time.sleep(0.01)  # a model ten times slower than the camera
+    capture.join(1.0)
+    assert got == sorted(got) and got[-1] == 199  # in order, ending on the newest
+    assert len(got) < 100  # most frames were dropped, not queued
+    assert capture.slot.dropped + capture.slot.delivered == 200
+
+
+def test_get_wakes_on_close():
+    slot = LatestSlot()
+    threading.Timer(0.05, slot.close).start()
+    start = time.monotonic()
+    assert slot.get(5.0) is None
+    assert time.monotonic() - start < 1.0
+
+
+def test_capture_thread_keeps_the_source_error():
+    class Broken(Counter):
+        def read(self):
+            from firmware_py.errors import SourceLost
+            raise SourceLost("camera unplugged")
+
+    capture = CaptureThread(Broken(1))
+    capture.start()
+    assert capture.slot.get(1.0) is None
+    capture.join(1.0)
+    assert "unplugged" in str(capture.error)

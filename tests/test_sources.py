@@ -1,0 +1,100 @@
+"""Frame sources: RGB out whatever OpenCV decodes, honest timestamps, clear errors."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from firmware_py.cv import cv2
+from firmware_py.errors import SourceOpenError
+from firmware_py.sources import make_source
+from firmware_py.sources.opencv import StillImage, VideoFile, Webcam
+from firmware_py.sources.picam import PiCamera
+
+
+def write_clip(path, frames=12, fps=30.0, size=(64, 48)):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    assert writer.isOpened()
+    for i in range(frames):
+        img = np.zeros((size[1], size[0], 3), np.uint8)
+        img[:, :, 2] = 200  # BGR: red
+        img[:4, :4] = i * 10  # frame marker
+        writer.write(img)
+    writer.release()
+    return path
+
+
+def test_still_image_arrives_as_rgb(tmp_path):
+    bgr = np.zeros((20, 30, 3), np.uint8)
+    bgr[:, :, 0] = 255  # blue in OpenCV's order
+    cv2.imwrite(str(tmp_path / "blue.png"), bgr)
+    with make_source(str(tmp_path / "blue.png")) as source:
+        frames = list(source)
+    assert len(frames) == 1
+    assert frames[0].rgb.shape == (20, 30, 3)
+    assert tuple(frames[0].rgb[0, 0]) == (0, 0, 255)
+
+
+def test_video_frames_in_order_with_media_time(tmp_path):
+    clip = write_clip(tmp_path / "clip.avi", frames=12, fps=30.0)
+    with VideoFile(clip) as source:
+        frames = list(source)
+    assert [f.index for f in frames] == list(range(12))
+    assert frames[5].pts == pytest.approx(5 / 30.0)
+    assert frames[0].rgb[20, 20, 0] > 150 and frames[0].rgb[20, 20, 2] < 50  # red stays red
+    assert all(b.t_ns >= a.t_ns for a, b in zip(frames, frames[1:]))
+
+
+def test_realtime_replay_is_paced_at_the_clip_rate(tmp_path):
+    clip = write_clip(tmp_path / "clip.avi", frames=10, fps=20.0)
+    start = time.monotonic()
+    with VideoFile(clip, realtime=True) as source:
+        frames = list(source)
+    # 10 frames at 20 fps: the last is due 0.45 s after the first.
+    assert time.monotonic() - start >= 0.44
+    assert (frames[-1].t_ns - frames[0].t_ns) / 1e9 >= 0.44
+
+
+def test_fast_replay_is_not_paced(tmp_path):
+    clip = write_clip(tmp_path / "clip.avi", frames=10, fps=2.0)
+    start = time.monotonic()
+    assert len(list(VideoFile(clip).open())) == 10
+    assert time.monotonic() - start < 4.0  # paced would take 4.5 s
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("{tmp}/nothing.mp4", "does not exist"),
+    ("{tmp}/nothing.png", "does not exist"),
+    ("{tmp}/garbage.mp4", "could not be decoded"),
+    ("{tmp}/garbage.jpg", "could not be decoded"),
+    ("{tmp}", "is not a file"),
+    ("webcam:x", "webcam:N"),
+])
+def test_bad_sources_say_which_and_why(tmp_path, spec, words):
+    (tmp_path / "garbage.mp4").write_text("not a video")
+    (tmp_path / "garbage.jpg").write_text("not an image")
+    spec = spec.format(tmp=tmp_path)
+    with pytest.raises(SourceOpenError, match=words) as e:
+        make_source(spec).open()
+    assert spec in str(e.value) or spec.startswith("webcam")
+
+
+def test_absent_webcam_names_the_device():
+    with pytest.raises(SourceOpenError, match=r"webcam:57.*/dev/video57"):
+        Webcam(57).open()
+
+
+def test_picamera_off_a_pi_says_how_to_install_it():
+    with pytest.raises(SourceOpenError, match="python3-picamera2"):
+        PiCamera().open()
+
+
+def test_sources_close_twice(tmp_path):
+    clip = write_clip(tmp_path / "clip.avi")
+    source = VideoFile(clip).open()
+    source.close()
+    source.close()
+    assert isinstance(make_source(str(clip)), VideoFile)
+    assert isinstance(make_source(str(tmp_path / "a.JPG")), StillImage)
