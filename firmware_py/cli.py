@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -42,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=int, default=300, metavar="N", help="frames to time (default 300)")
     p.add_argument("--json", action="store_true", help="one JSON object")
     _model_options(p)
+
+    p = sub.add_parser("outputs-off", help="drive every configured LED and buzzer pin low (for systemd's ExecStopPost)")
+    p.add_argument("--gpio", choices=("auto", "mock"), default="auto", help="pin factory (default: gpiozero's own choice)")
 
     p = sub.add_parser("model", help="fetch or check model files")
     msub = p.add_subparsers(dest="model_command", required=True, metavar="ACTION")
@@ -126,11 +130,21 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"analyze": cmd_analyze, "bench": cmd_bench, "model": cmd_model}
+def cmd_outputs_off(args: argparse.Namespace) -> int:
+    from firmware_py.cues.outputs import make_pin_factory, outputs_off
+    from firmware_py.cues.pins import PinMap
+
+    levels = outputs_off(PinMap(), pin_factory=make_pin_factory(args.gpio))
+    print("outputs off: " + ", ".join(f"{name} {value}" for name, value in levels.items()))
+    return 0
+
+
+COMMANDS = {"analyze": cmd_analyze, "bench": cmd_bench, "model": cmd_model, "outputs-off": cmd_outputs_off}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="kneecue: %(message)s", stream=sys.stderr)
     try:
         return COMMANDS[args.command](args)
     except KneeCueError as e:
