@@ -47,10 +47,16 @@ def _clean(value):
 
 def frame_record(result: FrameResult) -> dict:
     keypoints = [[round(float(x), 1), round(float(y), 1), round(float(s), 3)] for x, y, s in result.pose]
-    record = {"frame": result.index, "t": round(result.t, 3), "keypoints": keypoints,
-              "metrics": _clean(result.metrics)}
-    record.update(_clean(result.extra))
-    return record
+    score = result.score
+    return {
+        "frame": score.frame_index,
+        "t": round(score.t, 3),
+        "keypoints": keypoints,
+        "metrics": _clean(score.metrics),
+        "cue": {"level": score.cue.level, "reasons": list(score.cue.reasons)},
+        "placement": list(score.placement),
+        "phase": score.phase,
+    }
 
 
 def _fmt(value, width: int, digits: int = 1) -> str:
@@ -75,30 +81,72 @@ TABLE_COLUMNS = (  # (header, metric key, width, digits)
 
 
 def table_header() -> str:
-    return "frame      t  " + " ".join(h.rjust(w) for h, _, w, _ in TABLE_COLUMNS)
+    return "frame      t  " + " ".join(h.rjust(w) for h, _, w, _ in TABLE_COLUMNS) + "  cue"
 
 
 def table_row(result: FrameResult) -> str:
     cells = " ".join(_fmt(result.metrics.get(k), w, d) for _, k, w, d in TABLE_COLUMNS)
-    return f"{result.index:5d} {result.t:6.2f}  {cells}"
+    cue = result.score.cue
+    why = f" ({', '.join(cue.reasons)})" if cue.reasons else ""
+    return f"{result.index:5d} {result.t:6.2f}  {cells}  {cue.level}{why}"
+
+
+def _peak(peak, unit: str) -> str:
+    return "–" if peak.value is None else f"{peak.value:+.1f}{unit} @{peak.frame}"
+
+
+def rep_line(rep) -> str:
+    fppa = rep.fppa_left if rep.leg == "left" else rep.fppa_right if rep.leg == "right" else (
+        max((rep.fppa_left, rep.fppa_right), key=lambda p: float("-inf") if p.value is None else p.value))
+    verdict = "PASS" if rep.passed else "FAIL " + ", ".join(rep.failed)
+    return (f"rep {rep.index + 1:>2}  {rep.leg:<5} frames {rep.start_frame}-{rep.end_frame}  "
+            f"depth {rep.depth:.2f}  FPPA {_peak(fppa, '°')}  pelvis {_peak(rep.pelvic_drop, '°')}  "
+            f"trunk {_peak(rep.trunk_lean, '°')}  {verdict}")
+
+
+def summary_text(summary: dict) -> str:
+    legs = ", ".join(f"{n} {leg}" for leg, n in summary["reps_per_leg"].items() if n)
+    lines = [f"{summary['reps']} reps ({legs or 'none'}): {summary['passed']} passed, {summary['failed']} failed"]
+    fails = ", ".join(f"{c} {n}" for c, n in summary["failures"].items() if n)
+    if fails:
+        lines.append(f"failed criteria: {fails}")
+    worst = ", ".join(f"{k} {v['value']:+.1f} (rep {v['rep'] + 1})" for k, v in summary["worst"].items() if v)
+    if worst:
+        lines.append(f"worst: {worst}")
+    lines.append("KneeCue is a training-feedback device, not a diagnosis.")
+    return "\n".join(lines)
 
 
 def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_json: bool,
-                realtime: bool = False, progress: bool = False) -> int:
+                realtime: bool = False, progress: bool = False, brief: bool = False) -> int:
     """Score every frame of ``source`` into ``out``; returns the number of frames scored."""
     from tqdm import tqdm
+
+    def emit(record: dict) -> None:
+        out.write(json.dumps(record, separators=(",", ":")) + "\n")
 
     count = 0
     with source:
         frames: Iterable[Frame] = frames_of(source, drop_late=realtime)
         bar = tqdm(frames, disable=not progress, unit="frame", file=sys.stderr, leave=False)
-        if not as_json:
+        if not as_json and not brief:
             out.write(table_header() + "\n")
         for frame in bar:
             result = pipeline.process(frame)
+            rep = result.score.rep
             if as_json:
-                out.write(json.dumps(frame_record(result), separators=(",", ":")) + "\n")
+                emit(frame_record(result))
+                if rep is not None:
+                    emit({"rep": _clean(rep.to_dict())})
             else:
-                out.write(table_row(result) + "\n")
+                if not brief:
+                    out.write(table_row(result) + "\n")
+                if rep is not None:
+                    out.write(rep_line(rep) + "\n")
             count += 1
+    summary = pipeline.scorer.summary()
+    if as_json:
+        emit({"summary": _clean(summary)})
+    else:
+        out.write(summary_text(summary) + "\n")
     return count

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from firmware_py.core.scorer import Scorer
+from firmware_py.core.settings import Thresholds
 from firmware_py.pipeline import Pipeline
 from firmware_py.pose.engine import PoseEngine
 from firmware_py.pose.modelfiles import find_model
@@ -12,5 +14,7 @@ def build_model(model: str | None, *, threads: int = 2, runtime: str | None = No
     return MoveNet(find_model(model), num_threads=threads, runtime=runtime)
 
 
-def build_pipeline(model: MoveNet, *, track: bool = True) -> Pipeline:
-    return Pipeline(PoseEngine(model, track=track))
+def build_pipeline(model: MoveNet, *, track: bool = True, thresholds: Thresholds | None = None,
+                   mode: str = "concurrent") -> Pipeline:
+    scorer = Scorer(thresholds or Thresholds(), mode)
+    return Pipeline(PoseEngine(model, track=track), scorer)

@@ -9,6 +9,7 @@ so drift in machine load hits both alike.
 
 from __future__ import annotations
 
+import dataclasses
 import resource
 import time
 from typing import Iterator
@@ -16,6 +17,7 @@ from typing import Iterator
 import numpy as np
 
 from firmware_py.cv import cv2
+from firmware_py.core.patterns import PatternSelector
 from firmware_py.pipeline import STAGES, Pipeline
 from firmware_py.sources.base import Frame, FrameSource
 
@@ -57,9 +59,16 @@ def _stats(values: list[float]) -> dict[str, float]:
     return {"median_ms": round(float(np.median(arr)), 4), "p95_ms": round(float(np.percentile(arr, 95)), 4)}
 
 
-def run_bench(pipeline: Pipeline, frames: Iterator[tuple[Frame, float | None]]) -> dict:
+def run_bench(pipeline: Pipeline, frames: Iterator[tuple[Frame, float | None]], outputs=None) -> dict:
+    """Time every stage; with ``outputs`` (a CueOutputs) also capture → pin latency.
+
+    Latency runs from the frame's hand-over (its timestamp is taken just before the
+    pipeline starts, as a live camera's frame arrives) to the return of the pin write.
+    """
     model = pipeline.engine.model
+    selector = PatternSelector(pipeline.scorer.mode.value)
     laps: dict[str, list[float]] = {name: [] for name in ("decode", *STAGES, "pipeline", "bare_invoke")}
+    latency: list[float] = []
     mark = [0]
 
     def lap(stage: str) -> None:
@@ -75,7 +84,7 @@ def run_bench(pipeline: Pipeline, frames: Iterator[tuple[Frame, float | None]]) 
     n = 0
     for frame, decode_ms in frames:
         if n == WARMUP:
-            for values in laps.values():
+            for values in (*laps.values(), latency):
                 values.clear()
         if decode_ms is not None:
             laps["decode"].append(decode_ms)
@@ -83,9 +92,15 @@ def run_bench(pipeline: Pipeline, frames: Iterator[tuple[Frame, float | None]]) 
         if bare_first:  # same input the pipeline is about to build
             pipeline.engine.prepare(frame.rgb, pipeline.engine.region_for(frame.rgb))
             laps["bare_invoke"].append(bare())
+        frame = dataclasses.replace(frame, t_ns=time.monotonic_ns())
         start = mark[0] = time.perf_counter_ns()
-        pipeline.process(frame, lap)
+        result = pipeline.process(frame, lap)
         laps["pipeline"].append((time.perf_counter_ns() - start) / 1e6)
+        if outputs is not None:
+            score = result.score
+            outputs.play(selector.select(score.t, level=score.cue.level,
+                                         verdict=None if score.rep is None else score.rep.verdict))
+            latency.append((time.monotonic_ns() - result.t_ns) / 1e6)
         if not bare_first:
             laps["bare_invoke"].append(bare())
         n += 1
@@ -104,6 +119,10 @@ def run_bench(pipeline: Pipeline, frames: Iterator[tuple[Frame, float | None]]) 
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     report["ratio"] = round(report["pipeline_median_ms"] / report["bare_invoke_median_ms"], 4)
+    if latency:
+        lat = _stats(latency)
+        report["latency_median_ms"], report["latency_p95_ms"] = lat["median_ms"], lat["p95_ms"]
+        report["latency_over_invoke_ms"] = round(lat["median_ms"] - report["bare_invoke_median_ms"], 3)
     return report
 
 
@@ -117,4 +136,7 @@ def format_report(report: dict, source_name: str) -> str:
         lines.append(f"{name:<14}{s['median_ms']:>11.3f}{s['p95_ms']:>10.3f}")
     lines.append(f"scoring median: {report['scoring_median_us']:.1f} µs per frame")
     lines.append(f"pipeline / bare invoke: {report['ratio']:.3f}  (peak RSS {report['peak_rss_mb']:.0f} MB)")
+    if "latency_median_ms" in report:
+        lines.append(f"capture → pin latency: median {report['latency_median_ms']:.2f} ms, p95 "
+                     f"{report['latency_p95_ms']:.2f} ms ({report['latency_over_invoke_ms']:+.2f} ms over the bare invoke)")
     return "\n".join(lines)

@@ -36,12 +36,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--realtime", action="store_true",
                    help="pace the clip at its frame rate and drop frames the model cannot keep up with, as live")
     p.add_argument("--no-track", action="store_true", help="run every frame uncropped (for comparison)")
+    p.add_argument("--brief", action="store_true", help="table: only reps and the summary, no per-frame rows")
+    p.add_argument("--mode", choices=("concurrent", "terminal", "silent"), default="concurrent",
+                   help="feedback mode recorded with the cues (default concurrent)")
     _model_options(p)
 
     p = sub.add_parser("bench", help="time each pipeline stage against the bare model invoke")
     p.add_argument("path", nargs="?", metavar="PATH", help="clip to run (default: synthetic frames)")
     p.add_argument("--frames", type=int, default=300, metavar="N", help="frames to time (default 300)")
     p.add_argument("--json", action="store_true", help="one JSON object")
+    _model_options(p)
+
+    p = sub.add_parser("run", help="the live loop: camera → pose → score → LEDs and buzzer")
+    p.add_argument("--source", default="picamera", metavar="SRC",
+                   help="picamera (default), webcam:N, or a video/image PATH")
+    p.add_argument("--gpio", choices=("auto", "mock"), default="auto",
+                   help="pin factory: gpiozero's own choice (falls back to its mock without GPIO), or mock")
+    p.add_argument("--realtime", action="store_true", help="pace a video file at its frame rate, as a camera")
+    p.add_argument("--events", metavar="FILE", help="JSON Lines: one line per output change")
+    p.add_argument("--mode", choices=("concurrent", "terminal", "silent"), default="concurrent")
+    p.add_argument("--mute", action="store_true", help="lights only, no buzzer")
     _model_options(p)
 
     p = sub.add_parser("outputs-off", help="drive every configured LED and buzzer pin low (for systemd's ExecStopPost)")
@@ -69,12 +83,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     source = make_source(args.path, realtime=args.realtime)
     source.open().close()  # fail on a bad clip before the model loads
     pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime),
-                              track=not args.no_track)
+                              track=not args.no_track, mode=args.mode)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     try:
         progress = sys.stderr.isatty() and (args.out is not None or not sys.stdout.isatty())
         count = run_analyze(pipeline, source, out, as_json=args.json, realtime=args.realtime,
-                            progress=progress)
+                            progress=progress, brief=args.brief)
     finally:
         if args.out:
             out.close()
@@ -92,8 +106,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         frames = file_frames(make_source(args.path), args.frames)
     else:
         frames = synthetic_frames(args.frames)
+    from firmware_py.cues.outputs import CueOutputs, make_pin_factory
+
     pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime))
-    report = run_bench(pipeline, frames)
+    with CueOutputs(pin_factory=make_pin_factory("mock")) as outputs:
+        report = run_bench(pipeline, frames, outputs)
     report["source"] = args.path or "synthetic"
     print(json.dumps(report) if args.json else format_report(report, report["source"]))
     return 0
@@ -130,6 +147,35 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from firmware_py.app import build_model, build_pipeline
+    from firmware_py.cues.outputs import CueOutputs, make_pin_factory
+    from firmware_py.cues.pins import PinMap
+    from firmware_py.eventlog import JsonLinesWriter
+    from firmware_py.live import LiveLoop
+    from firmware_py.sources import make_source
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    outputs = CueOutputs(PinMap(), pin_factory=make_pin_factory(args.gpio), muted=args.mute)
+    events = JsonLinesWriter(args.events) if args.events else None
+    try:
+        source = make_source(args.source, realtime=args.realtime).open()
+        pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime),
+                                  mode=args.mode)
+        stats = LiveLoop(source, pipeline, outputs, events=events, stop=stop).run()
+    finally:
+        outputs.close()
+        if events is not None:
+            events.close()
+    logging.getLogger("kneecue").info("%d frames scored, %d output changes", stats.frames, stats.changes)
+    return 0
+
+
 def cmd_outputs_off(args: argparse.Namespace) -> int:
     from firmware_py.cues.outputs import make_pin_factory, outputs_off
     from firmware_py.cues.pins import PinMap
@@ -139,7 +185,8 @@ def cmd_outputs_off(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"analyze": cmd_analyze, "bench": cmd_bench, "model": cmd_model, "outputs-off": cmd_outputs_off}
+COMMANDS = {"analyze": cmd_analyze, "bench": cmd_bench, "model": cmd_model, "run": cmd_run,
+            "outputs-off": cmd_outputs_off}
 
 
 def main(argv: list[str] | None = None) -> int:

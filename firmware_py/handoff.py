@@ -17,19 +17,26 @@ T = TypeVar("T")
 
 
 class LatestSlot(Generic[T]):
-    def __init__(self) -> None:
+    """One item deep.  ``lossless=True`` makes ``put`` wait for the consumer instead of
+    overwriting: for replaying a file as fast as it can be scored, every frame once.
+    """
+
+    def __init__(self, *, lossless: bool = False) -> None:
         self._cond = threading.Condition()
         self._item: T | None = None
         self._closed = False
+        self.lossless = lossless
         self.dropped = 0
         self.delivered = 0
 
     def put(self, item: T) -> None:
         with self._cond:
+            if self.lossless:
+                self._cond.wait_for(lambda: self._item is None or self._closed)
             if self._item is not None:
                 self.dropped += 1
             self._item = item
-            self._cond.notify()
+            self._cond.notify_all()
 
     def get(self, timeout: float | None = None) -> T | None:
         """The newest item, waiting up to ``timeout``; None on timeout or once closed and empty."""
@@ -39,6 +46,7 @@ class LatestSlot(Generic[T]):
             item, self._item = self._item, None
             if item is not None:
                 self.delivered += 1
+                self._cond.notify_all()
             return item
 
     def close(self) -> None:
@@ -62,7 +70,10 @@ class CaptureThread(threading.Thread):
     def __init__(self, source: FrameSource, slot: LatestSlot[Frame] | None = None):
         super().__init__(name=f"capture {source.name}", daemon=True)
         self.source = source
-        self.slot = slot if slot is not None else LatestSlot()
+        # A camera, or a clip paced like one, drops what the model cannot keep up
+        # with; an unpaced clip is scored frame by frame.
+        paced = source.live or getattr(source, "realtime", False)
+        self.slot = slot if slot is not None else LatestSlot(lossless=not paced)
         self.error: SourceError | None = None
         self._stop_event = threading.Event()
 
@@ -80,5 +91,6 @@ class CaptureThread(threading.Thread):
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop_event.set()
+        self.slot.close()  # releases a lossless put waiting for a consumer that left
         if self.is_alive() and threading.current_thread() is not self:
             self.join(timeout)

@@ -7,12 +7,12 @@ stage's name, which is how ``bench`` times stages without a second code path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from firmware_py.core.metrics import compute_metrics
+from firmware_py.core.scorer import FrameScore, Scorer
 from firmware_py.pose.engine import PoseEngine
 from firmware_py.sources.base import Frame
 
@@ -22,18 +22,27 @@ Lap = Callable[[str], None]
 
 @dataclass
 class FrameResult:
-    index: int
-    t: float
-    t_ns: int
-    pose: np.ndarray
-    metrics: dict[str, Any]
-    extra: dict[str, Any] = field(default_factory=dict)
+    t_ns: int  # capture timestamp (monotonic ns), what latency is measured from
+    pose: np.ndarray  # raw model keypoints, source pixels
+    score: FrameScore
+
+    @property
+    def index(self) -> int:
+        return self.score.frame_index
+
+    @property
+    def t(self) -> float:
+        return self.score.t
+
+    @property
+    def metrics(self) -> dict:
+        return self.score.metrics
 
 
 class Pipeline:
-    def __init__(self, engine: PoseEngine, *, score: Callable[[np.ndarray, Frame], dict] | None = None):
+    def __init__(self, engine: PoseEngine, scorer: Scorer | None = None):
         self.engine = engine
-        self._score = score or (lambda pose, frame: {"metrics": compute_metrics(pose)})
+        self.scorer = scorer if scorer is not None else Scorer()
 
     def process(self, frame: Frame, lap: Lap | None = None) -> FrameResult:
         engine = self.engine
@@ -48,8 +57,8 @@ class Pipeline:
         engine.follow(pose, frame.rgb)
         if lap:
             lap("keypoints")
-        scored = self._score(pose, frame)
+        h, w = frame.rgb.shape[:2]
+        score = self.scorer.update(pose, frame.index, frame.pts, (w, h))
         if lap:
             lap("scoring")
-        metrics = scored.pop("metrics")
-        return FrameResult(frame.index, frame.pts, frame.t_ns, pose, metrics, scored)
+        return FrameResult(frame.t_ns, pose, score)

@@ -13,6 +13,8 @@ import numpy as np
 class Counter(FrameSource):
     """Frames as fast as asked, ``count`` of them."""
 
+    live = True  # a camera: drops what the consumer cannot keep up with
+
     def __init__(self, count: int, period: float = 0.0):
         self.count, self.period, self.i = count, period, 0
         self.name = "counter"
@@ -67,3 +69,25 @@ def test_capture_thread_keeps_the_source_error():
     assert capture.slot.get(1.0) is None
     capture.join(1.0)
     assert "unplugged" in str(capture.error)
+
+
+def test_unpaced_clip_is_scored_frame_by_frame():
+    source = Counter(50)
+    source.live = False
+    capture = CaptureThread(source)
+    capture.start()
+    got = []
+    while (frame := capture.slot.get(1.0)) is not None:
+        got.append(frame.index)
+        time.sleep(0.002)
+    assert got == list(range(50)) and capture.slot.dropped == 0
+
+
+def test_stopping_releases_a_producer_waiting_on_a_lossless_slot():
+    source = Counter(1000)
+    source.live = False
+    capture = CaptureThread(source)
+    capture.start()
+    assert capture.slot.get(1.0).index == 0
+    capture.stop(timeout=1.0)
+    assert not capture.is_alive()

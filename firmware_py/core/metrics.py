@@ -38,7 +38,9 @@ __all__ = [
     "measure",
     "leg_trusted",
     "fppa",
-    "ankle_lift",
+    "body_scale",
+    "stance_signal",
+    "hip_height",
     "instant_stance",
     "compute_metrics",
     "metrics_from_body",
@@ -57,6 +59,23 @@ MAX_SEGMENT_RATIO = 2.5
 # turning away from the camera narrows the hips.
 SEGMENT_PER_TORSO = (0.2, 2.5)
 SEGMENT_PER_HIP_WIDTH = (0.5, 8.0)
+# Adult leg (thigh + shin) over torso (shoulder-mid to hip-mid): 0.85 / 0.52 m.
+TORSO_TO_LEG = 1.6
+# Lateral (centre-of-mass) stance evidence, in leg lengths, that starts to / fully
+# overrides contrary ankle height (see stance_signal).
+LATERAL_OVERRIDES_HEIGHT = (0.1, 0.2)
+# Hands on hips bend the elbows; straighter than this (degrees) is an arm hanging.
+MAX_ELBOW_ANGLE_ON_HIPS = 140.0
+# ... and flare the elbows out: each elbow at least this many shoulder widths
+# outside its shoulder.  Hands clasped in front (the sqd_ man and woman single-leg
+# squat clips) keep the elbows within 0.11-0.27 of it (5th-95th percentile);
+# akimbo arms put them about 0.5 out (0.2 m of a 0.38 m shoulder width).  No
+# real hands-on-hips footage was available to confirm the upper figure.
+MIN_ELBOW_FLARE = 0.35
+_ARMS = (
+    (kp.L_SHOULDER, kp.L_ELBOW, kp.L_WRIST, kp.L_HIP),
+    (kp.R_SHOULDER, kp.R_ELBOW, kp.R_WRIST, kp.R_HIP),
+)
 # Two-footed knee separation needs the feet apart to mean anything.
 MIN_ANKLE_SEPARATION_PER_HIP_WIDTH = 0.25
 
@@ -80,19 +99,22 @@ METRIC_KEYS = (
 _DEG = 180.0 / math.pi
 
 
-@dataclass(slots=True)
+@dataclass
 class Body:
     """One pose in the levelled frame, with what in it can be trusted.
 
     ``x``/``y`` are levelled coordinates (x horizontal, y down-vertical) in source
-    pixels, ``ok`` says which keypoints reached ``min_score``.  The lengths are
-    ``None`` when their keypoints are not all ok (``leg_length`` is the longer
-    thigh + shin of the trusted legs, a scale for depth and foot raise).
+    pixels, ``image_x``/``image_y`` the unlevelled ones, ``ok`` says which
+    keypoints reached ``min_score``.  The lengths are None when their keypoints
+    are not all ok; ``leg_length`` is the longer thigh + shin of the trusted legs
+    (None when no leg is trusted).
     """
 
     x: list[float]
     y: list[float]
     ok: list[bool]
+    image_x: list[float]
+    image_y: list[float]
     trusted_left: bool
     trusted_right: bool
     hip_width: float | None
@@ -127,11 +149,12 @@ def measure(pose: np.ndarray, *, roll_deg: float = 0.0, min_score: float = 0.3) 
     p = np.asarray(pose, dtype=np.float64)
     if p.shape != (kp.COUNT, 3):
         raise ValueError(f"pose must have shape (17, 3), got {p.shape}")
+    image_x, image_y = p[:, 0].tolist(), p[:, 1].tolist()
     if roll_deg:
         xy = p[:, :2] @ _rotation(roll_deg)
         x, y = xy[:, 0].tolist(), xy[:, 1].tolist()
     else:
-        x, y = p[:, 0].tolist(), p[:, 1].tolist()
+        x, y = image_x, image_y
     ok = (p[:, 2] >= min_score).tolist()  # NaN scores compare False
 
     hip_width = None
@@ -150,6 +173,8 @@ def measure(pose: np.ndarray, *, roll_deg: float = 0.0, min_score: float = 0.3) 
         x=x,
         y=y,
         ok=ok,
+        image_x=image_x,
+        image_y=image_y,
         trusted_left=left is not None,
         trusted_right=right is not None,
         hip_width=hip_width,
@@ -243,29 +268,88 @@ def _knee_medial(b: Body, side: str) -> float | None:
     return (b.x[k] - b.x[a]) * _medial_sign(b, side) / b.hip_width
 
 
-def ankle_lift(b: Body) -> float | None:
-    """How far the left ankle sits above the right, in leg lengths (levelled).
-
-    Positive when the left foot is higher (up), negative when the right one is.
-    None when either ankle is not seen or no trusted leg gives a scale.
+def body_scale(b: Body) -> float | None:
+    """A length that stays put while the athlete squats: the longer of the leg
+    (thigh + shin, which foreshortens in a deep squat) and 1.6 torso lengths (the
+    adult leg-to-torso ratio; the torso foreshortens in trunk flexion instead).
+    The torso alone serves when no leg chain is trusted (a deep pistol squat
+    foreshortens the thigh past the chain gate).  None when neither is seen.
     """
-    if b.leg_length is None or not (b.ok[kp.L_ANKLE] and b.ok[kp.R_ANKLE]):
+    if b.torso:
+        torso_scale = TORSO_TO_LEG * b.torso
+        return torso_scale if b.leg_length is None else max(b.leg_length, torso_scale)
+    return b.leg_length
+
+
+def stance_signal(b: Body) -> float | None:
+    """Evidence, in leg lengths, that the LEFT foot carries the body (+) or the right (-).
+
+    Two signs of single-leg stance are added: the free ankle rises above the
+    stance ankle, and the body's centre of mass (halfway between the hip and
+    shoulder midpoints) sits over the stance ankle while the free one is away
+    from it.  Height alone fails in a pistol squat: a free leg reaching forward
+    toward the camera puts its ankle *lower* in the image than the stance ankle
+    (seen in sqd_single_leg_squat_pistol_good_and_bad_frontal.mp4), while
+    balance still puts the centre of mass over the stance foot, so when the two
+    disagree the lateral evidence wins.  Near zero with both feet down.  None
+    when either ankle, either hip or the scale is missing.
+    """
+    scale = body_scale(b)
+    if scale is None or not (b.ok[kp.L_ANKLE] and b.ok[kp.R_ANKLE]) or not b.hip_width:
         return None
-    return (b.y[kp.R_ANKLE] - b.y[kp.L_ANKLE]) / b.leg_length
+    x = b.x
+    com = b.hip_mid()[0]
+    if b.torso:
+        com = 0.5 * com + 0.25 * (x[kp.L_SHOULDER] + x[kp.R_SHOULDER])
+    height = (b.y[kp.L_ANKLE] - b.y[kp.R_ANKLE]) / scale  # right foot higher: +
+    lateral = (abs(x[kp.R_ANKLE] - com) - abs(x[kp.L_ANKLE] - com)) / scale  # right further: +
+    if height * lateral < 0.0:
+        # The higher foot is the one under the body.  Either a free foot reaches
+        # forward and shows low in the image (pistol: lateral 0.15-0.3), or a free
+        # foot is tucked up near the midline (dance clip: raised 0.5-0.65, lateral
+        # within 0.12).  Clear balance evidence wins; weak balance evidence defers
+        # to height; in between, blend (no jump for the trigger to chatter on).
+        low, high = LATERAL_OVERRIDES_HEIGHT
+        height *= min(1.0, max(0.0, (high - abs(lateral)) / (high - low)))
+    return height + lateral
+
+
+def hip_height(b: Body, stance: str) -> float | None:
+    """Height of the hip midpoint above the floor ankle, in levelled pixels.
+
+    The floor ankle is the stance ankle in single-leg stance (None when it is not
+    seen) and otherwise the lower of the seen ankles.  None without both hips.
+    """
+    if not b.hip_width:
+        return None
+    ok, y = b.ok, b.y
+    if stance in ("left", "right"):
+        # never fall back to the free ankle: it is off the floor
+        ankle = kp.L_ANKLE if stance == "left" else kp.R_ANKLE
+        if not ok[ankle]:
+            return None
+        floor = y[ankle]
+    elif ok[kp.L_ANKLE] and ok[kp.R_ANKLE]:
+        floor = max(y[kp.L_ANKLE], y[kp.R_ANKLE])
+    elif ok[kp.L_ANKLE] or ok[kp.R_ANKLE]:
+        floor = y[kp.L_ANKLE] if ok[kp.L_ANKLE] else y[kp.R_ANKLE]
+    else:
+        return None
+    return floor - b.hip_mid()[1]
 
 
 def instant_stance(b: Body, enter: float) -> str:
-    """Stance from this pose alone: a foot is up when its ankle is higher than the
-    other by more than ``enter`` leg lengths.  ``none`` when the ankles are not
-    both seen or no leg gives a scale.  The tracker in ``stance`` adds hysteresis.
+    """Stance from this pose alone: single-leg when ``stance_signal`` passes
+    ``enter`` either way, else ``both``; ``none`` when it cannot be measured.
+    The tracker in ``stance`` adds hysteresis and dwell.
     """
-    lift_left = ankle_lift(b)
-    if lift_left is None:
+    z = stance_signal(b)
+    if z is None:
         return "none"
-    if lift_left > enter:
-        return "right"
-    if -lift_left > enter:
+    if z > enter:
         return "left"
+    if z < -enter:
+        return "right"
     return "both"
 
 
@@ -279,12 +363,35 @@ def _torso_vector(b: Body) -> tuple[float, float] | None:
 
 
 def _hands_on_hips(b: Body, tolerance: float) -> bool | None:
-    if b.torso is None or not b.any_leg or not (b.ok[kp.L_WRIST] and b.ok[kp.R_WRIST]):
+    ok = b.ok
+    if b.torso is None or not b.any_leg:
+        return None
+    if not (ok[kp.L_WRIST] and ok[kp.R_WRIST] and ok[kp.L_ELBOW] and ok[kp.R_ELBOW]):
         return None
     x, y, reach = b.x, b.y, tolerance * b.torso
-    left = math.hypot(x[kp.L_WRIST] - x[kp.L_HIP], y[kp.L_WRIST] - y[kp.L_HIP])
-    right = math.hypot(x[kp.R_WRIST] - x[kp.R_HIP], y[kp.R_WRIST] - y[kp.R_HIP])
-    return left <= reach and right <= reach
+    # the shoulder line, left to right, and its length
+    sx, sy = x[kp.R_SHOULDER] - x[kp.L_SHOULDER], y[kp.R_SHOULDER] - y[kp.L_SHOULDER]
+    shoulders = math.hypot(sx, sy)
+    if not shoulders > 0.0:
+        return None
+    for shoulder, elbow, wrist, hip in _ARMS:
+        if math.hypot(x[wrist] - x[hip], y[wrist] - y[hip]) > reach:
+            return False
+        # Hands clasped in front of the belly also bend the elbows near the hips,
+        # but keep the elbows by the sides; hands on hips flare them out along
+        # the shoulder line.
+        outward = (x[elbow] - x[shoulder]) * sx + (y[elbow] - y[shoulder]) * sy
+        if shoulder == kp.L_SHOULDER:
+            outward = -outward
+        if outward < MIN_ELBOW_FLARE * shoulders * shoulders:
+            return False
+        # Arms hanging at the sides also put the wrists near the hips; a hand on
+        # the hip bends the elbow out to the side.
+        ux, uy = x[shoulder] - x[elbow], y[shoulder] - y[elbow]
+        vx, vy = x[wrist] - x[elbow], y[wrist] - y[elbow]
+        if math.atan2(abs(ux * vy - uy * vx), ux * vx + uy * vy) * _DEG > MAX_ELBOW_ANGLE_ON_HIPS:
+            return False
+    return True
 
 
 def _round(value: float | None, digits: int) -> float | None:
@@ -386,7 +493,10 @@ def compute_metrics(
     * ``stance``: the ``stance`` argument (e.g. the tracked stance), or when it is
       None the stance of this pose alone (``instant_stance``).
     * ``hands_on_hips``: each wrist within ``hands_on_hips_tolerance`` torso
-      lengths of its own hip; None when wrists, hips or shoulders are not seen.
+      lengths of its own hip, with the elbow bent (<= 140 deg; arms hanging at
+      the sides also bring the wrists near the hips) and flared out past the
+      shoulder (hands clasped in front are near the hips and bent too); None
+      when wrists, elbows, hips or shoulders are not seen.
     * ``leg_trusted_left/right``: the chain gate itself.
 
     ``calibration`` supplies camera roll (defining horizontal) and baselines.

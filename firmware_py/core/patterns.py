@@ -64,9 +64,9 @@ class PatternSelector:
     """The pattern to show now.
 
     Precedence: a fault (camera or model down) over everything; then calibration and
-    a running test; then a rep verdict, held for its length; then, by mode,
-    ``concurrent`` shows the cue level, ``terminal`` shows only verdicts (and the idle
-    blink when nobody is in view), ``silent`` shows nothing.
+    a running test; then, by mode, ``concurrent`` shows the cue level, ``terminal``
+    shows only rep verdicts, each held for its length (and the idle blink when nobody
+    is in view), ``silent`` shows nothing.
     """
 
     def __init__(self, mode: str = "concurrent"):
@@ -90,7 +90,7 @@ class PatternSelector:
             return "fault"
         if state in ("calibrating", "testing"):
             return state
-        if verdict is not None and self.mode != "silent":
+        if verdict is not None and self.mode == "terminal":
             self._held, self._hold_until = verdict, t + (PATTERNS[verdict].hold_s or 0.0)
         if self._held is not None and t < self._hold_until:
             return self._held

@@ -59,10 +59,10 @@ class Thresholds:
     hands_on_hips_tolerance: float = 0.45
     check_hands_on_hips: bool = True
     fppa_from_baseline: bool = False
-    stance_enter: float = 0.10
-    stance_exit: float = 0.05
+    stance_enter: float = 0.22
+    stance_exit: float = 0.12
     stance_dwell_ms: float = 150.0
-    rep_min_depth: float = 0.08
+    rep_min_depth: float = 0.10
 
     def __post_init__(self) -> None:
         for key, spec in SETTINGS.items():
@@ -184,10 +184,10 @@ SETTINGS: dict[str, SettingSpec] = {
         bool, None, None, "", "judge FPPA relative to the calibrated standing angle"
     ),
     "stance_enter": SettingSpec(
-        float, 0.02, 0.5, "leg lengths", "ankle raised this much above the other: foot is up"
+        float, 0.05, 1.0, "leg lengths", "single-leg evidence (foot up, weight over it) to enter"
     ),
     "stance_exit": SettingSpec(
-        float, 0.0, 0.5, "leg lengths", "raised ankle back within this: foot is down again"
+        float, 0.0, 1.0, "leg lengths", "single-leg evidence below this: both feet down again"
     ),
     "stance_dwell_ms": SettingSpec(
         float, 0, 2000, "ms", "a stance change must hold this long to count"

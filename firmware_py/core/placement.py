@@ -1,0 +1,160 @@
+"""Is the camera where it can measure knee valgus?  A vote over the last seconds.
+
+Frontal-plane angles mean something only with the camera square to the athlete,
+the whole leg in the frame and the athlete large enough that a pixel of keypoint
+error is a small angle.  Each frame votes on four problems; a problem is raised
+when most recent frames show it and cleared when few do, so the coach sees a
+steady message instead of a flicker.  Problems use a fixed vocabulary:
+
+* ``not_frontal``: (hip width + shoulder width) / torso length is small.  Both
+  widths shrink with the cosine of the camera's angle off frontal while the torso
+  does not.  MoveNet on shared clips: frontal clips give a per-frame median of
+  1.06-1.44 (2-s window medians >= 0.92), the 60-70 deg oblique clip
+  (lnc_..._oblique_side_good_IMG_7034) 0.75, a sagittal running clip 0.26.
+  Per-frame threshold 0.85: 90-97 % of the oblique clip's frames vote "not
+  frontal" in any 2-s window, at most 17 % of a frontal clip's.
+* ``too_small``: estimated stature (2.1 x the squat-proof body scale of
+  ``metrics.body_scale``) under 30 % of the frame height.  Shared frontal clips
+  sit at 0.42-0.91 (5th percentiles >= 0.30 at the bottom of squats).
+* ``feet_out_of_view`` / ``hips_out_of_view``: an ankle / hip is below
+  ``min_score`` or outside the frame.  (MoveNet places unseen points anyway,
+  often at the frame edge.)
+
+Nothing is voted while nobody is in view (fewer than five keypoints seen).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import keypoints as kp
+from .metrics import Body, body_scale, measure
+
+__all__ = ["PROBLEMS", "PlacementParams", "PlacementMonitor", "placement_votes"]
+
+NOT_FRONTAL = "not_frontal"
+TOO_SMALL = "too_small"
+FEET_OUT_OF_VIEW = "feet_out_of_view"
+HIPS_OUT_OF_VIEW = "hips_out_of_view"
+PROBLEMS = (NOT_FRONTAL, TOO_SMALL, FEET_OUT_OF_VIEW, HIPS_OUT_OF_VIEW)
+
+STATURE_PER_SCALE = 2.1  # stature / leg length (1.75 m / 0.85 m)
+MIN_KEYPOINTS_FOR_A_PERSON = 5
+
+
+@dataclass(frozen=True)
+class PlacementParams:
+    """Thresholds of the per-frame votes and of the time vote."""
+
+    min_frontality: float = 0.85
+    min_stature: float = 0.30  # fraction of frame height
+    min_score: float = 0.3
+    window_s: float = 2.0
+    raise_fraction: float = 0.6  # of the window's votes, to raise a problem
+    clear_fraction: float = 0.3  # of the window's votes, to clear it
+    min_votes: int = 8  # fewer votes in the window: no opinion (problem cleared)
+
+
+def placement_votes(
+    pose: np.ndarray,
+    frame_size: tuple[int, int],
+    params: PlacementParams = PlacementParams(),
+    body: Body | None = None,
+) -> tuple[bool | None, ...]:
+    """This frame's vote on each of PROBLEMS: True (problem), False, or None (no opinion).
+
+    ``frame_size`` is (width, height) in pixels; ``body`` may be passed to save
+    measuring the pose again (it must be measured from the same pose with the
+    same ``min_score``).
+    """
+    if body is None:
+        body = measure(pose, min_score=params.min_score)
+    ok = body.ok
+    if sum(ok) < MIN_KEYPOINTS_FOR_A_PERSON:
+        return (None, None, None, None)
+    w, h = frame_size
+    x, y = body.x, body.y
+
+    frontal = None
+    if body.torso and body.hip_width is not None:
+        shoulders = math.hypot(x[kp.L_SHOULDER] - x[kp.R_SHOULDER], y[kp.L_SHOULDER] - y[kp.R_SHOULDER])
+        frontal = (body.hip_width + shoulders) / body.torso < params.min_frontality
+
+    scale = body_scale(body)
+    small = None if scale is None else STATURE_PER_SCALE * scale < params.min_stature * h
+
+    ix, iy = body.image_x, body.image_y
+
+    def out(a: int, b: int) -> bool:
+        for i in (a, b):
+            if not (ok[i] and 0.0 <= ix[i] < w and 0.0 <= iy[i] < h):
+                return True
+        return False
+
+    return (frontal, small, out(kp.L_ANKLE, kp.R_ANKLE), out(kp.L_HIP, kp.R_HIP))
+
+
+class PlacementMonitor:
+    """Time-voted placement problems, steady over ``window_s`` seconds.
+
+    ``update(pose, t, frame_size)`` returns the current problems as a tuple in
+    PROBLEMS order (empty when the placement is fine or nobody is in view).
+    """
+
+    def __init__(self, params: PlacementParams | None = None) -> None:
+        self.params = params or PlacementParams()
+        self._votes: deque[tuple[float, tuple[bool | None, ...]]] = deque()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all votes and raised problems."""
+        self._votes.clear()
+        self._yes = [0, 0, 0, 0]
+        self._seen = [0, 0, 0, 0]
+        self._raised = [False, False, False, False]
+        self._last_t: float | None = None
+        self.problems: tuple[str, ...] = ()
+
+    def update(
+        self,
+        pose: np.ndarray,
+        t: float,
+        frame_size: tuple[int, int],
+        body: Body | None = None,
+    ) -> tuple[str, ...]:
+        if self._last_t is not None and t < self._last_t:
+            self.reset()  # time ran backwards: a new recording
+        self._last_t = t
+        votes = placement_votes(pose, frame_size, self.params, body)
+        self._add(t, votes)
+        p = self.params
+        for i in range(4):
+            seen = self._seen[i]
+            if seen < p.min_votes:
+                self._raised[i] = False
+                continue
+            share = self._yes[i] / seen
+            if self._raised[i]:
+                self._raised[i] = share > p.clear_fraction
+            else:
+                self._raised[i] = share >= p.raise_fraction
+        self.problems = tuple(name for name, up in zip(PROBLEMS, self._raised) if up)
+        return self.problems
+
+    def _add(self, t: float, votes: tuple[bool | None, ...]) -> None:
+        self._votes.append((t, votes))
+        for i, v in enumerate(votes):
+            if v is not None:
+                self._seen[i] += 1
+                self._yes[i] += v
+        horizon = t - self.params.window_s
+        while self._votes and self._votes[0][0] <= horizon:
+            _, old = self._votes.popleft()
+            for i, v in enumerate(old):
+                if v is not None:
+                    self._seen[i] -= 1
+                    self._yes[i] -= v

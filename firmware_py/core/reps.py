@@ -1,0 +1,339 @@
+"""Squat rep segmentation and the per-rep single-leg squat test verdict.
+
+A rep is read from the height of the hip midpoint above the floor ankle (the
+stance ankle in single-leg stance, the lower ankle otherwise), in leg lengths.
+Measuring from the ankle, not from the image, keeps the signal still when the
+athlete drifts around the frame (the pistol-squat clip wanders by a third of a
+leg length between reps).  Two references are tracked while no rep is under way
+and frozen during one: the standing hip height in pixels (jumps up at once,
+relaxes down with a 2 s time constant) and the leg-length scale (a 2 s average;
+a deep squat foreshortens the leg).  A calibration, when given, seeds both.
+Depth is (standing height - median of the last three heights) / scale, so a
+scale error only stretches depth and never shifts its zero.  Hysteresis and
+minimums keep noise out:
+
+* a rep starts when depth passes ``start_depth`` and ends when it is back within
+  ``end_depth`` of standing, or within ``end_fraction`` of the rep's own depth
+  (a deep rep whose athlete does not quite straighten still ends);
+* it counts only if it went at least ``min_depth`` deep (Thresholds.rep_min_depth)
+  and lasted ``min_duration_s``; shallower dips and twitches are dropped;
+* a "rep" that is not ``min_depth`` deep after ``max_descent_s`` is a slow sag
+  and is dropped; a two-footed one during which a foot is lifted restarts at
+  that frame (what came before was getting into single-leg stance).
+
+Phases: ``standing``, ``down`` (until depth has come back ``bottom_margin`` from
+its deepest point), ``up``.
+
+Verdict (single-leg squat test, Ugalde et al. 2015): a rep fails on any of
+
+* ``knee_inward``: the knee-valgus or knee-inside-foot cue of a working leg
+  reached alert level (FPPA >= fppa_alert or knee_medial >= knee_medial_alert,
+  held for the debounce time) during the rep;
+* ``hands_off_hips``: the hands-off-hips cue was raised (single-leg reps with
+  check_hands_on_hips on);
+* ``trunk_sway``: the trunk-lean cue was raised (|lean| >= trunk_lean_alert);
+* ``balance_lost``: in a single-leg rep the stance left the working leg (free
+  foot down) or the athlete was lost for more than ``lost_s``.
+
+Criteria use the debounced cue states rather than raw peaks, so the verdict
+agrees with what the athlete was (or would have been) shown and one noisy frame
+cannot fail a rep.  The raw peaks are recorded too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["RepParams", "Peak", "Rep", "RepCounter", "CRITERIA"]
+
+CRITERIA = ("knee_inward", "hands_off_hips", "trunk_sway", "balance_lost")
+
+_ALERT = 2
+
+
+@dataclass(frozen=True)
+class RepParams:
+    """Depths in leg lengths, times in seconds."""
+
+    start_depth: float = 0.04
+    end_depth: float = 0.02
+    end_fraction: float = 0.15
+    min_depth: float = 0.10
+    bottom_margin: float = 0.02
+    min_duration_s: float = 0.4
+    max_descent_s: float = 2.0  # a "rep" not min_depth deep by then is a sag: dropped
+    max_duration_s: float = 15.0
+    lost_s: float = 0.5
+    relax_s: float = 2.0  # time constant of the standing references relaxing down
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.end_depth < self.start_depth <= self.min_depth:
+            raise ValueError("need 0 <= end_depth < start_depth <= min_depth")
+
+
+@dataclass
+class Peak:
+    """The largest value of a metric during a rep, and where it happened."""
+
+    value: float | None = None
+    frame: int | None = None
+    t: float | None = None
+
+    def offer(self, value: float | None, frame: int, t: float, magnitude: bool = False) -> None:
+        """Keep ``value`` if it is the largest so far (by absolute value if ``magnitude``)."""
+        if value is None:
+            return
+        if self.value is None or (
+            abs(value) > abs(self.value) if magnitude else value > self.value
+        ):
+            self.value, self.frame, self.t = value, frame, t
+
+
+@dataclass
+class Rep:
+    """One completed squat rep."""
+
+    index: int
+    leg: str  # "left", "right" or "both"
+    start_frame: int
+    start_t: float
+    bottom_frame: int
+    bottom_t: float
+    end_frame: int
+    end_t: float
+    depth: float  # leg lengths the hips sank at the bottom
+    fppa_left: Peak = field(default_factory=Peak)
+    fppa_right: Peak = field(default_factory=Peak)
+    knee_medial_left: Peak = field(default_factory=Peak)
+    knee_medial_right: Peak = field(default_factory=Peak)
+    pelvic_drop: Peak = field(default_factory=Peak)
+    trunk_lean: Peak = field(default_factory=Peak)  # largest |lean|, signed value kept
+    failed: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
+
+    @property
+    def verdict(self) -> str:
+        return "pass" if self.passed else "fail"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["failed"] = list(self.failed)
+        d["verdict"] = self.verdict
+        d["depth"] = round(self.depth, 3)
+        return d
+
+
+_PEAK_KEYS = ("fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right", "pelvic_drop")
+
+
+@dataclass
+class _Ongoing:
+    """A rep under way: where it started, its deepest point, what happened."""
+
+    start_frame: int
+    start_t: float
+    depth: float = -1.0
+    bottom_frame: int = 0
+    bottom_t: float = 0.0
+    stance_frames: dict[str, int] = field(
+        default_factory=lambda: {"left": 0, "right": 0, "both": 0, "none": 0}
+    )
+    stance_seq: list[str] = field(default_factory=list)  # stances in order, no repeats
+    peaks: dict[str, Peak] = field(
+        default_factory=lambda: {key: Peak() for key in (*_PEAK_KEYS, "trunk_lean")}
+    )
+    knee_alert: dict[str, bool] = field(default_factory=lambda: {"left": False, "right": False})
+    hands_off: bool = False
+    trunk_sway: bool = False
+    lost: bool = False
+
+
+class RepCounter:
+    """Segments squat reps from per-frame hip height; scores each with the SLS test.
+
+    ``update(frame, t, hip_height, scale, stance, metrics, cue_levels)`` takes the
+    hip midpoint's height above the floor ankle (``metrics.hip_height``) and the
+    body scale (``metrics.body_scale``), both in pixels and None when unseen, the
+    tracked stance, the metric dict and the cue's raw per-reason levels
+    (``CueTracker.levels``); it returns the Rep completed on this frame, if
+    any.  ``phase`` and ``depth`` describe the current frame.
+    """
+
+    def __init__(
+        self,
+        params: RepParams | None = None,
+        *,
+        standing_height_px: float | None = None,
+        leg_length_px: float | None = None,
+        check_hands: bool = True,
+    ) -> None:
+        self.params = params or RepParams()
+        self._seed_height = standing_height_px
+        self._seed_scale = leg_length_px
+        self.check_hands = check_hands
+        self.reps: list[Rep] = []
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the standing references, the rep under way and all reps."""
+        self.reps.clear()
+        self.phase = "standing"
+        self.depth = 0.0
+        self._ref: float | None = self._seed_height
+        self._scale: float | None = self._seed_scale
+        self._last_t: float | None = None
+        self._last_seen: float | None = None
+        self._recent: list[float] = []
+        self._rep: _Ongoing | None = None
+
+    def update(
+        self,
+        frame: int,
+        t: float,
+        hip_height: float | None,
+        scale: float | None,
+        stance: str,
+        metrics: dict[str, Any],
+        cue_levels: dict[str, int],
+    ) -> Rep | None:
+        p = self.params
+        dt = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
+        self._last_t = t
+        if hip_height is None or scale is None or not scale > 0:
+            if self._rep is not None and self._last_seen is not None and t - self._last_seen > p.lost_s:
+                self._rep.lost = True
+            return None
+        self._last_seen = t
+        # median of the last three heights: one glitched ankle is not a rep
+        recent = self._recent
+        recent.append(hip_height)
+        if len(recent) > 3:
+            del recent[0]
+        height = sorted(recent)[len(recent) // 2]
+
+        rep = self._rep
+        if rep is not None and stance in ("left", "right") and rep.stance_seq == ["both"]:
+            # A foot lifted mid-"rep": what came before was getting ready, not
+            # squatting.  Start the rep afresh from here (same standing height).
+            self._abandon()
+            rep = None
+        relax = min(1.0, dt / p.relax_s)
+        if self._scale is None:
+            self._scale = scale
+        elif rep is None:
+            self._scale += (scale - self._scale) * relax
+        if self._ref is None:
+            self._ref = height
+        elif rep is None:
+            self._ref = max(height, self._ref + (height - self._ref) * relax)
+        depth = (self._ref - height) / self._scale
+        self.depth = depth
+
+        if rep is None:
+            if depth <= p.start_depth:
+                return None
+            rep = self._begin(frame, t)
+        self._observe(rep, frame, t, depth, stance, metrics, cue_levels)
+        if self.phase == "down" and depth < rep.depth - p.bottom_margin:
+            self.phase = "up"
+        elapsed = t - rep.start_t
+        if elapsed > p.max_duration_s or (rep.depth < p.min_depth and elapsed > p.max_descent_s):
+            self._abandon()  # a slow sag or a sit-down, not a squat
+            return None
+        if depth < max(p.end_depth, p.end_fraction * rep.depth):
+            self._abandon()
+            if rep.depth >= p.min_depth and elapsed >= p.min_duration_s:
+                return self._finish(rep, frame, t)
+        return None
+
+    def _abandon(self) -> None:
+        self._rep, self.phase = None, "standing"
+
+    def _begin(self, frame: int, t: float) -> _Ongoing:
+        self.phase = "down"
+        self._rep = _Ongoing(start_frame=frame, start_t=t, bottom_frame=frame, bottom_t=t)
+        return self._rep
+
+    def _observe(
+        self,
+        rep: _Ongoing,
+        frame: int,
+        t: float,
+        depth: float,
+        stance: str,
+        metrics: dict[str, Any],
+        cue_levels: dict[str, int],
+    ) -> None:
+        if depth > rep.depth:
+            rep.depth, rep.bottom_frame, rep.bottom_t = depth, frame, t
+        rep.stance_frames[stance] += 1
+        if not rep.stance_seq or rep.stance_seq[-1] != stance:
+            rep.stance_seq.append(stance)
+        peaks = rep.peaks
+        for key in _PEAK_KEYS:
+            peaks[key].offer(metrics.get(key), frame, t)
+        peaks["trunk_lean"].offer(metrics.get("trunk_lean"), frame, t, magnitude=True)
+        for side in ("left", "right"):
+            if stance in (side, "both") and (
+                cue_levels.get("knee_valgus_" + side, 0) >= _ALERT
+                or cue_levels.get("knee_inside_foot_" + side, 0) >= _ALERT
+            ):
+                rep.knee_alert[side] = True
+        if cue_levels.get("hands_off_hips", 0):
+            rep.hands_off = True
+        if cue_levels.get("trunk_lean", 0):
+            rep.trunk_sway = True
+
+    def _finish(self, rep: _Ongoing, frame: int, t: float) -> Rep:
+        counts = rep.stance_frames
+        leg = max(("left", "right", "both"), key=lambda s: counts[s])
+        legs = ("left", "right") if leg == "both" else (leg,)
+        failed = []
+        if any(rep.knee_alert[s] for s in legs):
+            failed.append("knee_inward")
+        if self.check_hands and leg != "both" and rep.hands_off:
+            failed.append("hands_off_hips")
+        if rep.trunk_sway:
+            failed.append("trunk_sway")
+        if rep.lost or (leg != "both" and any(s != leg for s in rep.stance_seq[1:])):
+            failed.append("balance_lost")
+        peaks = rep.peaks
+
+        def working(key: str, side: str) -> Peak:
+            return peaks[key] if side in legs else Peak()
+
+        result = Rep(
+            index=len(self.reps),
+            leg=leg,
+            start_frame=rep.start_frame,
+            start_t=rep.start_t,
+            bottom_frame=rep.bottom_frame,
+            bottom_t=rep.bottom_t,
+            end_frame=frame,
+            end_t=t,
+            depth=rep.depth,
+            fppa_left=working("fppa_left", "left"),
+            fppa_right=working("fppa_right", "right"),
+            knee_medial_left=working("knee_medial_left", "left"),
+            knee_medial_right=working("knee_medial_right", "right"),
+            pelvic_drop=peaks["pelvic_drop"],
+            trunk_lean=peaks["trunk_lean"],
+            failed=tuple(failed),
+        )
+        self.reps.append(result)
+        return result
+
+    @property
+    def balance_lost_now(self) -> bool:
+        """A single-leg rep is under way and the free foot is down (or the athlete lost)."""
+        rep = self._rep
+        if rep is None:
+            return False
+        if rep.lost:
+            return True
+        seq = rep.stance_seq
+        return len(seq) > 1 and seq[0] in ("left", "right") and seq[-1] != seq[0]

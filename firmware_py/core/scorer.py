@@ -1,0 +1,219 @@
+"""The whole scoring pipeline for one athlete: pose in, what to show out.
+
+smoothing -> metrics -> stance -> placement -> cue -> reps, wired once so the
+device, ``kneecue analyze`` and the tests all run the same thing.  Time comes in
+with every frame; nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import keypoints as kp
+from .calibration import Calibration
+from .cue import Cue, CueTracker
+from .metrics import body_scale, hip_height, measure, metrics_from_body
+from .placement import PlacementMonitor, PlacementParams
+from .reps import CRITERIA, Rep, RepCounter, RepParams
+from .settings import DEFAULT, FeedbackMode, Thresholds
+from .smoothing import PoseSmoother, SmoothingParams
+from .stance import StanceParams, StanceTracker
+
+__all__ = ["FrameScore", "Scorer"]
+
+
+@dataclass(frozen=True)
+class FrameScore:
+    """Everything the scorer decided about one frame.
+
+    ``feedback`` is what the athlete should be shown now, given the mode:
+    concurrent: the cue level ("idle"/"ok"/"warn"/"alert") on every frame;
+    terminal: "pass"/"fail" on the frame a rep completes, else None;
+    silent: always None.  ``rep`` is the rep completed on this frame, if any.
+    """
+
+    frame_index: int
+    t: float
+    metrics: dict[str, Any]
+    cue: Cue
+    feedback: str | None
+    rep: Rep | None
+    placement: tuple[str, ...]
+    phase: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "frame": self.frame_index,
+            "t": self.t,
+            "metrics": dict(self.metrics),
+            "cue": self.cue.to_dict(),
+            "feedback": self.feedback,
+            "rep": None if self.rep is None else self.rep.to_dict(),
+            "placement": list(self.placement),
+            "phase": self.phase,
+        }
+
+
+class Scorer:
+    """Scores a stream of poses of one athlete.
+
+    ``update(pose, frame_index, t, frame_size)`` with a (17, 3) pose in source
+    pixels, the frame's index and time in seconds, and (width, height); returns a
+    FrameScore.  ``summary()`` totals the reps so far; ``reset()`` starts over
+    (keeping thresholds, mode and calibration).
+    """
+
+    def __init__(
+        self,
+        thresholds: Thresholds = DEFAULT,
+        mode: FeedbackMode | str = FeedbackMode.CONCURRENT,
+        calibration: Calibration | None = None,
+        *,
+        smoothing: SmoothingParams | None = None,
+        placement: PlacementParams | None = None,
+        reps: RepParams | None = None,
+    ) -> None:
+        self._smoothing_params = smoothing
+        self._placement_params = placement
+        self._rep_params = reps
+        self.mode = FeedbackMode.parse(mode)
+        self.calibration = calibration
+        self._build(thresholds)
+
+    def _build(self, thresholds: Thresholds) -> None:
+        self.thresholds = thresholds
+        self._smoother = PoseSmoother(
+            self._smoothing_params or SmoothingParams(min_score=thresholds.min_score)
+        )
+        self._stance = StanceTracker(StanceParams.from_thresholds(thresholds))
+        self._placement = PlacementMonitor(
+            self._placement_params or PlacementParams(min_score=thresholds.min_score)
+        )
+        self._cue = CueTracker(thresholds)
+        base = self._rep_params or RepParams()
+        min_depth = thresholds.rep_min_depth
+        start = min(base.start_depth, min_depth)
+        params = dataclasses.replace(
+            base,
+            start_depth=start,
+            end_depth=min(base.end_depth, 0.5 * start),
+            min_depth=min_depth,
+        )
+        cal = self.calibration
+        self._reps = RepCounter(
+            params,
+            standing_height_px=None if cal is None else cal.hip_height_px,
+            leg_length_px=None if cal is None else cal.leg_length_px,
+            check_hands=thresholds.check_hands_on_hips,
+        )
+
+    # -- settings ---------------------------------------------------------------
+
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        """Use new thresholds from the next frame on.  Cue and stance timers and the
+        rep under way start afresh; completed reps are kept."""
+        reps = self._reps.reps[:]
+        self._build(thresholds)
+        self._reps.reps.extend(reps)
+
+    def set_mode(self, mode: FeedbackMode | str) -> None:
+        self.mode = FeedbackMode.parse(mode)
+
+    def set_calibration(self, calibration: Calibration | None) -> None:
+        """Use a new calibration (or none); the pipeline starts afresh, reps are kept."""
+        self.calibration = calibration
+        self.set_thresholds(self.thresholds)
+
+    def reset(self) -> None:
+        """Forget everything about the athlete: filters, stance, reps."""
+        self._build(self.thresholds)
+
+    # -- the pipeline -----------------------------------------------------------
+
+    def update(
+        self,
+        pose: np.ndarray,
+        frame_index: int,
+        t: float,
+        frame_size: tuple[int, int],
+    ) -> FrameScore:
+        th = self.thresholds
+        cal = self.calibration
+        smoothed = self._smoother.update(pose, t)
+        body = measure(smoothed, roll_deg=0.0 if cal is None else cal.roll_deg, min_score=th.min_score)
+        stance = self._stance.update_body(body, t)
+        metrics = metrics_from_body(body, thresholds=th, calibration=cal, stance=stance)
+        problems = self._placement.update(smoothed, t, frame_size, body)
+        # Someone is there: torso and hips seen, and legs too (a trusted chain, or
+        # both ankles while a deep squat foreshortens the thighs past the gate).
+        present = self._smoother.reset_reason != "lost" and (
+            body.any_leg or (body.ok[kp.L_ANKLE] and body.ok[kp.R_ANKLE])
+        )
+        cue = self._cue.update(
+            metrics,
+            t,
+            present=present,
+            placement=problems,
+            balance_lost=self._reps.balance_lost_now,
+            flexed=self._reps.depth >= self._reps.params.start_depth,
+        )
+        rep = self._reps.update(
+            frame_index,
+            t,
+            hip_height(body, stance),
+            body_scale(body),
+            stance,
+            metrics,
+            self._cue.levels,
+        )
+        if self.mode is FeedbackMode.CONCURRENT:
+            feedback: str | None = cue.level
+        elif self.mode is FeedbackMode.TERMINAL:
+            feedback = None if rep is None else rep.verdict
+        else:
+            feedback = None
+        return FrameScore(frame_index, t, metrics, cue, feedback, rep, problems, self._reps.phase)
+
+    # -- totals -----------------------------------------------------------------
+
+    @property
+    def reps(self) -> list[Rep]:
+        """Completed reps, oldest first."""
+        return list(self._reps.reps)
+
+    def summary(self) -> dict[str, Any]:
+        """Reps per leg, pass/fail counts, failures per criterion and worst peaks."""
+        reps = self._reps.reps
+        per_leg = {leg: sum(r.leg == leg for r in reps) for leg in ("left", "right", "both")}
+        failures = {c: sum(c in r.failed for r in reps) for c in CRITERIA}
+        worst: dict[str, Any] = {}
+        for key in (
+            "fppa_left",
+            "fppa_right",
+            "knee_medial_left",
+            "knee_medial_right",
+            "pelvic_drop",
+            "trunk_lean",
+        ):
+            best = None
+            for r in reps:
+                peak = getattr(r, key)
+                if peak.value is None:
+                    continue
+                size = abs(peak.value) if key == "trunk_lean" else peak.value
+                if best is None or size > best[0]:
+                    best = (size, peak.value, r.index, peak.frame)
+            worst[key] = None if best is None else {"value": best[1], "rep": best[2], "frame": best[3]}
+        return {
+            "reps": len(reps),
+            "reps_per_leg": per_leg,
+            "passed": sum(r.passed for r in reps),
+            "failed": sum(not r.passed for r in reps),
+            "failures": failures,
+            "worst": worst,
+            "mode": self.mode.value,
+        }

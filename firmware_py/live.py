@@ -1,0 +1,86 @@
+"""The live loop: newest frame → pose → score → pattern → pins, and nothing else.
+
+Capture runs on its own thread and hands over only the newest frame; events are
+written on their own thread; the pins change in this loop's iteration, right after
+the frame is scored.  Every way out (end of a clip, stop request, exception) goes
+through ``finally``, which turns every output off and logs that as the last event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from firmware_py.core.patterns import PatternSelector
+from firmware_py.cues.outputs import CueOutputs
+from firmware_py.eventlog import JsonLinesWriter
+from firmware_py.handoff import CaptureThread
+from firmware_py.pipeline import Pipeline
+from firmware_py.sources.base import FrameSource
+
+log = logging.getLogger(__name__)
+POLL_S = 0.2  # how often an idle loop looks at the stop flag
+
+
+@dataclass
+class LoopStats:
+    frames: int = 0
+    changes: int = 0
+    last_frame: int = -1
+    last_t: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+
+
+class LiveLoop:
+    def __init__(self, source: FrameSource, pipeline: Pipeline, outputs: CueOutputs, *,
+                 selector: PatternSelector | None = None, events: JsonLinesWriter | None = None,
+                 stop: threading.Event | None = None):
+        self.source = source
+        self.pipeline = pipeline
+        self.outputs = outputs
+        self.selector = selector or PatternSelector(pipeline.scorer.mode.value)
+        self.events = events
+        self.stop = stop or threading.Event()
+        self.stats = LoopStats()
+
+    def run(self) -> LoopStats:
+        capture = CaptureThread(self.source)
+        capture.start()
+        try:
+            while not self.stop.is_set():
+                frame = capture.slot.get(POLL_S)
+                if frame is None:
+                    if capture.slot.closed:
+                        break
+                    continue
+                result = self.pipeline.process(frame)
+                score = result.score
+                pattern = self.selector.select(
+                    score.t, level=score.cue.level,
+                    verdict=None if score.rep is None else score.rep.verdict)
+                if self.outputs.play(pattern):
+                    changed_ns = time.monotonic_ns()
+                    latency_ms = (changed_ns - result.t_ns) / 1e6
+                    self.stats.changes += 1
+                    self.stats.latencies_ms.append(latency_ms)
+                    self._event(score.frame_index, score.t, latency_ms, pattern)
+                self.stats.frames += 1
+                self.stats.last_frame, self.stats.last_t = score.frame_index, score.t
+            if capture.error is not None:
+                log.error("%s", capture.error)
+        finally:
+            capture.stop()
+            self.outputs.off()
+            self._event(self.stats.last_frame, self.stats.last_t, None, "dark")
+            self.source.close()
+        return self.stats
+
+    def _event(self, frame: int, t: float, latency_ms: float | None, pattern: str) -> None:
+        if self.events is None:
+            return
+        record = {"t": round(t, 3), "frame": frame, "pattern": pattern, "outputs": self.outputs.levels()}
+        if latency_ms is not None:
+            record["latency_ms"] = round(latency_ms, 3)
+        self.events.write(record)

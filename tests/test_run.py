@@ -1,0 +1,78 @@
+"""`kneecue run` as systemd runs it: a clip, mock pins, an events file, and signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+CLIP = "sqd_single_leg_sit_to_stand_good_then_valgus_frontal.mp4"
+OUTPUTS = ("green", "amber", "red", "buzzer")
+
+
+def start_run(model_path, clip, events, *extra):
+    return subprocess.Popen(
+        [sys.executable, "-m", "firmware_py", "run", "--source", str(clip), "--gpio", "mock",
+         "--events", str(events), "--model", str(model_path), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def read_events(path):
+    if not path.exists():
+        return []
+    lines = path.read_text().splitlines()
+    return [json.loads(line) for line in lines if line.endswith("}")]
+
+
+def test_events_show_red_and_buzzer_in_the_collapse_only(model_path, media, tmp_path):
+    events = tmp_path / "events.jsonl"
+    proc = start_run(model_path, media(CLIP), events)
+    assert proc.wait(120) == 0, proc.stderr.read()
+    lines = read_events(events)
+    assert all(set(e["outputs"]) == set(OUTPUTS) for e in lines)
+    alarms = [e["frame"] for e in lines if e["outputs"]["red"] and e["outputs"]["buzzer"]]
+    assert alarms, "the collapse of the right knee (frames ~150-215) was not cued"
+    assert all(140 <= f <= 230 for f in alarms), alarms
+    # Quiet standing and the good first rep (frames 0-130): never red, never the buzzer.
+    assert not any(e["outputs"]["red"] or e["outputs"]["buzzer"] for e in lines if e["frame"] < 130)
+    assert all(e["latency_ms"] > 0 for e in lines[:-1])
+    assert lines[-1]["outputs"] == dict.fromkeys(OUTPUTS, 0)
+
+
+def test_sigterm_in_an_alert_leaves_everything_dark(model_path, media, tmp_path):
+    events = tmp_path / "events.jsonl"
+    proc = start_run(model_path, media(CLIP), events, "--realtime")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(e["outputs"]["red"] for e in read_events(events)):
+                break
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.05)
+        else:
+            pytest.fail("no alert within 60 s")
+        time.sleep(0.1)  # mid-alert, the buzzer beeping
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(5) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = read_events(events)
+    assert lines[-1]["outputs"] == dict.fromkeys(OUTPUTS, 0)
+    assert lines[-1]["frame"] < 250  # stopped mid-clip, not at its end
+
+
+def test_sigint_stops_promptly_too(model_path, media, tmp_path):
+    events = tmp_path / "events.jsonl"
+    proc = start_run(model_path, media(CLIP), events, "--realtime")
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    assert proc.wait(5) == 0
+    assert time.monotonic() - start < 2.0
+    assert read_events(events)[-1]["outputs"] == dict.fromkeys(OUTPUTS, 0)
