@@ -15,6 +15,6 @@ def build_model(model: str | None, *, threads: int = 2, runtime: str | None = No
 
 
 def build_pipeline(model: MoveNet, *, track: bool = True, thresholds: Thresholds | None = None,
-                   mode: str = "concurrent") -> Pipeline:
-    scorer = Scorer(thresholds or Thresholds(), mode)
+                   mode: str = "concurrent", still: bool = False) -> Pipeline:
+    scorer = Scorer(thresholds or Thresholds(), mode, still=still)
     return Pipeline(PoseEngine(model, track=track), scorer)

@@ -79,11 +79,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from firmware_py.analyze import run_analyze
     from firmware_py.app import build_model, build_pipeline
     from firmware_py.sources import make_source
+    from firmware_py.sources.opencv import StillImage
 
     source = make_source(args.path, realtime=args.realtime)
     source.open().close()  # fail on a bad clip before the model loads
     pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime),
-                              track=not args.no_track, mode=args.mode)
+                              track=not args.no_track, mode=args.mode, still=isinstance(source, StillImage))
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     try:
         progress = sys.stderr.isatty() and (args.out is not None or not sys.stdout.isatty())

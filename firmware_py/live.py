@@ -62,10 +62,9 @@ class LiveLoop:
                     verdict=None if score.rep is None else score.rep.verdict)
                 if self.outputs.play(pattern):
                     changed_ns = time.monotonic_ns()
-                    latency_ms = (changed_ns - result.t_ns) / 1e6
                     self.stats.changes += 1
-                    self.stats.latencies_ms.append(latency_ms)
-                    self._event(score.frame_index, score.t, latency_ms, pattern)
+                    self.stats.latencies_ms.append((changed_ns - result.t_ns) / 1e6)
+                    self._event(score.frame_index, score.t, pattern, result.t_ns, changed_ns)
                 self.stats.frames += 1
                 self.stats.last_frame, self.stats.last_t = score.frame_index, score.t
             if capture.error is not None:
@@ -73,14 +72,17 @@ class LiveLoop:
         finally:
             capture.stop()
             self.outputs.off()
-            self._event(self.stats.last_frame, self.stats.last_t, None, "dark")
+            self._event(self.stats.last_frame, self.stats.last_t, "dark", None, time.monotonic_ns())
             self.source.close()
         return self.stats
 
-    def _event(self, frame: int, t: float, latency_ms: float | None, pattern: str) -> None:
+    def _event(self, frame: int, t: float, pattern: str, capture_ns: int | None, changed_ns: int) -> None:
+        """One output change: the pins as gpiozero reads them, and when (monotonic ns)."""
         if self.events is None:
             return
-        record = {"t": round(t, 3), "frame": frame, "pattern": pattern, "outputs": self.outputs.levels()}
-        if latency_ms is not None:
-            record["latency_ms"] = round(latency_ms, 3)
+        record = {"t": round(t, 3), "frame": frame, "pattern": pattern, "outputs": self.outputs.levels(),
+                  "changed_ns": changed_ns}
+        if capture_ns is not None:
+            record["capture_ns"] = capture_ns
+            record["latency_ms"] = round((changed_ns - capture_ns) / 1e6, 3)
         self.events.write(record)

@@ -40,7 +40,9 @@ def test_events_show_red_and_buzzer_in_the_collapse_only(model_path, media, tmp_
     assert all(140 <= f <= 230 for f in alarms), alarms
     # Quiet standing and the good first rep (frames 0-130): never red, never the buzzer.
     assert not any(e["outputs"]["red"] or e["outputs"]["buzzer"] for e in lines if e["frame"] < 130)
-    assert all(e["latency_ms"] > 0 for e in lines[:-1])
+    for e in lines[:-1]:
+        assert e["changed_ns"] > e["capture_ns"]
+        assert e["latency_ms"] == pytest.approx((e["changed_ns"] - e["capture_ns"]) / 1e6, abs=0.01)
     assert lines[-1]["outputs"] == dict.fromkeys(OUTPUTS, 0)
 
 

@@ -65,6 +65,10 @@ class Scorer:
     pixels, the frame's index and time in seconds, and (width, height); returns a
     FrameScore.  ``summary()`` totals the reps so far; ``reset()`` starts over
     (keeping thresholds, mode and calibration).
+
+    ``still=True`` scores photos: a photo has no time to debounce over and no
+    standing reference to measure knee bend against, so conditions raise at once
+    and every loaded knee is judged.
     """
 
     def __init__(
@@ -76,24 +80,29 @@ class Scorer:
         smoothing: SmoothingParams | None = None,
         placement: PlacementParams | None = None,
         reps: RepParams | None = None,
+        still: bool = False,
     ) -> None:
         self._smoothing_params = smoothing
         self._placement_params = placement
         self._rep_params = reps
+        self.still = still
         self.mode = FeedbackMode.parse(mode)
         self.calibration = calibration
         self._build(thresholds)
 
     def _build(self, thresholds: Thresholds) -> None:
         self.thresholds = thresholds
+        timed = thresholds
+        if self.still:  # nothing to wait out in a photo
+            timed = thresholds.with_value("debounce_ms", 0).with_value("stance_dwell_ms", 0)
         self._smoother = PoseSmoother(
             self._smoothing_params or SmoothingParams(min_score=thresholds.min_score)
         )
-        self._stance = StanceTracker(StanceParams.from_thresholds(thresholds))
+        self._stance = StanceTracker(StanceParams.from_thresholds(timed))
         self._placement = PlacementMonitor(
             self._placement_params or PlacementParams(min_score=thresholds.min_score)
         )
-        self._cue = CueTracker(thresholds)
+        self._cue = CueTracker(timed)
         base = self._rep_params or RepParams()
         min_depth = thresholds.rep_min_depth
         start = min(base.start_depth, min_depth)
@@ -159,7 +168,7 @@ class Scorer:
             present=present,
             placement=problems,
             balance_lost=self._reps.balance_lost_now,
-            flexed=self._reps.depth >= self._reps.params.start_depth,
+            flexed=None if self.still else self._reps.depth >= self._reps.params.start_depth,
         )
         rep = self._reps.update(
             frame_index,
