@@ -23,6 +23,11 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runtime", choices=("litert", "tflite"), help="force a TFLite runtime")
 
 
+def _state_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state-dir", metavar="DIR",
+                   help="settings and calibration (default: $STATE_DIRECTORY, else ~/.local/state/kneecue)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kneecue", description=(
         "Real-time knee valgus biofeedback. A training-feedback device, not a diagnostic one."))
@@ -37,9 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pace the clip at its frame rate and drop frames the model cannot keep up with, as live")
     p.add_argument("--no-track", action="store_true", help="run every frame uncropped (for comparison)")
     p.add_argument("--brief", action="store_true", help="table: only reps and the summary, no per-frame rows")
-    p.add_argument("--mode", choices=("concurrent", "terminal", "silent"), default="concurrent",
-                   help="feedback mode recorded with the cues (default concurrent)")
+    p.add_argument("--mode", choices=("concurrent", "terminal", "silent"),
+                   help="feedback mode recorded with the cues (default: the saved setting)")
     _model_options(p)
+    _state_option(p)
 
     p = sub.add_parser("bench", help="time each pipeline stage against the bare model invoke")
     p.add_argument("path", nargs="?", metavar="PATH", help="clip to run (default: synthetic frames)")
@@ -54,9 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pin factory: gpiozero's own choice (falls back to its mock without GPIO), or mock")
     p.add_argument("--realtime", action="store_true", help="pace a video file at its frame rate, as a camera")
     p.add_argument("--events", metavar="FILE", help="JSON Lines: one line per output change")
-    p.add_argument("--mode", choices=("concurrent", "terminal", "silent"), default="concurrent")
-    p.add_argument("--mute", action="store_true", help="lights only, no buzzer")
+    p.add_argument("--mode", choices=("concurrent", "terminal", "silent"), help="default: the saved setting")
+    p.add_argument("--mute", action="store_true", help="lights only, no buzzer (default: the saved setting)")
     _model_options(p)
+    _state_option(p)
+
+    p = sub.add_parser("calibrate", help="measure camera roll and standing knee angles from quiet two-footed standing")
+    p.add_argument("--source", default="picamera", metavar="SRC", help="picamera (default), webcam:N, or a PATH")
+    p.add_argument("--seconds", type=float, default=3.0, metavar="S", help="quiet standing needed (default 3)")
+    p.add_argument("--gpio", choices=("auto", "mock"), default="auto", help="shows the calibrating pattern")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="give up after S seconds of source time")
+    _model_options(p)
+    _state_option(p)
 
     p = sub.add_parser("outputs-off", help="drive every configured LED and buzzer pin low (for systemd's ExecStopPost)")
     p.add_argument("--gpio", choices=("auto", "mock"), default="auto", help="pin factory (default: gpiozero's own choice)")
@@ -77,14 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from firmware_py.analyze import run_analyze
-    from firmware_py.app import build_model, build_pipeline
+    from firmware_py.app import build_model, build_pipeline, load_settings
     from firmware_py.sources import make_source
     from firmware_py.sources.opencv import StillImage
 
     source = make_source(args.path, realtime=args.realtime)
     source.open().close()  # fail on a bad clip before the model loads
+    config = load_settings(args.state_dir)
     pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime),
-                              track=not args.no_track, mode=args.mode, still=isinstance(source, StillImage))
+                              track=not args.no_track, thresholds=config.thresholds,
+                              mode=args.mode or config.mode, calibration=config.calibration,
+                              still=isinstance(source, StillImage))
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     try:
         progress = sys.stderr.isatty() and (args.out is not None or not sys.stdout.isatty())
@@ -152,9 +170,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from firmware_py.app import build_model, build_pipeline
+    from firmware_py.app import build_model, build_pipeline, load_settings
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
-    from firmware_py.cues.pins import PinMap
     from firmware_py.eventlog import JsonLinesWriter
     from firmware_py.live import LiveLoop
     from firmware_py.sources import make_source
@@ -162,18 +179,56 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    outputs = CueOutputs(PinMap(), pin_factory=make_pin_factory(args.gpio), muted=args.mute)
+    config = load_settings(args.state_dir)
+    outputs = CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio), muted=args.mute or config.muted)
     events = JsonLinesWriter(args.events) if args.events else None
     try:
         source = make_source(args.source, realtime=args.realtime).open()
         pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime),
-                                  mode=args.mode)
+                                  thresholds=config.thresholds, mode=args.mode or config.mode,
+                                  calibration=config.calibration)
         stats = LiveLoop(source, pipeline, outputs, events=events, stop=stop).run()
     finally:
         outputs.close()
         if events is not None:
             events.close()
     logging.getLogger("kneecue").info("%d frames scored, %d output changes", stats.frames, stats.changes)
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from firmware_py.app import build_model, load_settings
+    from firmware_py.config import default_state_dir, save_config
+    from firmware_py.core.calibration import Calibrator
+    from firmware_py.cues.outputs import CueOutputs, make_pin_factory
+    from firmware_py.errors import KneeCueError
+    from firmware_py.pose.engine import PoseEngine
+    from firmware_py.sources import make_source
+
+    config = load_settings(args.state_dir)
+    engine = PoseEngine(build_model(args.model, threads=args.threads, runtime=args.runtime))
+    calibrator = Calibrator(duration_s=args.seconds)
+    status, said_at = None, float("-inf")
+    with make_source(args.source) as source, CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio)) as out:
+        out.play("calibrating")
+        print("stand still on both feet, facing the camera…", file=sys.stderr)
+        for frame in source:
+            status = calibrator.update(engine.estimate(frame.rgb), frame.pts)
+            if status.problem and frame.pts - said_at >= 1.0:  # at most one message a second
+                said_at = frame.pts
+                print(f"  {status.problem.replace('_', ' ')}: starting over", file=sys.stderr)
+            if status.done or frame.pts > args.timeout:
+                break
+    if status is None or not status.done:
+        why = status.problem.replace("_", " ") if status and status.problem else "not enough quiet standing"
+        raise KneeCueError(f"calibration failed ({why}): it needs {args.seconds:g} s of still, two-footed "
+                           f"standing with the whole body in view; nothing was saved")
+    cal = status.calibration
+    folder = Path(args.state_dir) if args.state_dir else default_state_dir()
+    path = save_config(folder, config.replace(calibration=cal))
+    base = ", ".join(f"{side} {v:+.1f}°" for side, v in (("left", cal.fppa_baseline_left),
+                                                          ("right", cal.fppa_baseline_right)) if v is not None)
+    print(f"calibrated: camera roll {cal.roll_deg:+.1f}°, standing FPPA {base or 'not measured'}; saved to {path}")
     return 0
 
 
@@ -187,7 +242,7 @@ def cmd_outputs_off(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"analyze": cmd_analyze, "bench": cmd_bench, "model": cmd_model, "run": cmd_run,
-            "outputs-off": cmd_outputs_off}
+            "calibrate": cmd_calibrate, "outputs-off": cmd_outputs_off}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,60 @@
+"""`kneecue calibrate` on real frames: it measures camera roll, saves it, and analyze uses it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from firmware_py.cv import cv2
+from test_cli import kneecue
+
+
+def rolled_clip(image, path, degrees, seconds=3.0, fps=30):
+    """A camera rolled by ``degrees`` (counter-clockwise) filming someone standing still."""
+    img = cv2.imread(str(image))
+    h, w = img.shape[:2]
+    rolled = cv2.warpAffine(img, cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0), (w, h),
+                            borderValue=(255, 255, 255))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    for _ in range(int(seconds * fps)):
+        writer.write(rolled)
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def calibrations(model_path, media, tmp_path_factory):
+    out = {}
+    for degrees in (4, -4):
+        folder = tmp_path_factory.mktemp(f"state{degrees}")
+        clip = rolled_clip(media("tfex_image1_cgi_woman_standing.png"), folder / "stand.avi", degrees)
+        result = kneecue("calibrate", "--source", clip, "--gpio", "mock", "--seconds", "2",
+                         "--state-dir", folder, "--model", model_path)
+        assert result.returncode == 0, result.stderr
+        out[degrees] = (folder, clip, json.loads((folder / "config.json").read_text())["calibration"])
+    return out
+
+
+def test_camera_roll_is_measured(calibrations):
+    ccw, cw = calibrations[4][2]["roll_deg"], calibrations[-4][2]["roll_deg"]
+    # Rolling the camera 4° each way moves a level line by 8° between the two;
+    # the athlete's own slight asymmetry is the same in both and cancels.
+    assert 6.0 <= cw - ccw <= 11.0
+
+
+def test_analyze_uses_the_saved_calibration(calibrations, model_path, tmp_path):
+    folder, clip, cal = calibrations[4]
+    out = tmp_path / "out.jsonl"
+    assert kneecue("analyze", clip, "--json", "--out", out, "--state-dir", folder, "--model", model_path).returncode == 0
+    frames = [json.loads(line) for line in out.read_text().splitlines() if line.startswith('{"frame"')]
+    with_baseline = [f["metrics"]["fppa_rel_left"] for f in frames if f["metrics"]["fppa_left"] is not None]
+    assert with_baseline and all(v is not None for v in with_baseline)
+
+
+def test_no_quiet_standing_fails_clearly_and_saves_nothing(model_path, media, tmp_path):
+    result = kneecue("calibrate", "--source", media("sqd_pistol_squat_outdoor_frontal.mp4"), "--gpio", "mock",
+                     "--state-dir", tmp_path, "--model", model_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("kneecue: error: calibration failed")
+    assert not (tmp_path / "config.json").exists()

@@ -1,0 +1,76 @@
+"""Settings on disk survive power cuts: atomic saves, a last good copy, loud fallbacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from firmware_py.config import ConfigError, DeviceConfig, load_config, save_config
+from firmware_py.core.calibration import Calibration
+from firmware_py.cues.pins import PinMap
+
+
+def test_round_trip(tmp_path):
+    config = DeviceConfig(thresholds=DeviceConfig().thresholds.with_value("fppa_alert", "20"), mode="terminal",
+                          muted=True, pins=PinMap(led_kind="rgb"), calibration=Calibration(roll_deg=2.5))
+    save_config(tmp_path, config)
+    assert load_config(tmp_path) == (config, None)
+
+
+def test_nothing_saved_is_the_defaults_quietly(tmp_path):
+    assert load_config(tmp_path / "fresh") == (DeviceConfig(), None)
+
+
+@pytest.mark.parametrize("text", ['{"mode": "concurrent"', "", "\x00\x00\x00",
+                                  '{"thresholds": {"fppa_alert": 500}}', '{"pins": {"buzzer": 14}}',
+                                  '{"colour": "red"}'])
+def test_corrupt_file_falls_back_to_the_last_good_copy(tmp_path, text):
+    save_config(tmp_path, DeviceConfig(mode="silent"))
+    save_config(tmp_path, DeviceConfig(mode="terminal"))  # the silent one is now the .bak
+    (tmp_path / "config.json").write_text(text)
+    config, warning = load_config(tmp_path)
+    assert config.mode == "silent"
+    assert "config.json" in warning and "last good copy" in warning
+
+
+def test_no_good_copy_at_all_means_defaults_and_says_so(tmp_path):
+    (tmp_path / "config.json").write_text("{")
+    config, warning = load_config(tmp_path)
+    assert config == DeviceConfig() and "defaults" in warning
+
+
+def test_strict_reading():
+    with pytest.raises(ConfigError, match="unknown"):
+        DeviceConfig.from_dict({"thresholds": {}, "volume": 11})
+    with pytest.raises(ConfigError, match="mode"):
+        DeviceConfig.from_dict({"mode": "loud"})
+
+
+WRITER = r"""
+import sys
+from pathlib import Path
+from firmware_py.config import DeviceConfig, save_config
+folder = Path(sys.argv[1])
+i = 0
+while True:
+    i += 1
+    t = DeviceConfig().thresholds.with_value("fppa_alert", 12 + i % 30)
+    save_config(folder, DeviceConfig(thresholds=t, mode=("concurrent", "terminal")[i % 2]))
+"""
+
+
+def test_sigkill_during_saves_never_leaves_an_unreadable_file(tmp_path):
+    for round_ in range(12):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)])
+        import time
+        time.sleep(0.15 + 0.03 * round_)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        config, warning = load_config(tmp_path)
+        assert warning is None, warning
+        json.loads((tmp_path / "config.json").read_text())
