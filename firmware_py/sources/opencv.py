@@ -64,14 +64,24 @@ class StillImage(FrameSource):
         return Frame(0, time.monotonic_ns(), self._rgb, 0.0)
 
 
-class VideoFile(FrameSource):
+class _CaptureSource(FrameSource):
+    """A source reading through one cv2.VideoCapture, released on close."""
+
+    _cap: "cv2.VideoCapture | None" = None
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+class VideoFile(_CaptureSource):
     """A recorded clip, decoded frame by frame."""
 
     def __init__(self, path: str | Path, *, realtime: bool = False):
         self.path = Path(path)
         self.name = str(self.path)
         self.realtime = realtime
-        self._cap: cv2.VideoCapture | None = None
 
     def open(self) -> "VideoFile":
         _check_path(self.path, "video")
@@ -111,13 +121,8 @@ class VideoFile(FrameSource):
         self._index += 1
         return frame
 
-    def close(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
 
-
-class Webcam(FrameSource):
+class Webcam(_CaptureSource):
     """A USB (UVC) camera by index: ``webcam:0``."""
 
     live = True
@@ -126,7 +131,6 @@ class Webcam(FrameSource):
         self.index = index
         self.size = size
         self.name = f"webcam:{index}"
-        self._cap: cv2.VideoCapture | None = None
 
     def open(self) -> "Webcam":
         cap = cv2.VideoCapture(self.index)
@@ -159,8 +163,3 @@ class Webcam(FrameSource):
         frame = Frame(self._index, t_ns, _to_rgb(bgr), (t_ns - self._t0) / 1e9)
         self._index += 1
         return frame
-
-    def close(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
