@@ -18,8 +18,17 @@ minimums keep noise out:
 * it counts only if it went at least ``min_depth`` deep (Thresholds.rep_min_depth)
   and lasted ``min_duration_s``; shallower dips and twitches are dropped;
 * a "rep" that is not ``min_depth`` deep after ``max_descent_s`` is a slow sag
-  and is dropped; a two-footed one during which a foot is lifted restarts at
-  that frame (what came before was getting into single-leg stance).
+  and is dropped; a shallow two-footed one during which a foot is lifted
+  restarts at that frame (what came before was getting into single-leg stance);
+* no rep starts until the athlete has been watched for ``warmup_s``: a clip
+  that opens mid-squat (or an athlete who walks in crouched) has no standing
+  reference yet, and rising from that squat is not a rep.  Heights measured
+  over different floor ankles do not compare, so outside a rep a change of
+  floor ankle (stance) re-seeds the standing reference and the warm-up.
+
+The working leg is the stance held at the bottom of the rep (frames at least
+``bottom_fraction`` of its depth): in a pistol squat the free leg reaches
+forward and only clearly leaves the floor in the image near the bottom.
 
 Phases: ``standing``, ``down`` (until depth has come back ``bottom_margin`` from
 its deepest point), ``up``.
@@ -59,13 +68,15 @@ class RepParams:
     start_depth: float = 0.04
     end_depth: float = 0.02
     end_fraction: float = 0.15
-    min_depth: float = 0.10
+    min_depth: float = 0.15
     bottom_margin: float = 0.02
     min_duration_s: float = 0.4
     max_descent_s: float = 2.0  # a "rep" not min_depth deep by then is a sag: dropped
     max_duration_s: float = 15.0
     lost_s: float = 0.5
     relax_s: float = 2.0  # time constant of the standing references relaxing down
+    warmup_s: float = 0.5  # watch the athlete this long before a rep may start
+    bottom_fraction: float = 0.7  # the working leg is read where depth >= this x the rep's depth
 
     def __post_init__(self) -> None:
         if not 0 <= self.end_depth < self.start_depth <= self.min_depth:
@@ -143,6 +154,7 @@ class _Ongoing:
         default_factory=lambda: {"left": 0, "right": 0, "both": 0, "none": 0}
     )
     stance_seq: list[str] = field(default_factory=list)  # stances in order, no repeats
+    depth_stance: list[tuple[float, str]] = field(default_factory=list)
     peaks: dict[str, Peak] = field(
         default_factory=lambda: {key: Peak() for key in (*_PEAK_KEYS, "trunk_lean")}
     )
@@ -187,6 +199,8 @@ class RepCounter:
         self._scale: float | None = self._seed_scale
         self._last_t: float | None = None
         self._last_seen: float | None = None
+        self._seen_since: float | None = None
+        self._floor: str | None = None  # which ankle heights are measured over
         self._recent: list[float] = []
         self._rep: _Ongoing | None = None
 
@@ -204,9 +218,18 @@ class RepCounter:
         dt = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
         self._last_t = t
         if hip_height is None or scale is None or not scale > 0:
-            if self._rep is not None and self._last_seen is not None and t - self._last_seen > p.lost_s:
-                self._rep.lost = True
+            if self._last_seen is not None and t - self._last_seen > p.lost_s:
+                self._seen_since = None  # gone: watch afresh when back
+                if self._rep is not None:
+                    self._rep.lost = True
             return None
+        floor = stance if stance in ("left", "right") else "lower"
+        if self._seen_since is None or (self._rep is None and floor != self._floor and self._floor is not None):
+            self._seen_since = t
+            self._recent.clear()
+            if self._floor is not None:
+                self._ref = None  # re-seeded below from this frame
+        self._floor = floor
         self._last_seen = t
         # median of the last three heights: one glitched ankle is not a rep
         recent = self._recent
@@ -216,7 +239,8 @@ class RepCounter:
         height = sorted(recent)[len(recent) // 2]
 
         rep = self._rep
-        if rep is not None and stance in ("left", "right") and rep.stance_seq == ["both"]:
+        if (rep is not None and stance in ("left", "right") and rep.stance_seq == ["both"]
+                and rep.depth < p.min_depth):
             # A foot lifted mid-"rep": what came before was getting ready, not
             # squatting.  Start the rep afresh from here (same standing height).
             self._abandon()
@@ -234,7 +258,7 @@ class RepCounter:
         self.depth = depth
 
         if rep is None:
-            if depth <= p.start_depth:
+            if depth <= p.start_depth or t - self._seen_since < p.warmup_s:
                 return None
             rep = self._begin(frame, t)
         self._observe(rep, frame, t, depth, stance, metrics, cue_levels)
@@ -271,6 +295,7 @@ class RepCounter:
         if depth > rep.depth:
             rep.depth, rep.bottom_frame, rep.bottom_t = depth, frame, t
         rep.stance_frames[stance] += 1
+        rep.depth_stance.append((depth, stance))
         if not rep.stance_seq or rep.stance_seq[-1] != stance:
             rep.stance_seq.append(stance)
         peaks = rep.peaks
@@ -289,8 +314,7 @@ class RepCounter:
             rep.trunk_sway = True
 
     def _finish(self, rep: _Ongoing, frame: int, t: float) -> Rep:
-        counts = rep.stance_frames
-        leg = max(("left", "right", "both"), key=lambda s: counts[s])
+        leg = self._working_leg(rep)
         legs = ("left", "right") if leg == "both" else (leg,)
         failed = []
         if any(rep.knee_alert[s] for s in legs):
@@ -326,6 +350,21 @@ class RepCounter:
         )
         self.reps.append(result)
         return result
+
+    def _working_leg(self, rep: _Ongoing) -> str:
+        """The single leg held through the bottom of the rep, else "both".
+
+        A foot touching down at the bottom (balance lost) does not make a
+        single-leg rep two-footed: one leg counts if it carried at least a fifth
+        of the bottom frames.
+        """
+        floor = self.params.bottom_fraction * rep.depth
+        bottom = [s for d, s in rep.depth_stance if d >= floor] or [
+            s for _, s in rep.depth_stance]
+        left, right = bottom.count("left"), bottom.count("right")
+        if max(left, right) >= 0.2 * len(bottom):
+            return "left" if left >= right else "right"
+        return "both"
 
     @property
     def balance_lost_now(self) -> bool:

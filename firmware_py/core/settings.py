@@ -62,7 +62,7 @@ class Thresholds:
     stance_enter: float = 0.22
     stance_exit: float = 0.12
     stance_dwell_ms: float = 150.0
-    rep_min_depth: float = 0.10
+    rep_min_depth: float = 0.15  # a quarter squat; real reps in the footage are 0.23+
 
     def __post_init__(self) -> None:
         for key, spec in SETTINGS.items():
