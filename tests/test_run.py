@@ -78,3 +78,35 @@ def test_sigint_stops_promptly_too(model_path, media, tmp_path):
     assert proc.wait(5) == 0
     assert time.monotonic() - start < 2.0
     assert read_events(events)[-1]["outputs"] == dict.fromkeys(OUTPUTS, 0)
+
+
+def test_an_exception_mid_alert_leaves_every_pin_low(movenet, media, tmp_path):
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    from firmware_py.core.scorer import Scorer
+    from firmware_py.cues.outputs import CueOutputs
+    from firmware_py.cues.pins import PinMap
+    from firmware_py.eventlog import JsonLinesWriter
+    from firmware_py.live import LiveLoop
+    from firmware_py.pipeline import Pipeline
+    from firmware_py.pose.engine import PoseEngine
+    from firmware_py.sources import make_source
+
+    class Crashing(Scorer):
+        def update(self, pose, frame_index, t, frame_size):
+            if frame_index == 185:  # deep in the knee collapse
+                raise RuntimeError("scoring bug")
+            return super().update(pose, frame_index, t, frame_size)
+
+    factory = MockFactory(pin_class=MockPWMPin)
+    events = JsonLinesWriter(tmp_path / "events.jsonl")
+    with CueOutputs(PinMap(), pin_factory=factory) as outputs:
+        loop = LiveLoop(make_source(str(media(CLIP))).open(), Pipeline(PoseEngine(movenet), Crashing()),
+                        outputs, events=events)
+        with pytest.raises(RuntimeError, match="scoring bug"):
+            loop.run()
+        assert all(not factory.pin(p).state for p in PinMap().outputs().values())
+    events.close()
+    lines = read_events(tmp_path / "events.jsonl")
+    assert any(e["outputs"]["red"] for e in lines)  # it was alerting when it crashed
+    assert lines[-1]["outputs"] == dict.fromkeys(OUTPUTS, 0)
