@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -61,16 +62,19 @@ while True:
     i += 1
     t = DeviceConfig().thresholds.with_value("fppa_alert", 12 + i % 30)
     save_config(folder, DeviceConfig(thresholds=t, mode=("concurrent", "terminal")[i % 2]))
+    if i == 1:
+        print("saving", flush=True)
 """
 
 
 def test_sigkill_during_saves_never_leaves_an_unreadable_file(tmp_path):
     for round_ in range(12):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)])
-        import time
-        time.sleep(0.15 + 0.03 * round_)
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline() == "saving\n"  # saves are under way
+        time.sleep(0.004 * round_)  # kill at a different point of a save each round
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        proc.stdout.close()
         config, warning = load_config(tmp_path)
         assert warning is None, warning
-        json.loads((tmp_path / "config.json").read_text())
+        assert json.loads((tmp_path / "config.json").read_text())["version"] == 1

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .settings import FeedbackMode
+
 LIGHTS = ("green", "amber", "red")
 ALERT_BEEP_CAP = 10
 
@@ -56,7 +58,7 @@ PATTERNS: dict[str, Pattern] = {
     "pass": Pattern({"green": Wave(0.6, 0.0, 1)}, buzzer=Wave(0.1, 0.0, 1), tone_hz=2000.0, hold_s=0.8),
     "fail": Pattern({"red": Wave(0.6, 0.0, 1)}, buzzer=Wave(0.6, 0.0, 1), tone_hz=400.0, hold_s=0.8),
 }
-MODES = ("concurrent", "terminal", "silent")
+MODES = tuple(m.value for m in FeedbackMode)
 STATES = ("run", "calibrating", "testing")
 
 

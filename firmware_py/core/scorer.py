@@ -30,17 +30,15 @@ __all__ = ["FrameScore", "Scorer"]
 class FrameScore:
     """Everything the scorer decided about one frame.
 
-    ``feedback`` is what the athlete should be shown now, given the mode:
-    concurrent: the cue level ("idle"/"ok"/"warn"/"alert") on every frame;
-    terminal: "pass"/"fail" on the frame a rep completes, else None;
-    silent: always None.  ``rep`` is the rep completed on this frame, if any.
+    ``cue`` is the judgement of this frame whatever the feedback mode; what the
+    athlete is shown (which depends on the mode) is decided from it and ``rep``,
+    the rep completed on this frame if any, by ``patterns.PatternSelector``.
     """
 
     frame_index: int
     t: float
     metrics: dict[str, Any]
     cue: Cue
-    feedback: str | None
     rep: Rep | None
     placement: tuple[str, ...]
     phase: str
@@ -51,7 +49,6 @@ class FrameScore:
             "t": self.t,
             "metrics": dict(self.metrics),
             "cue": self.cue.to_dict(),
-            "feedback": self.feedback,
             "rep": None if self.rep is None else self.rep.to_dict(),
             "placement": list(self.placement),
             "phase": self.phase,
@@ -179,13 +176,7 @@ class Scorer:
             metrics,
             self._cue.levels,
         )
-        if self.mode is FeedbackMode.CONCURRENT:
-            feedback: str | None = cue.level
-        elif self.mode is FeedbackMode.TERMINAL:
-            feedback = None if rep is None else rep.verdict
-        else:
-            feedback = None
-        return FrameScore(frame_index, t, metrics, cue, feedback, rep, problems, self._reps.phase)
+        return FrameScore(frame_index, t, metrics, cue, rep, problems, self._reps.phase)
 
     # -- totals -----------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The whole pipeline: feedback per mode, totals, calibration, speed."""
+"""The whole pipeline: what each mode shows, totals, calibration, speed."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from firmware_py.core import keypoints as kp
 from firmware_py.core.calibration import Calibrator
+from firmware_py.core.patterns import PatternSelector
 from firmware_py.core.scorer import Scorer
 from firmware_py.core.settings import FeedbackMode, Thresholds
 from sequences import Fault, squats
@@ -23,25 +24,37 @@ def play(scorer, session):
     return [scorer.update(pose, i, t, SIZE) for i, (t, pose) in enumerate(session)]
 
 
+def shown(scorer, session):
+    """(score, pattern shown) per frame: the scorer's judgement through the pattern selector."""
+    selector = PatternSelector(scorer.mode.value)
+    out = []
+    for score in play(scorer, session):
+        verdict = None if score.rep is None else score.rep.verdict
+        out.append((score, selector.select(score.t, level=score.cue.level, verdict=verdict)))
+    return out
+
+
 def test_concurrent_mode_shows_the_cue_level_on_every_frame():
-    scores = play(Scorer(mode="concurrent"), squats(3, faults=FAULTS))
-    assert all(s.feedback == s.cue.level for s in scores)
-    alert_frames = [s for s in scores if s.feedback == "alert"]
+    frames = shown(Scorer(mode="concurrent"), squats(3, faults=FAULTS))
+    assert all(pattern == s.cue.level for s, pattern in frames)
+    alert_frames = [s for s, pattern in frames if pattern == "alert"]
     assert alert_frames and all("knee_valgus_left" in s.cue.reasons for s in alert_frames)
 
 
 def test_terminal_mode_shows_only_a_verdict_when_a_rep_completes():
-    scores = play(Scorer(mode=FeedbackMode.TERMINAL), squats(3, faults=FAULTS))
-    shown = [(s.frame_index, s.feedback) for s in scores if s.feedback is not None]
-    completed = [(s.frame_index, s.rep.verdict) for s in scores if s.rep is not None]
-    assert shown == completed
-    assert [v for _, v in shown] == ["pass", "fail", "fail"]
+    frames = shown(Scorer(mode=FeedbackMode.TERMINAL), squats(3, faults=FAULTS))
+    verdict_starts = [(s.frame_index, p) for (s, p), (_, before) in zip(frames[1:], frames)
+                      if p in ("pass", "fail") and before != p]
+    completed = [(s.frame_index, s.rep.verdict) for s, _ in frames if s.rep is not None]
+    assert verdict_starts == completed
+    assert [v for _, v in verdict_starts] == ["pass", "fail", "fail"]
+    assert {p for _, p in frames} <= {"dark", "idle", "pass", "fail"}  # never a live cue
 
 
 def test_silent_mode_shows_nothing_but_still_records():
     scorer = Scorer(mode="silent")
-    scores = play(scorer, squats(3, faults=FAULTS))
-    assert all(s.feedback is None for s in scores)
+    frames = shown(scorer, squats(3, faults=FAULTS))
+    assert all(p == "dark" for _, p in frames)
     assert len(scorer.reps) == 3
 
 
@@ -70,7 +83,7 @@ def test_nobody_in_view_is_idle():
     scorer = Scorer()
     for i in range(30):
         score = scorer.update(kp.empty_pose(), i, i / 30.0, SIZE)
-    assert score.cue.level == "idle" and score.feedback == "idle"
+    assert score.cue.level == "idle"
     assert score.metrics["fppa_left"] is None
 
 
