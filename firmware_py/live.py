@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from firmware_py.core.patterns import PatternSelector
 from firmware_py.cues.outputs import CueOutputs
@@ -30,7 +30,7 @@ class LoopStats:
     changes: int = 0
     last_frame: int = -1
     last_t: float = 0.0
-    latencies_ms: list[float] = field(default_factory=list)
+    last_latency_ms: float | None = None  # capture -> pin change of the latest output change
 
 
 class LiveLoop:
@@ -63,7 +63,7 @@ class LiveLoop:
                 if self.outputs.play(pattern):
                     changed_ns = time.monotonic_ns()
                     self.stats.changes += 1
-                    self.stats.latencies_ms.append((changed_ns - result.t_ns) / 1e6)
+                    self.stats.last_latency_ms = (changed_ns - result.t_ns) / 1e6
                     self._event(score.frame_index, score.t, pattern, result.t_ns, changed_ns)
                 self.stats.frames += 1
                 self.stats.last_frame, self.stats.last_t = score.frame_index, score.t

@@ -150,9 +150,6 @@ class _Ongoing:
     depth: float = -1.0
     bottom_frame: int = 0
     bottom_t: float = 0.0
-    stance_frames: dict[str, int] = field(
-        default_factory=lambda: {"left": 0, "right": 0, "both": 0, "none": 0}
-    )
     stance_seq: list[str] = field(default_factory=list)  # stances in order, no repeats
     depth_stance: list[tuple[float, str]] = field(default_factory=list)
     peaks: dict[str, Peak] = field(
@@ -294,7 +291,6 @@ class RepCounter:
     ) -> None:
         if depth > rep.depth:
             rep.depth, rep.bottom_frame, rep.bottom_t = depth, frame, t
-        rep.stance_frames[stance] += 1
         rep.depth_stance.append((depth, stance))
         if not rep.stance_seq or rep.stance_seq[-1] != stance:
             rep.stance_seq.append(stance)
