@@ -88,51 +88,60 @@ class Scorer:
         self._build(thresholds)
 
     def _build(self, thresholds: Thresholds) -> None:
+        """Fresh trackers (no history), configured for ``thresholds``."""
+        cal = self.calibration
+        self._smoother = PoseSmoother()
+        self._stance = StanceTracker()
+        self._placement = PlacementMonitor()
+        self._cue = CueTracker()
+        self._reps = RepCounter(
+            standing_height_px=None if cal is None else cal.hip_height_px,
+            leg_length_px=None if cal is None else cal.leg_length_px,
+        )
+        self._configure(thresholds)
+
+    def _configure(self, thresholds: Thresholds) -> None:
+        """Point every tracker at ``thresholds``; their state (filters, timers, the
+        rep under way) carries on, since each reads its parameters per frame."""
         self.thresholds = thresholds
         timed = thresholds
         if self.still:  # nothing to wait out in a photo
             timed = thresholds.with_value("debounce_ms", 0).with_value("stance_dwell_ms", 0)
-        self._smoother = PoseSmoother(
-            self._smoothing_params or SmoothingParams(min_score=thresholds.min_score)
+        self._smoother.params = self._smoothing_params or SmoothingParams(
+            min_score=thresholds.min_score
         )
-        self._stance = StanceTracker(StanceParams.from_thresholds(timed))
-        self._placement = PlacementMonitor(
-            self._placement_params or PlacementParams(min_score=thresholds.min_score)
+        self._stance.params = StanceParams.from_thresholds(timed)
+        self._placement.params = self._placement_params or PlacementParams(
+            min_score=thresholds.min_score
         )
-        self._cue = CueTracker(timed)
+        self._cue.thresholds = timed
         base = self._rep_params or RepParams()
-        min_depth = thresholds.rep_min_depth
-        start = min(base.start_depth, min_depth)
-        params = dataclasses.replace(
+        start = min(base.start_depth, thresholds.rep_min_depth)
+        self._reps.params = dataclasses.replace(
             base,
             start_depth=start,
             end_depth=min(base.end_depth, 0.5 * start),
-            min_depth=min_depth,
+            min_depth=thresholds.rep_min_depth,
         )
-        cal = self.calibration
-        self._reps = RepCounter(
-            params,
-            standing_height_px=None if cal is None else cal.hip_height_px,
-            leg_length_px=None if cal is None else cal.leg_length_px,
-            check_hands=thresholds.check_hands_on_hips,
-        )
+        self._reps.check_hands = thresholds.check_hands_on_hips
 
     # -- settings ---------------------------------------------------------------
 
     def set_thresholds(self, thresholds: Thresholds) -> None:
-        """Use new thresholds from the next frame on.  Cue and stance timers and the
-        rep under way start afresh; completed reps are kept."""
-        reps = self._reps.reps[:]
-        self._build(thresholds)
-        self._reps.reps.extend(reps)
+        """Use new thresholds from the next frame on.  Nothing is forgotten: the
+        filters, cue timers and the rep under way carry on under the new numbers."""
+        self._configure(thresholds)
 
     def set_mode(self, mode: FeedbackMode | str) -> None:
         self.mode = FeedbackMode.parse(mode)
 
     def set_calibration(self, calibration: Calibration | None) -> None:
-        """Use a new calibration (or none); the pipeline starts afresh, reps are kept."""
+        """Use a new calibration (or none).  Its standing references re-seed the
+        trackers, so they start afresh; completed reps are kept."""
         self.calibration = calibration
-        self.set_thresholds(self.thresholds)
+        reps = self._reps.reps[:]
+        self._build(self.thresholds)
+        self._reps.reps.extend(reps)
 
     def reset(self) -> None:
         """Forget everything about the athlete: filters, stance, reps."""

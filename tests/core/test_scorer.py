@@ -114,6 +114,22 @@ def test_new_thresholds_apply_and_keep_the_reps():
     assert [r.passed for r in scorer.reps] == [True, True]
 
 
+def test_a_threshold_change_mid_rep_keeps_the_rep_under_way():
+    session = squats(2, faults={1: Fault(valgus=20.0)})
+    steady = Scorer()
+    play(steady, session)
+    changed = Scorer()
+    frames = list(session)
+    first_half = frames[: len(frames) * 3 // 4]  # inside the second rep
+    scores = play(changed, first_half)
+    assert scores[-1].phase != "standing"
+    changed.set_thresholds(Thresholds(fppa_warn=25.0, fppa_alert=30.0, knee_medial_alert=0.9))
+    rest = [changed.update(p, len(first_half) + i, t, SIZE) for i, (t, p) in enumerate(frames[len(first_half):])]
+    assert len(changed.reps) == len(steady.reps) == 2
+    assert any(s.cue.level == "alert" for s in scores)  # 20 degrees of valgus alerted
+    assert all(s.cue.level != "alert" for s in rest)  # and from the next frame on does not
+
+
 def test_per_frame_cost_stays_flat_over_a_long_session():
     # About 0.1 ms per frame on the development machine; the bound here is loose
     # (shared CI machines are noisy) but catches work that grows with history.
