@@ -28,10 +28,17 @@ def build_pipeline(model: MoveNet, *, track: bool = True, thresholds: Thresholds
     return Pipeline(PoseEngine(model, track=track), scorer)
 
 
-def load_settings(state_dir: str | None) -> DeviceConfig:
-    """The saved device settings; a fallback (corrupt file) is logged, never fatal."""
-    folder = Path(state_dir) if state_dir else default_state_dir()
-    config, warning = load_config(folder)
+def state_folder(state_dir: str | None) -> Path:
+    return Path(state_dir) if state_dir else default_state_dir()
+
+
+def open_settings(state_dir: str | None) -> tuple[DeviceConfig, str | None]:
+    """The saved device settings and the fallback warning, if any (logged, never fatal)."""
+    config, warning = load_config(state_folder(state_dir))
     if warning:
         log.warning("settings: %s", warning)
-    return config
+    return config, warning
+
+
+def load_settings(state_dir: str | None) -> DeviceConfig:
+    return open_settings(state_dir)[0]

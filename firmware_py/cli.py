@@ -59,9 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gpio", choices=("auto", "mock"), default="auto",
                    help="pin factory: gpiozero's own choice (falls back to its mock without GPIO), or mock")
     p.add_argument("--realtime", action="store_true", help="pace a video file at its frame rate, as a camera")
+    p.add_argument("--loop", action="store_true", help="replay a video file forever")
     p.add_argument("--events", metavar="FILE", help="JSON Lines: one line per output change")
     p.add_argument("--mode", choices=("concurrent", "terminal", "silent"), help="default: the saved setting")
     p.add_argument("--mute", action="store_true", help="lights only, no buzzer (default: the saved setting)")
+    p.add_argument("--console", metavar="PORT",
+                   help="coach's console: a serial device (/dev/serial0, /dev/ttyGS0), a pyserial URL, "
+                        "stdio, or none (default: the saved setting, else none)")
+    p.add_argument("--baud", type=int, metavar="N", help="console baud rate (default: the saved setting, else 115200)")
     _model_options(p)
     _state_option(p)
 
@@ -170,8 +175,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from firmware_py.app import build_model, build_pipeline, load_settings
+    from firmware_py.app import build_model, build_pipeline, open_settings, state_folder
+    from firmware_py.config import CONSOLE_BAUDS
+    from firmware_py.console.transport import ConsoleThread
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
+    from firmware_py.device import Device
     from firmware_py.eventlog import JsonLinesWriter
     from firmware_py.live import LiveLoop
     from firmware_py.sources import make_source
@@ -179,16 +187,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    config = load_settings(args.state_dir)
-    outputs = CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio), muted=args.mute or config.muted)
+    saved, warning = open_settings(args.state_dir)
+    config = saved.replace(mode=args.mode or saved.mode, muted=args.mute or saved.muted)
+    if args.baud is not None and args.baud not in CONSOLE_BAUDS:
+        raise KneeCueError(f"--baud must be one of {', '.join(map(str, CONSOLE_BAUDS))}")
+    device = Device(config, saved=saved, state_dir=state_folder(args.state_dir), warning=warning)
+    console_port = args.console or saved.console_port
+    console = None
+    outputs = CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio), muted=config.muted)
     events = JsonLinesWriter(args.events) if args.events else None
     try:
-        source = make_source(args.source, realtime=args.realtime).open()
-        pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime),
-                                  thresholds=config.thresholds, mode=args.mode or config.mode,
+        if console_port != "none":
+            console = ConsoleThread(console_port, args.baud or saved.console_baud, device)
+            console.start()
+        source = make_source(args.source, realtime=args.realtime, loop=args.loop).open()
+        model = build_model(args.model, threads=args.threads, runtime=args.runtime)
+        device.info.update(model=model.describe(), source=args.source)
+        pipeline = build_pipeline(model, thresholds=config.thresholds, mode=config.mode,
                                   calibration=config.calibration)
-        stats = LiveLoop(source, pipeline, outputs, events=events, stop=stop).run()
+        stats = LiveLoop(source, pipeline, outputs, events=events, stop=stop, device=device).run()
     finally:
+        if console is not None:
+            console.stop()
         outputs.close()
         if events is not None:
             events.close()
@@ -225,7 +245,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                            f"standing with the whole body in view; nothing was saved")
     cal = status.calibration
     folder = Path(args.state_dir) if args.state_dir else default_state_dir()
-    path = save_config(folder, config.replace(calibration=cal))
+    path = save_config(folder, config.with_profile(calibration=cal))
     base = ", ".join(f"{side} {v:+.1f}°" for side, v in (("left", cal.fppa_baseline_left),
                                                           ("right", cal.fppa_baseline_right)) if v is not None)
     print(f"calibrated: camera roll {cal.roll_deg:+.1f}°, standing FPPA {base or 'not measured'}; saved to {path}")

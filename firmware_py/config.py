@@ -1,4 +1,5 @@
-"""The device's settings on disk: thresholds, feedback mode, mute, pins, calibration.
+"""The device's settings on disk: athlete profiles (thresholds, calibration), feedback
+mode, mute, pins, the console port and its passcode.
 
 An SD card can lose power mid-write, so a save never edits the file in place: the
 new text goes to a temp file in the same folder, is fsynced and renamed over the
@@ -11,8 +12,11 @@ running either way.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +28,11 @@ from firmware_py.core.settings import Thresholds
 from firmware_py.cues.pins import PinMap
 
 CONFIG_NAME = "config.json"
-VERSION = 1
+VERSION = 2  # 1: one set of thresholds and calibration, before athlete profiles
+DEFAULT_ATHLETE = "default"
+ATHLETE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+PIN_TEXT = re.compile(r"[0-9]{4,8}")
+CONSOLE_BAUDS = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 
 
 class ConfigError(ValueError):
@@ -32,58 +40,166 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class DeviceConfig:
+class Profile:
+    """One athlete's thresholds and calibration (people stand and move differently)."""
+
     thresholds: Thresholds = field(default_factory=Thresholds)
+    calibration: Calibration | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"thresholds": self.thresholds.to_dict(),
+                "calibration": None if self.calibration is None else self.calibration.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "Profile":
+        if not isinstance(data, dict):
+            raise ConfigError(f"an athlete must be a JSON object, got {type(data).__name__}")
+        unknown = sorted(set(data) - {"thresholds", "calibration"})
+        if unknown:
+            raise ConfigError(f"unknown athlete setting(s): {', '.join(unknown)}")
+        cal = data.get("calibration")
+        return cls(Thresholds.from_dict(data.get("thresholds") or {}),
+                   None if cal is None else Calibration.from_dict(cal))
+
+
+@dataclass(frozen=True)
+class Passcode:
+    """A console passcode, kept only as a salted PBKDF2 hash."""
+
+    salt: str
+    digest: str
+
+    ROUNDS = 20_000
+
+    def __post_init__(self) -> None:
+        if not (re.fullmatch(r"[0-9a-f]{32}", str(self.salt)) and re.fullmatch(r"[0-9a-f]{64}", str(self.digest))):
+            raise ConfigError("passcode must hold a hex salt and digest")
+
+    @classmethod
+    def create(cls, pin: str) -> "Passcode":
+        if not PIN_TEXT.fullmatch(pin):
+            raise ConfigError("a passcode is 4 to 8 digits")
+        salt = os.urandom(16).hex()
+        return cls(salt, cls._hash(pin, salt))
+
+    def matches(self, pin: str) -> bool:
+        return hmac.compare_digest(self._hash(pin, self.salt), self.digest)
+
+    @classmethod
+    def _hash(cls, pin: str, salt: str) -> str:
+        return hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), cls.ROUNDS).hex()
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """Everything the device keeps across restarts.  Immutable: change with ``replace``
+    or ``with_profile``; ``athletes`` is read-only by convention."""
+
+    athletes: dict[str, Profile] = field(default_factory=lambda: {DEFAULT_ATHLETE: Profile()})
+    athlete: str = DEFAULT_ATHLETE
     mode: str = "concurrent"
     muted: bool = False
     pins: PinMap = field(default_factory=PinMap)
-    calibration: Calibration | None = None
+    console_port: str = "none"
+    console_baud: int = 115200
+    passcode: Passcode | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         if not isinstance(self.muted, bool):
             raise ConfigError(f"muted must be true or false, got {self.muted!r}")
+        for name in self.athletes:
+            if not ATHLETE_NAME.fullmatch(name):
+                raise ConfigError(f"athlete name {name!r}: use 1-32 letters, digits, '_', '.' or '-'")
+        if self.athlete not in self.athletes:
+            raise ConfigError(f"current athlete {self.athlete!r} has no profile")
+        if self.console_baud not in CONSOLE_BAUDS:
+            raise ConfigError(f"console_baud must be one of {', '.join(map(str, CONSOLE_BAUDS))}")
+        if not isinstance(self.console_port, str) or not self.console_port:
+            raise ConfigError("console_port must be a device path, a pyserial URL, 'stdio' or 'none'")
+
+    @property
+    def profile(self) -> Profile:
+        return self.athletes[self.athlete]
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self.profile.thresholds
+
+    @property
+    def calibration(self) -> Calibration | None:
+        return self.profile.calibration
 
     def replace(self, **changes: Any) -> "DeviceConfig":
         return dataclasses.replace(self, **changes)
 
+    def with_profile(self, **changes: Any) -> "DeviceConfig":
+        """The current athlete's profile changed (``thresholds=``, ``calibration=``)."""
+        athletes = dict(self.athletes)
+        athletes[self.athlete] = dataclasses.replace(self.profile, **changes)
+        return self.replace(athletes=athletes)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": VERSION,
-            "thresholds": self.thresholds.to_dict(),
+            "athlete": self.athlete,
+            "athletes": {name: p.to_dict() for name, p in self.athletes.items()},
             "mode": self.mode,
             "muted": self.muted,
             "pins": dataclasses.asdict(self.pins),
-            "calibration": None if self.calibration is None else self.calibration.to_dict(),
+            "console": {"port": self.console_port, "baud": self.console_baud},
+            "passcode": None if self.passcode is None else dataclasses.asdict(self.passcode),
         }
 
     @classmethod
     def from_dict(cls, data: Any) -> "DeviceConfig":
-        """Strict: unknown keys and bad values raise ConfigError; missing keys take defaults."""
+        """Strict: unknown keys and bad values raise ConfigError; missing keys take defaults.
+
+        A version 1 file (no athletes) loads as the ``default`` athlete's profile.
+        """
         if not isinstance(data, dict):
             raise ConfigError(f"settings must be a JSON object, got {type(data).__name__}")
-        unknown = sorted(set(data) - {"version", "thresholds", "mode", "muted", "pins", "calibration"})
+        version = data.get("version", VERSION)
+        if version == 1:
+            data = _from_version_1(data)
+        elif version != VERSION:
+            raise ConfigError(f"settings version {version!r}; this KneeCue reads versions 1 and {VERSION}")
+        unknown = sorted(set(data) - {"version", "athlete", "athletes", "mode", "muted", "pins",
+                                      "console", "passcode"})
         if unknown:
             raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
-        if data.get("version", VERSION) != VERSION:
-            raise ConfigError(f"settings version {data.get('version')!r}; this KneeCue reads version {VERSION}")
         try:
-            pins = data.get("pins") or {}
-            if not isinstance(pins, dict):
-                raise ConfigError("pins must be an object")
-            cal = data.get("calibration")
+            pins, console = data.get("pins") or {}, data.get("console") or {}
+            athletes = data.get("athletes") or {DEFAULT_ATHLETE: {}}
+            for name, value in (("pins", pins), ("console", console), ("athletes", athletes)):
+                if not isinstance(value, dict):
+                    raise ConfigError(f"{name} must be an object")
+            if set(console) - {"port", "baud"}:
+                raise ConfigError(f"unknown console setting(s): {', '.join(sorted(set(console) - {'port', 'baud'}))}")
+            code = data.get("passcode")
             return cls(
-                thresholds=Thresholds.from_dict(data.get("thresholds") or {}),
+                athletes={str(name): Profile.from_dict(p) for name, p in athletes.items()},
+                athlete=data.get("athlete", DEFAULT_ATHLETE),
                 mode=data.get("mode", "concurrent"),
                 muted=data.get("muted", False),
                 pins=PinMap(**pins),
-                calibration=None if cal is None else Calibration.from_dict(cal),
+                console_port=console.get("port", "none"),
+                console_baud=console.get("baud", 115200),
+                passcode=None if code is None else Passcode(**code),
             )
         except (TypeError, ValueError) as e:
             if isinstance(e, ConfigError):
                 raise
             raise ConfigError(str(e)) from e
+
+
+def _from_version_1(data: dict[str, Any]) -> dict[str, Any]:
+    data = dict(data)
+    profile = {"thresholds": data.pop("thresholds", None) or {}, "calibration": data.pop("calibration", None)}
+    data["version"] = VERSION
+    data["athletes"] = {DEFAULT_ATHLETE: profile}
+    return data
 
 
 def default_state_dir() -> Path:

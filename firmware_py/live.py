@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from firmware_py.core.patterns import PatternSelector
 from firmware_py.cues.outputs import CueOutputs
+from firmware_py.device import Device
 from firmware_py.eventlog import JsonLinesWriter
 from firmware_py.handoff import CaptureThread
 from firmware_py.pipeline import Pipeline
@@ -36,13 +37,14 @@ class LoopStats:
 class LiveLoop:
     def __init__(self, source: FrameSource, pipeline: Pipeline, outputs: CueOutputs, *,
                  selector: PatternSelector | None = None, events: JsonLinesWriter | None = None,
-                 stop: threading.Event | None = None):
+                 stop: threading.Event | None = None, device: Device | None = None):
         self.source = source
         self.pipeline = pipeline
         self.outputs = outputs
         self.selector = selector or PatternSelector(pipeline.scorer.mode.value)
         self.events = events
         self.stop = stop or threading.Event()
+        self.device = device
         self.stats = LoopStats()
 
     def run(self) -> LoopStats:
@@ -55,16 +57,25 @@ class LiveLoop:
                     if capture.slot.closed:
                         break
                     continue
+                device = self.device
+                if device is not None:
+                    applied = device.apply(self.pipeline.scorer, self.selector, self.outputs)
+                    if applied and self.events is not None:
+                        self.events.write({"t": round(frame.pts, 3), "frame": frame.index, "applied": applied})
                 result = self.pipeline.process(frame)
                 score = result.score
+                state = "run" if device is None else device.observe(score, result.pose)
                 pattern = self.selector.select(
                     score.t, level=score.cue.level,
-                    verdict=None if score.rep is None else score.rep.verdict)
-                if self.outputs.play(pattern):
-                    changed_ns = time.monotonic_ns()
+                    verdict=None if score.rep is None else score.rep.verdict, state=state)
+                changed = self.outputs.play(pattern)
+                decided_ns = time.monotonic_ns()
+                if changed:
                     self.stats.changes += 1
-                    self.stats.last_latency_ms = (changed_ns - result.t_ns) / 1e6
-                    self._event(score.frame_index, score.t, pattern, result.t_ns, changed_ns)
+                    self.stats.last_latency_ms = (decided_ns - result.t_ns) / 1e6
+                    self._event(score.frame_index, score.t, pattern, result.t_ns, decided_ns, score.cue.reasons)
+                if device is not None:
+                    device.publish(score, pattern, result.t_ns, decided_ns, capture.slot.dropped)
                 self.stats.frames += 1
                 self.stats.last_frame, self.stats.last_t = score.frame_index, score.t
             if capture.error is not None:
@@ -76,12 +87,13 @@ class LiveLoop:
             self.source.close()
         return self.stats
 
-    def _event(self, frame: int, t: float, pattern: str, capture_ns: int | None, changed_ns: int) -> None:
-        """One output change: the pins as gpiozero reads them, and when (monotonic ns)."""
+    def _event(self, frame: int, t: float, pattern: str, capture_ns: int | None, changed_ns: int,
+               reasons: tuple[str, ...] = ()) -> None:
+        """One output change: the pins as gpiozero reads them, when (monotonic ns), and why."""
         if self.events is None:
             return
         record = {"t": round(t, 3), "frame": frame, "pattern": pattern, "outputs": self.outputs.levels(),
-                  "changed_ns": changed_ns}
+                  "changed_ns": changed_ns, "reasons": list(reasons)}
         if capture_ns is not None:
             record["capture_ns"] = capture_ns
             record["latency_ms"] = round((changed_ns - capture_ns) / 1e6, 3)

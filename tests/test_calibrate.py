@@ -32,7 +32,7 @@ def calibrations(model_path, media, tmp_path_factory):
         result = kneecue("calibrate", "--source", clip, "--gpio", "mock", "--seconds", "2",
                          "--state-dir", folder, "--model", model_path)
         assert result.returncode == 0, result.stderr
-        out[degrees] = (folder, clip, json.loads((folder / "config.json").read_text())["calibration"])
+        out[degrees] = (folder, clip, json.loads((folder / "config.json").read_text())["athletes"]["default"]["calibration"])
     return out
 
 

@@ -11,14 +11,17 @@ import time
 
 import pytest
 
-from firmware_py.config import ConfigError, DeviceConfig, load_config, save_config
+from firmware_py.config import ConfigError, DeviceConfig, Passcode, Profile, load_config, save_config
 from firmware_py.core.calibration import Calibration
+from firmware_py.core.settings import Thresholds
 from firmware_py.cues.pins import PinMap
 
 
 def test_round_trip(tmp_path):
-    config = DeviceConfig(thresholds=DeviceConfig().thresholds.with_value("fppa_alert", "20"), mode="terminal",
-                          muted=True, pins=PinMap(led_kind="rgb"), calibration=Calibration(roll_deg=2.5))
+    config = DeviceConfig(mode="terminal", muted=True, pins=PinMap(led_kind="rgb"), console_port="/dev/ttyGS0",
+                          passcode=Passcode.create("2468")).with_profile(
+        thresholds=Thresholds().with_value("fppa_alert", "20"), calibration=Calibration(roll_deg=2.5))
+    config = config.replace(athletes={**config.athletes, "sam": Profile()})
     save_config(tmp_path, config)
     assert load_config(tmp_path) == (config, None)
 
@@ -45,6 +48,23 @@ def test_no_good_copy_at_all_means_defaults_and_says_so(tmp_path):
     assert config == DeviceConfig() and "defaults" in warning
 
 
+def test_a_version_1_file_loads_as_the_default_athlete(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(
+        {"version": 1, "thresholds": {"fppa_alert": 20}, "mode": "terminal", "muted": False,
+         "pins": {}, "calibration": {"roll_deg": 1.5}}))
+    config, warning = load_config(tmp_path)
+    assert warning is None
+    assert (config.athlete, config.thresholds.fppa_alert, config.calibration.roll_deg) == ("default", 20, 1.5)
+
+
+def test_passcodes_are_kept_hashed():
+    code = Passcode.create("1234")
+    assert code.matches("1234") and not code.matches("1235")
+    assert "1234" not in json.dumps(DeviceConfig(passcode=code).to_dict())
+    with pytest.raises(ConfigError, match="4 to 8 digits"):
+        Passcode.create("12a4")
+
+
 def test_strict_reading():
     with pytest.raises(ConfigError, match="unknown"):
         DeviceConfig.from_dict({"thresholds": {}, "volume": 11})
@@ -61,7 +81,7 @@ i = 0
 while True:
     i += 1
     t = DeviceConfig().thresholds.with_value("fppa_alert", 12 + i % 30)
-    save_config(folder, DeviceConfig(thresholds=t, mode=("concurrent", "terminal")[i % 2]))
+    save_config(folder, DeviceConfig(mode=("concurrent", "terminal")[i % 2]).with_profile(thresholds=t))
     if i == 1:
         print("saving", flush=True)
 """
@@ -77,4 +97,4 @@ def test_sigkill_during_saves_never_leaves_an_unreadable_file(tmp_path):
         proc.stdout.close()
         config, warning = load_config(tmp_path)
         assert warning is None, warning
-        assert json.loads((tmp_path / "config.json").read_text())["version"] == 1
+        assert json.loads((tmp_path / "config.json").read_text())["version"] == 2

@@ -10,7 +10,7 @@ from firmware_py.sources.base import Frame, FrameSource
 __all__ = ["Frame", "FrameSource", "make_source"]
 
 
-def make_source(spec: str, *, realtime: bool = False) -> FrameSource:
+def make_source(spec: str, *, realtime: bool = False, loop: bool = False) -> FrameSource:
     """``picamera``, ``webcam:N`` or a path to a video or image (not opened yet)."""
     if spec == "picamera" or spec.startswith("picamera:"):
         from firmware_py.sources.picam import PiCamera
@@ -28,4 +28,4 @@ def make_source(spec: str, *, realtime: bool = False) -> FrameSource:
 
     if Path(spec).suffix.lower() in IMAGE_SUFFIXES:
         return StillImage(spec)
-    return VideoFile(spec, realtime=realtime)
+    return VideoFile(spec, realtime=realtime, loop=loop)

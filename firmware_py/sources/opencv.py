@@ -76,12 +76,14 @@ class _CaptureSource(FrameSource):
 
 
 class VideoFile(_CaptureSource):
-    """A recorded clip, decoded frame by frame."""
+    """A recorded clip, decoded frame by frame; ``loop`` replays it forever, frame
+    numbers and times running on (demos, soak tests, console tests)."""
 
-    def __init__(self, path: str | Path, *, realtime: bool = False):
+    def __init__(self, path: str | Path, *, realtime: bool = False, loop: bool = False):
         self.path = Path(path)
         self.name = str(self.path)
         self.realtime = realtime
+        self.loop = loop
 
     def open(self) -> "VideoFile":
         _check_path(self.path, "video")
@@ -108,6 +110,9 @@ class VideoFile(_CaptureSource):
             bgr, self._pending = self._pending, None
         else:
             ok, bgr = self._cap.read()
+            if not ok and self.loop and self._index > 0:
+                self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                ok, bgr = self._cap.read()
             if not ok:
                 return None
         pts = self._index / self.fps

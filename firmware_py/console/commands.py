@@ -1,0 +1,479 @@
+"""The coach's commands: one line of text in, one Reply out.
+
+No port, no thread, no clock: ``handle(ctx, line, now)`` is all there is, so every
+command is tested as text.  Changes go through the Device (applied by the frame
+loop from its next frame) and are in use at once but kept only by ``save``; the
+prompt shows ``*`` while something is unsaved.  A passcode set with ``lock PIN``
+guards the commands that change settings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import platform
+import shlex
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from firmware_py import __version__
+from firmware_py.config import ATHLETE_NAME, DEFAULT_ATHLETE, ConfigError, Passcode, Profile
+from firmware_py.core.patterns import MODES
+from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest, rep_line
+from firmware_py.core.settings import DEFAULT, SETTINGS, SettingError
+from firmware_py.device import Device
+
+UNLOCK_TRIES = 3
+UNLOCK_WAIT_S = 30.0
+STREAM_HZ = (0.2, 30.0)
+
+
+@dataclass
+class Reply:
+    ok: bool
+    text: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def fail(text: str, **data: Any) -> Reply:
+    return Reply(False, text, data)
+
+
+@dataclass
+class Context:
+    """One console connection: the device it drives and its own display options."""
+
+    device: Device
+    json: bool = False
+    stream_hz: float = 0.0
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    summary: str
+    details: str
+    guarded: bool
+    run: Callable[[Context, list[str], float], Reply]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(usage: str, summary: str, details: str = "", *, guarded: bool = False):
+    def register(run: Callable[[Context, list[str], float], Reply]) -> Callable[..., Reply]:
+        name = usage.split()[0]
+        COMMANDS[name] = Command(name, usage, summary, details, guarded, run)
+        return run
+    return register
+
+
+def handle(ctx: Context, line: str, now: float) -> Reply | None:
+    """Run one console line; None for a blank one."""
+    try:
+        words = shlex.split(line)
+    except ValueError as e:
+        return fail(f"cannot read that line ({e})")
+    if not words:
+        return None
+    name, args = words[0].lower(), words[1:]
+    cmd = COMMANDS.get(name)
+    if cmd is None:
+        return fail(f"unknown command {name!r}; " + _closest(name, COMMANDS, "type 'help' for the list"),
+                    command=name)
+    locked = cmd.guarded and ctx.device.locked and not (name == "athlete" and not args)
+    if locked:
+        return fail(f"{name} is locked: 'unlock PIN' first", command=name)
+    reply = cmd.run(ctx, args, now)
+    reply.data.setdefault("command", name)
+    return reply
+
+
+def prompt(device: Device) -> str:
+    return f"kneecue{'*' if device.unsaved else ''}{'#' if device.locked else ''}> "
+
+
+def _closest(word: str, known: Any, otherwise: str) -> str:
+    close = difflib.get_close_matches(word, list(known), n=3, cutoff=0.5)
+    return ("did you mean: " + ", ".join(close) + "?") if close else otherwise
+
+
+def _usage(name: str) -> Reply:
+    return fail(f"usage: {COMMANDS[name].usage}", command=name)
+
+
+# -- help, version ------------------------------------------------------------------
+
+
+@command("help [COMMAND]", "list the commands, or explain one")
+def _help(ctx: Context, args: list[str], now: float) -> Reply:
+    if args:
+        cmd = COMMANDS.get(args[0].lower())
+        if cmd is None:
+            return fail(f"no command {args[0]!r}; " + _closest(args[0], COMMANDS, "type 'help' for the list"))
+        lock = "\n(locked by a passcode: 'unlock PIN' first)" if cmd.guarded else ""
+        text = f"{cmd.usage}\n  {cmd.summary}" + (f"\n{cmd.details}" if cmd.details else "") + lock
+        return Reply(True, text, {"usage": cmd.usage, "summary": cmd.summary})
+    width = max(len(c.usage) for c in COMMANDS.values())
+    lines = [f"  {c.usage:<{width}}  {c.summary}" for c in COMMANDS.values()]
+    lines.append("Settings are in use at once and kept only by 'save' ('*' in the prompt: unsaved).")
+    lines.append("KneeCue is a training-feedback device, not a diagnostic one.")
+    return Reply(True, "\n".join(lines), {"commands": list(COMMANDS)})
+
+
+@command("version", "software, runtime and model versions")
+def _version(ctx: Context, args: list[str], now: float) -> Reply:
+    info = {"kneecue": __version__, "python": platform.python_version(), **ctx.device.info}
+    return Reply(True, ", ".join(f"{k} {v}" for k, v in info.items()), info)
+
+
+# -- status ---------------------------------------------------------------------------
+
+
+def _ago(seconds: float) -> str:
+    return f"{seconds:.1f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
+
+
+def _uptime(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}"
+
+
+@command("status", "athlete, mode, frame rate, latency, last cue, warnings and faults")
+def _status(ctx: Context, args: list[str], now: float) -> Reply:
+    dev, cfg = ctx.device, ctx.device.config
+    r = dev.readings
+    data: dict[str, Any] = {
+        "athlete": cfg.athlete, "mode": cfg.mode, "buzzer": "off" if cfg.muted else "on",
+        "calibrated": cfg.calibration is not None, "uptime_s": round(now - dev.started, 1),
+        "unsaved": dev.unsaved, "locked": dev.locked, "procedure": dev.busy,
+        "warnings": list(dev.warnings), "faults": dict(dev.faults), **dev.info,
+    }
+    lines = [f"athlete {cfg.athlete} ({'calibrated' if cfg.calibration else 'not calibrated'}), "
+             f"mode {cfg.mode}, buzzer {data['buzzer']}, up {_uptime(now - dev.started)}"
+             + (", locked" if dev.locked else "")]
+    if "model" in dev.info:
+        lines.append(f"model {dev.info['model']}")
+    if r is None:
+        lines.append("no frame scored yet")
+    else:
+        data.update(fps=round(r.fps, 1), latency_ms=round(r.latency_ms, 1), dropped=r.dropped, frame=r.frame,
+                    pattern=r.pattern, phase=r.phase, stance=r.metrics.get("stance"),
+                    frame_age_s=round(now - r.at, 2))
+        lines.append(f"{r.fps:.1f} fps, capture to cue {r.latency_ms:.1f} ms, {r.dropped} frames dropped; "
+                     f"frame {r.frame} {_ago(now - r.at)}, showing {r.pattern}, {r.phase}, "
+                     f"stance {r.metrics.get('stance')}")
+    if dev.last_cue is None:
+        lines.append("last cue: none yet")
+    else:
+        at, cue = dev.last_cue
+        data["last_cue"] = {"level": cue.level, "reasons": list(cue.reasons), "age_s": round(now - at, 1)}
+        lines.append(f"last cue: {cue.level} {_ago(now - at)}: " + ", ".join(x.replace("_", " ") for x in cue.reasons))
+    if dev.busy:
+        lines.append(f"running: {dev.busy}")
+    if dev.unsaved:
+        lines.append("unsaved: " + ", ".join(dev.unsaved))
+    lines += [f"warning: {w}" for w in dev.warnings]
+    lines += [f"FAULT {name}: {text}" for name, text in dev.faults.items()] or ["faults: none"]
+    return Reply(True, "\n".join(lines), data)
+
+
+# -- thresholds -----------------------------------------------------------------------
+
+
+def _describe(key: str, value: Any) -> str:
+    spec = SETTINGS[key]
+    shown = ("on" if value else "off") if spec.type is bool else f"{value:g}"
+    default = getattr(DEFAULT, key)
+    default = ("on" if default else "off") if spec.type is bool else f"{default:g}"
+    unit = f" {spec.unit}" if spec.unit and spec.type is not bool else ""
+    return f"{key} = {shown}{unit}  ({spec.allowed}, default {default}): {spec.help}"
+
+
+def _unknown_key(key: str) -> Reply:
+    return fail(f"unknown setting {key!r}; " + _closest(key, SETTINGS, "'get' lists them"))
+
+
+@command("get [KEY]", "show one threshold or all, with unit, range and default")
+def _get(ctx: Context, args: list[str], now: float) -> Reply:
+    th = ctx.device.config.thresholds
+    if len(args) > 1:
+        return _usage("get")
+    keys = [args[0].lower()] if args else list(SETTINGS)
+    if keys[0] not in SETTINGS:
+        return _unknown_key(keys[0])
+    return Reply(True, "\n".join(_describe(k, getattr(th, k)) for k in keys),
+                 {"athlete": ctx.device.config.athlete, "values": {k: getattr(th, k) for k in keys}})
+
+
+@command("set KEY VALUE", "change a threshold (checked; in use from the next frame)",
+         "  'get' lists the keys, units and ranges; 'save' keeps the change.", guarded=True)
+def _set(ctx: Context, args: list[str], now: float) -> Reply:
+    if len(args) != 2:
+        return _usage("set")
+    key, text = args[0].lower(), args[1]
+    if key not in SETTINGS:
+        return _unknown_key(key)
+    try:
+        new = ctx.device.config.thresholds.with_value(key, text)
+    except SettingError as e:
+        return fail(f"{key} not changed: {e}", key=key, allowed=SETTINGS[key].allowed)
+    old = getattr(ctx.device.config.thresholds, key)
+    ctx.device.update(lambda c: c.with_profile(thresholds=new))
+    value = getattr(new, key)
+    return Reply(True, _describe(key, value) + f"\n  was {old:g}; in use from the next frame",
+                 {"key": key, "value": value, "was": old})
+
+
+@command("reset KEY|all|calibration", "back to the default for one threshold, all of them, or no calibration",
+         guarded=True)
+def _reset(ctx: Context, args: list[str], now: float) -> Reply:
+    if len(args) != 1:
+        return _usage("reset")
+    what = args[0].lower()
+    if what == "all":
+        ctx.device.update(lambda c: c.with_profile(thresholds=DEFAULT))
+        return Reply(True, "every threshold is back to its default", {"reset": "all"})
+    if what == "calibration":
+        ctx.device.update(lambda c: c.with_profile(calibration=None))
+        return Reply(True, "calibration cleared: image axes are level again", {"reset": "calibration"})
+    if what not in SETTINGS:
+        return _unknown_key(what)
+    try:
+        new = ctx.device.config.thresholds.with_value(what, getattr(DEFAULT, what))
+    except SettingError as e:  # the default would break an ordering (warn above alert)
+        return fail(f"{what} not reset: {e}")
+    ctx.device.update(lambda c: c.with_profile(thresholds=new))
+    return Reply(True, _describe(what, getattr(new, what)), {"reset": what})
+
+
+@command("save", "keep the settings in use across restarts", guarded=True)
+def _save(ctx: Context, args: list[str], now: float) -> Reply:
+    try:
+        path = ctx.device.save()
+    except OSError as e:
+        return fail(f"not saved ({e}); the settings stay in use until restart")
+    return Reply(True, f"saved to {path}", {"path": str(path)})
+
+
+# -- modes ----------------------------------------------------------------------------
+
+
+@command("mode [concurrent|terminal|silent]", "what the athlete is shown",
+         "  concurrent: the cue, live, during the rep\n  terminal: one pass/fail after each rep\n"
+         "  silent: nothing (record only, testing without help)")
+def _mode(ctx: Context, args: list[str], now: float) -> Reply:
+    if not args:
+        return Reply(True, f"mode {ctx.device.config.mode}", {"mode": ctx.device.config.mode})
+    mode = args[0].lower()
+    if len(args) > 1 or mode not in MODES:
+        return fail(f"mode must be one of: {', '.join(MODES)}")
+    ctx.device.update(lambda c: c.replace(mode=mode))
+    return Reply(True, f"mode {mode}, from the next frame", {"mode": mode})
+
+
+@command("buzzer [on|off]", "sound on or off (the lights stay)")
+def _buzzer(ctx: Context, args: list[str], now: float) -> Reply:
+    if not args:
+        state = "off" if ctx.device.config.muted else "on"
+        return Reply(True, f"buzzer {state}", {"buzzer": state})
+    if len(args) > 1 or args[0].lower() not in ("on", "off"):
+        return _usage("buzzer")
+    muted = args[0].lower() == "off"
+    ctx.device.update(lambda c: c.replace(muted=muted))
+    return Reply(True, f"buzzer {args[0].lower()}", {"buzzer": args[0].lower()})
+
+
+# -- athletes -------------------------------------------------------------------------
+
+
+@command("athlete [NAME|remove NAME]", "list athletes, switch to one (made if new), or remove one",
+         "  each athlete has their own thresholds and calibration", guarded=True)
+def _athlete(ctx: Context, args: list[str], now: float) -> Reply:
+    cfg = ctx.device.config
+    if not args:
+        lines = [f"{'*' if name == cfg.athlete else ' '} {name}"
+                 f"{'' if p.calibration is None else ' (calibrated)'}" for name, p in cfg.athletes.items()]
+        return Reply(True, "\n".join(lines), {"athlete": cfg.athlete, "athletes": list(cfg.athletes)})
+    if args[0].lower() == "remove" and len(args) == 2:
+        name = args[1]
+        if name not in cfg.athletes:
+            return fail(f"no athlete {name!r}")
+        if name == cfg.athlete:
+            return fail(f"{name} is the current athlete: switch to another first")
+        ctx.device.update(lambda c: c.replace(athletes={k: v for k, v in c.athletes.items() if k != name}))
+        return Reply(True, f"removed {name}", {"removed": name})
+    if len(args) != 1:
+        return _usage("athlete")
+    name = args[0]
+    if not ATHLETE_NAME.fullmatch(name) or name.lower() == "remove":
+        return fail("an athlete name is 1-32 letters, digits, '_', '.' or '-'")
+    created = name not in cfg.athletes
+    if created and len(cfg.athletes) >= 50:
+        return fail("50 athletes already: remove one first")
+
+    def switch(c):
+        athletes = c.athletes if name in c.athletes else {**c.athletes, name: Profile()}
+        return c.replace(athletes=athletes, athlete=name)
+    new = ctx.device.update(switch)
+    what = "new athlete, default thresholds, not calibrated" if created else (
+        "calibrated" if new.calibration else "not calibrated")
+    return Reply(True, f"athlete {name} ({what}), from the next frame", {"athlete": name, "created": created})
+
+
+# -- procedures -----------------------------------------------------------------------
+
+
+@command("calibrate [SECONDS|stop]", "guided calibration: the athlete stands still on both feet",
+         "  a 3 s countdown, then SECONDS (default 3) of quiet standing; the amber light blinks.\n"
+         "  The result is in use at once; 'save' keeps it with the athlete.")
+def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
+    dev = ctx.device
+    if args and args[0].lower() == "stop":
+        if dev.busy != "calibrating":
+            return fail("no calibration is running")
+        dev.cancel()
+        return Reply(True, "stopping the calibration")
+    if dev.busy:
+        return fail(f"{dev.busy} is running: '{'calibrate' if dev.busy == 'calibrating' else 'test'} stop' first")
+    try:
+        seconds = float(args[0]) if args else 3.0
+    except ValueError:
+        return _usage("calibrate")
+    if len(args) > 1 or not 1.0 <= seconds <= 10.0:
+        return fail("calibrate takes 1 to 10 seconds of standing")
+    if not dev.start(GuidedCalibration(duration_s=seconds, min_score=dev.config.thresholds.min_score)):
+        return fail(f"{dev.busy} is running: stop it first")
+    return Reply(True, f"calibration starts on the next frame ({seconds:g} s of standing)", {"seconds": seconds})
+
+
+@command("test sls left|right [REPS] | test stop", "the guided single-leg squat test (default 5 reps)",
+         "  hands on hips, squat about halfway down and back up; a rep fails when the knee goes\n"
+         "  inward, the hands leave the hips, the trunk sways or balance is lost (Ugalde 2015).\n"
+         "  The lights blink green and amber while it runs; verdicts print per rep and overall.")
+def _test(ctx: Context, args: list[str], now: float) -> Reply:
+    dev = ctx.device
+    words = [a.lower() for a in args]
+    if words == ["stop"]:
+        if dev.busy != "testing":
+            return fail("no test is running")
+        dev.cancel()
+        return Reply(True, "stopping the test")
+    if not words:
+        return Reply(True, f"running: {dev.busy}" if dev.busy else "no test is running", {"procedure": dev.busy})
+    if words[0] != "sls" or len(words) not in (2, 3) or words[1] not in ("left", "right"):
+        return _usage("test")
+    try:
+        reps = int(words[2]) if len(words) == 3 else 5
+    except ValueError:
+        return fail("REPS is a whole number, 1 to 20")
+    if not 1 <= reps <= 20:
+        return fail("REPS is a whole number, 1 to 20")
+    if not dev.start(SingleLegSquatTest(words[1], reps)):
+        return fail(f"{dev.busy} is running: stop it first")
+    return Reply(True, f"test starts on the next frame: {words[1]} leg, {reps} reps", {"leg": words[1], "reps": reps})
+
+
+@command("reps [N]", "the last N reps (default 5): leg, verdict, peaks")
+def _reps(ctx: Context, args: list[str], now: float) -> Reply:
+    try:
+        n = int(args[0]) if args else 5
+    except ValueError:
+        return _usage("reps")
+    if len(args) > 1 or not 1 <= n <= 100:
+        return fail("N is 1 to 100")
+    reps = list(ctx.device.reps)[-n:]
+    if not reps:
+        return Reply(True, "no reps yet", {"reps": []})
+    return Reply(True, "\n".join(rep_line(r) for r in reps), {"reps": [r.to_dict() for r in reps]})
+
+
+# -- display --------------------------------------------------------------------------
+
+
+@command("stream on [HZ] | stream off", "live metric lines (default 2 per second, up to 30)")
+def _stream(ctx: Context, args: list[str], now: float) -> Reply:
+    words = [a.lower() for a in args]
+    if words == ["off"]:
+        ctx.stream_hz = 0.0
+        return Reply(True, "stream off", {"stream_hz": 0})
+    if not words or words[0] != "on" or len(words) > 2:
+        return _usage("stream")
+    try:
+        hz = float(words[1]) if len(words) == 2 else 2.0
+    except ValueError:
+        return _usage("stream")
+    if not STREAM_HZ[0] <= hz <= STREAM_HZ[1]:
+        return fail(f"HZ must be {STREAM_HZ[0]:g} to {STREAM_HZ[1]:g}")
+    ctx.stream_hz = hz
+    return Reply(True, f"stream on, {hz:g} lines per second ('stream off' stops it)", {"stream_hz": hz})
+
+
+@command("json on|off", "one JSON object per reply, no echo or prompt (for scripts)")
+def _json(ctx: Context, args: list[str], now: float) -> Reply:
+    if len(args) != 1 or args[0].lower() not in ("on", "off"):
+        return _usage("json")
+    ctx.json = args[0].lower() == "on"
+    return Reply(True, f"json {args[0].lower()}", {"json": ctx.json})
+
+
+# -- passcode -------------------------------------------------------------------------
+
+
+@command("lock [PIN|off]", "lock the settings (set a PIN the first time; 'off' removes it)",
+         "  while locked, set, save, reset and athlete need 'unlock PIN'.\n"
+         "  A new or removed PIN is saved at once; the device starts locked if one is set.")
+def _lock(ctx: Context, args: list[str], now: float) -> Reply:
+    dev = ctx.device
+    if len(args) > 1:
+        return _usage("lock")
+    if not args:
+        if dev.config.passcode is None:
+            return fail("no passcode yet: 'lock PIN' sets one (4 to 8 digits)")
+        dev.locked = True
+        return Reply(True, "locked", {"locked": True})
+    if dev.locked:
+        return fail("locked: 'unlock PIN' first")
+    if args[0].lower() == "off":
+        return _store_passcode(dev, None, "passcode removed; the console stays unlocked")
+    try:
+        code = Passcode.create(args[0])
+    except ConfigError as e:
+        return fail(str(e))
+    reply = _store_passcode(dev, code, "passcode set; locked")
+    if reply.ok:
+        dev.locked = True
+    return reply
+
+
+def _store_passcode(dev: Device, code: Passcode | None, text: str) -> Reply:
+    """Write only the passcode into the saved settings, leaving unsaved changes unsaved."""
+    try:
+        dev.save(dev.saved.replace(passcode=code))
+    except OSError as e:
+        return fail(f"passcode not changed: cannot save ({e})")
+    dev.update(lambda c: c.replace(passcode=code))
+    return Reply(True, text, {"locked": code is not None})
+
+
+@command("unlock PIN", "unlock the settings until 'lock' or a restart")
+def _unlock(ctx: Context, args: list[str], now: float) -> Reply:
+    dev = ctx.device
+    if len(args) != 1:
+        return _usage("unlock")
+    if not dev.locked:
+        return Reply(True, "not locked", {"locked": False})
+    wait = dev.unlock_wait_until - now
+    if wait > 0:
+        return fail(f"too many wrong passcodes: try again in {wait:.0f} s")
+    if dev.config.passcode is not None and dev.config.passcode.matches(args[0]):
+        dev.locked, dev.unlock_failures = False, 0
+        return Reply(True, "unlocked", {"locked": False})
+    dev.unlock_failures += 1
+    if dev.unlock_failures >= UNLOCK_TRIES:
+        dev.unlock_failures, dev.unlock_wait_until = 0, now + UNLOCK_WAIT_S
+    return fail("wrong passcode")
+
+
+__all__ = ["COMMANDS", "Context", "Reply", "handle", "prompt", "DEFAULT_ATHLETE"]

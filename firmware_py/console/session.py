@@ -1,0 +1,135 @@
+"""One console connection as bytes in, bytes out: line editing, commands, notices,
+the metric stream, and a limit on how fast input is obeyed.
+
+Pure (time is passed in), so the whole console is tested without a port; the
+transport only moves bytes.  Text replies end lines with CRLF for raw terminals.
+Output that arrives while the coach is typing (a countdown, a stream line) clears
+the line, prints, then redraws the prompt and what was typed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from firmware_py import __version__
+from firmware_py.console.commands import Context, Reply, handle, prompt
+from firmware_py.console.lineedit import Cancelled, Line, LineEditor, TooLong
+from firmware_py.core.procedures import Notice
+from firmware_py.device import Device
+
+LINES_PER_S = 20.0  # commands obeyed per second, sustained; a burst of BURST first
+BURST = 40.0
+CLEAR_LINE = "\r\x1b[K"
+
+
+class ConsoleSession:
+    def __init__(self, device: Device, *, echo: bool = True) -> None:
+        self.device = device
+        self.ctx = Context(device)
+        self.editor = LineEditor(echo=echo)
+        self._echo = echo
+        self._tokens = BURST
+        self._refilled: float | None = None
+        self._ignored = 0
+        self._discarded = 0
+        self._next_stream = 0.0
+
+    def greeting(self) -> bytes:
+        text = f"KneeCue {__version__} console: 'help' lists the commands. A training aid, not a diagnosis."
+        return self._out([text]) + self._prompt()
+
+    def receive(self, data: bytes, now: float) -> bytes:
+        """Bytes typed -> bytes to send back (echo, replies, prompts)."""
+        echo, events = self.editor.feed(data)
+        out = [echo]
+        for event in events:
+            if isinstance(event, Cancelled):
+                out.append(self._prompt())
+            elif isinstance(event, TooLong):
+                out.append(self._reply(Reply(False, f"line too long ({event.length} characters, the limit is "
+                                                    f"{event.limit}): ignored")))
+            elif isinstance(event, Line):
+                out.append(self._line(event.text, now))
+        return b"".join(out)
+
+    def discarded(self, count: int) -> None:
+        """The transport threw ``count`` unread bytes away (a flood)."""
+        self._discarded += count
+
+    def tick(self, now: float) -> bytes:
+        """Anything to say unasked: notices from the loop, a stream line, dropped input."""
+        lines: list[Any] = []
+        if self._discarded:
+            lines.append(self._format(Reply(False, f"input flood: {self._discarded} bytes discarded")))
+            self._discarded = 0
+        if self._ignored and self._refill(now) >= 1.0:
+            lines.append(self._format(Reply(False, f"input too fast: {self._ignored} lines ignored")))
+            self._ignored = 0
+        while True:
+            try:
+                notice: Notice = self.device.notices.get_nowait()
+            except Exception:
+                break
+            lines.append(json.dumps({"notice": notice.data}) if self.ctx.json else notice.text)
+        hz = self.ctx.stream_hz
+        if hz and now >= self._next_stream and self.device.readings is not None:
+            self._next_stream = max(self._next_stream + 1.0 / hz, now)
+            lines.append(self._stream_line())
+        if not lines:
+            return b""
+        if self.ctx.json:
+            return self._out(lines)
+        return CLEAR_LINE.encode() + self._out(lines) + self._prompt() + self.editor.text.encode()
+
+    # -- internals ------------------------------------------------------------------
+
+    def _line(self, text: str, now: float) -> bytes:
+        if not text:
+            return self._prompt()
+        if self._refill(now) < 1.0:
+            self._ignored += 1
+            return b""
+        self._tokens -= 1.0
+        reply = handle(self.ctx, text, now)
+        self.editor.echo = self._echo and not self.ctx.json
+        return self._reply(reply) if reply is not None else self._prompt()
+
+    def _refill(self, now: float) -> float:
+        if self._refilled is not None:
+            self._tokens = min(BURST, self._tokens + (now - self._refilled) * LINES_PER_S)
+        self._refilled = now
+        return self._tokens
+
+    def _reply(self, reply: Reply) -> bytes:
+        return self._out([self._format(reply)]) + self._prompt()
+
+    def _format(self, reply: Reply) -> str:
+        if self.ctx.json:
+            body = {"ok": reply.ok, **reply.data, ("text" if reply.ok else "error"): reply.text}
+            return json.dumps(body, default=str)
+        return reply.text if reply.ok else "error: " + reply.text
+
+    def _prompt(self) -> bytes:
+        return b"" if self.ctx.json else prompt(self.device).encode()
+
+    @staticmethod
+    def _out(lines: list[str]) -> bytes:
+        return "".join(line.replace("\n", "\r\n") + "\r\n" for line in lines).encode()
+
+    def _stream_line(self) -> str:
+        r = self.device.readings
+        m = r.metrics
+        if self.ctx.json:
+            return json.dumps({"stream": {"frame": r.frame, "t": round(r.t, 3), "cue": r.cue.level,
+                                          "reasons": list(r.cue.reasons), "phase": r.phase,
+                                          **{k: v for k, v in m.items() if not k.startswith("leg_trusted")}}})
+
+        def num(key: str, fmt: str) -> str:
+            value = m.get(key)
+            return "--" if value is None else format(value, fmt)
+        reasons = ",".join(r.cue.reasons)
+        return (f"t {r.t:7.2f} stance {m.get('stance')}: FPPA L {num('fppa_left', '+.1f')} R {num('fppa_right', '+.1f')}"
+                f" | inside L {num('knee_medial_left', '+.2f')} R {num('knee_medial_right', '+.2f')}"
+                f" | drop {num('pelvic_drop', '+.1f')} lean {num('trunk_lean', '+.1f')}"
+                f" | {r.cue.level}{' ' + reasons if reasons else ''}")
