@@ -73,7 +73,7 @@ class Device:
         self.procedure: Any = None  # owned by the loop thread
         self._lock = threading.Lock()
         self._cancel: Any = None
-        self._applied: DeviceConfig | None = None
+        self._applied = config  # the loop's scorer, selector and outputs are built from this
         self._fps = 0.0
         self._last_at: float | None = None
 
@@ -139,13 +139,10 @@ class Device:
             for notice in cancel.cancel():
                 self.notify(notice)
             self._finish(cancel)
-        config = self.config
-        old = self._applied
+        config, old = self.config, self._applied
         if config is old:
             return None
         self._applied = config
-        if old is None:
-            return None  # the pipeline was built from these settings
         if config.thresholds != old.thresholds:
             scorer.set_thresholds(config.thresholds)
         if config.calibration != old.calibration:

@@ -74,7 +74,8 @@ class ConsoleSession:
             lines.append(json.dumps({"notice": notice.data}) if self.ctx.json else notice.text)
         hz = self.ctx.stream_hz
         if hz and now >= self._next_stream and self.device.readings is not None:
-            self._next_stream = max(self._next_stream + 1.0 / hz, now)
+            period = 1.0 / hz
+            self._next_stream = self._next_stream + period if self._next_stream + period > now else now + period
             lines.append(self._stream_line())
         if not lines:
             return b""

@@ -1,0 +1,232 @@
+"""The coach's console as text in, text out: no port, no thread, time passed in."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from firmware_py.config import DeviceConfig, load_config
+from firmware_py.console.commands import COMMANDS
+from firmware_py.console.session import BURST, ConsoleSession
+from firmware_py.core.cue import Cue
+from firmware_py.core.patterns import PatternSelector
+from firmware_py.core.procedures import Notice
+from firmware_py.core.scorer import Scorer
+from firmware_py.cues.outputs import CueOutputs
+from firmware_py.device import Device, Readings
+
+
+class Coach:
+    """A device with its console, and a clock the test moves."""
+
+    def __init__(self, folder, config=None):
+        self.now = 1000.0
+        self.device = Device(config or load_config(folder)[0], state_dir=folder, info={"model": "m.tflite"},
+                             clock=lambda: self.now)
+        self.session = ConsoleSession(self.device)
+
+    def say(self, line: str) -> str:
+        self.now += 0.5
+        return self.session.receive(line.encode() + b"\r", self.now).decode()
+
+    def reply(self, line: str) -> str:
+        """The reply text alone (no echo, no prompt)."""
+        out = self.say(line).split("\r\n")
+        return "\n".join(out[1:-1])
+
+
+@pytest.fixture
+def coach(tmp_path):
+    return Coach(tmp_path)
+
+
+def loop_parts():
+    scorer, selector = Scorer(), PatternSelector()
+    outputs = CueOutputs(pin_factory=MockFactory(pin_class=MockPWMPin))
+    return scorer, selector, outputs
+
+
+def test_set_is_checked_and_reaches_the_loop_on_its_next_frame(coach):
+    scorer, selector, outputs = loop_parts()
+    assert coach.device.apply(scorer, selector, outputs) is None  # built from these settings
+    assert "fppa_alert = 20 deg" in coach.reply("set fppa_alert 20")
+    assert coach.say("get fppa_alert").endswith("kneecue*> ")  # unsaved
+    assert scorer.thresholds.fppa_alert == 12  # not mid-frame: at the loop's next frame
+    assert coach.device.apply(scorer, selector, outputs) == {"fppa_alert": 20.0}
+    assert scorer.thresholds.fppa_alert == 20
+    coach.reply("mode terminal")
+    coach.reply("buzzer off")
+    assert coach.device.apply(scorer, selector, outputs) == {"mode": "terminal", "muted": True}
+    assert selector.mode == "terminal" and scorer.mode.value == "terminal" and outputs.muted
+    assert coach.device.apply(scorer, selector, outputs) is None
+    outputs.close()
+
+
+@pytest.mark.parametrize("line, says", [
+    ("set fppa_alert 200", "fppa_alert not changed: 200 is outside the allowed range 0..60 deg"),
+    ("set fppa_alert twelve", "expected a number in 0..60 deg, got 'twelve'"),
+    ("set fppa_alert 5", "fppa_warn (8.0) must not exceed fppa_alert (5.0)"),
+    ("set check_hands_on_hips maybe", "expected on/off"),
+    ("set fppa_alrt 20", "unknown setting 'fppa_alrt'; did you mean: fppa_alert"),
+    ("set fppa_alert", "usage: set KEY VALUE"),
+    ("set min_score nan", "outside the allowed range 0.05..0.95"),
+])
+def test_bad_values_are_refused_with_the_range_and_change_nothing(coach, line, says):
+    before = coach.device.config
+    reply = coach.reply(line)
+    assert reply.startswith("error: ") and says in reply
+    assert coach.device.config is before and not coach.device.unsaved
+
+
+def test_unknown_commands_name_the_closest_ones(coach):
+    assert "did you mean: status" in coach.reply("stauts")
+    assert "type 'help' for the list" in coach.reply("xyzzy")
+
+
+def test_every_command_has_help(coach):
+    listing = coach.reply("help")
+    for name, cmd in COMMANDS.items():
+        assert cmd.usage in listing
+        assert coach.reply(f"help {name}").startswith(cmd.usage)
+
+
+def test_save_keeps_settings_across_a_restart_and_says_where(coach, tmp_path):
+    coach.reply("set fppa_alert 20")
+    coach.reply("set check_hands_on_hips off")
+    assert f"saved to {tmp_path / 'config.json'}" in coach.reply("save")
+    assert not coach.device.unsaved and coach.say("get").endswith("kneecue> ")
+    again = Coach(tmp_path)
+    assert "fppa_alert = 20 deg" in again.reply("get fppa_alert")
+    assert "check_hands_on_hips = off" in again.reply("get check_hands_on_hips")
+
+
+def test_a_failed_save_says_so_and_keeps_the_change_in_use(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    coach = Coach(blocker / "state", DeviceConfig())
+    coach.reply("set fppa_alert 20")
+    assert coach.reply("save").startswith("error: not saved")
+    assert coach.device.config.thresholds.fppa_alert == 20 and coach.device.unsaved
+
+
+def test_reset_one_all_or_the_calibration(coach):
+    coach.reply("set fppa_alert 20")
+    coach.reply("set trunk_lean_alert 15")
+    assert "fppa_alert = 12 deg" in coach.reply("reset fppa_alert")
+    assert coach.device.config.thresholds.trunk_lean_alert == 15
+    coach.reply("reset all")
+    assert coach.device.config.thresholds.trunk_lean_alert == 10
+    assert "calibration cleared" in coach.reply("reset calibration")
+
+
+def test_athletes_keep_their_own_thresholds(coach):
+    coach.reply("set fppa_alert 20")
+    assert "new athlete" in coach.reply("athlete sam")
+    assert "fppa_alert = 12 deg" in coach.reply("get fppa_alert")
+    coach.reply("set fppa_alert 15")
+    coach.reply("athlete default")
+    assert "fppa_alert = 20 deg" in coach.reply("get fppa_alert")
+    assert coach.reply("athlete") == "* default\n  sam"
+    assert "current athlete" in coach.reply("athlete remove default")
+    assert coach.reply("athlete remove sam") == "removed sam"
+    assert "letters, digits" in coach.reply("athlete ../../etc")
+
+
+def test_lock_guards_changes_and_survives_a_restart(coach, tmp_path):
+    assert "no passcode yet" in coach.reply("lock")
+    coach.reply("set fppa_alert 20")  # unsaved: setting a passcode must not save it
+    assert coach.reply("lock 2468") == "passcode set; locked"
+    assert coach.say("status").endswith("kneecue*#> ")
+    for line in ("set fppa_alert 25", "save", "reset all", "athlete sam"):
+        assert "locked: 'unlock PIN' first" in coach.reply(line)
+    assert "* default" in coach.reply("athlete")  # looking is allowed
+    assert "2468" not in (tmp_path / "config.json").read_text()
+    restarted = Coach(tmp_path)
+    assert restarted.device.locked and restarted.device.config.thresholds.fppa_alert == 12
+    for _ in range(3):
+        assert restarted.reply("unlock 1111") == "error: wrong passcode"
+    assert "try again in 30 s" in restarted.reply("unlock 2468")
+    restarted.now += 30
+    assert restarted.reply("unlock 2468") == "unlocked"
+    assert "fppa_alert = 25" in restarted.reply("set fppa_alert 25")
+    assert "removed" in restarted.reply("lock off")
+    assert not Coach(tmp_path).device.locked
+
+
+def test_json_mode_gives_one_object_per_reply_and_no_echo(coach):
+    coach.say("json on")
+    for line in ("status", "set fppa_alert 99", "get fppa_alert", "nonsense"):
+        out = coach.say(line)
+        assert out.endswith("\r\n") and out.count("\r\n") == 1, out
+        reply = json.loads(out)
+        assert reply["command"] == line.split()[0]
+    assert json.loads(coach.say("get fppa_alert"))["values"] == {"fppa_alert": 12.0}
+    assert json.loads(coach.say("set fppa_alert 99"))["ok"] is False
+
+
+def test_status_reports_the_loop_and_the_last_cue(coach):
+    assert "no frame scored yet" in coach.reply("status")
+    cue = Cue("alert", ("knee_valgus_left",), (("knee_valgus_left", "alert"),))
+    coach.device.readings = Readings(120, 4.0, {"stance": "left"}, cue, "down", "alert", 29.7, 14.2, 3, coach.now)
+    coach.device.last_cue = (coach.now, cue)
+    coach.device.warnings.append("config.json is unreadable; using the defaults")
+    status = coach.reply("status")
+    assert "29.7 fps, capture to cue 14.2 ms, 3 frames dropped" in status
+    assert "last cue: alert 0.5 s ago: knee valgus left" in status
+    assert "warning: config.json is unreadable" in status
+    assert "model m.tflite" in status
+
+
+def test_notices_and_stream_lines_redraw_what_the_coach_was_typing(coach):
+    coach.session.receive(b"get fppa", coach.now)
+    coach.device.notify(Notice("  2…"))
+    out = coach.session.tick(coach.now).decode()
+    assert out == "\r\x1b[K  2…\r\nkneecue> get fppa"
+    cue = Cue("warn", ("pelvic_drop",))
+    coach.device.readings = Readings(1, 0.1, {"stance": "left", "fppa_left": 9.5, "pelvic_drop": 4.2}, cue,
+                                     "down", "warn", 30.0, 10.0, 0, coach.now)
+    coach.say("")
+    coach.reply("stream on 10")
+    lines = [coach.session.tick(coach.now + i * 0.05).decode() for i in range(20)]
+    streamed = [x for x in lines if "FPPA" in x]
+    assert len(streamed) == 10  # 1 s at 10 Hz
+    assert "FPPA L +9.5 R --" in streamed[0] and "drop +4.2" in streamed[0] and "warn pelvic_drop" in streamed[0]
+
+
+def test_procedures_start_once_and_stop_on_request(coach):
+    assert "test starts on the next frame: left leg, 3 reps" in coach.reply("test sls left 3")
+    assert coach.device.busy == "testing"
+    assert "testing is running" in coach.reply("calibrate")
+    assert coach.reply("test sls both") == "error: usage: test sls left|right [REPS] | test stop"
+    assert coach.reply("test stop") == "stopping the test"
+    coach.device.apply(*loop_parts())
+    assert coach.device.busy is None
+    assert "cancelled" in coach.session.tick(coach.now).decode()
+    assert "calibration starts" in coach.reply("calibrate 2")
+
+
+def test_a_flood_of_commands_is_cut_to_a_steady_rate_and_said_so(coach):
+    out = coach.session.receive(b"version\r" * 500, coach.now).decode()
+    assert out.count("kneecue 0.1.0") == BURST
+    note = coach.session.tick(coach.now + 0.2).decode()
+    assert f"input too fast: {500 - int(BURST)} lines ignored" in note
+    assert "faults: none" in coach.reply("status")
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chunks=st.lists(st.binary(max_size=600), max_size=12))
+def test_any_bytes_at_all_leave_a_working_console(tmp_path, chunks):
+    coach = Coach(tmp_path, DeviceConfig())
+    for chunk in chunks:
+        coach.now += 0.01
+        coach.session.receive(chunk, coach.now)
+        coach.session.tick(coach.now)
+        assert len(coach.session.editor.buffer) <= coach.session.editor.max_len
+    coach.now += 10  # past any flood limit
+    coach.session.receive(b"\x03json off\r", coach.now)
+    assert "faults: none" in coach.say("status")
+    assert not (tmp_path / "config.json").exists() or load_config(tmp_path)[1] is None
