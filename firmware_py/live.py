@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from firmware_py.core.patterns import PatternSelector
+from firmware_py.core.scorer import FrameScore
 from firmware_py.cues.outputs import CueOutputs
 from firmware_py.device import Device
 from firmware_py.eventlog import JsonLinesWriter
@@ -23,6 +24,9 @@ from firmware_py.sources.base import FrameSource
 
 log = logging.getLogger(__name__)
 POLL_S = 0.2  # how often an idle loop looks at the stop flag
+# The metrics behind the cues, recorded with each output change ("why did it beep?").
+EVENT_METRICS = ("stance", "fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right",
+                 "pelvic_drop", "trunk_lean")
 
 
 @dataclass
@@ -73,7 +77,7 @@ class LiveLoop:
                 if changed:
                     self.stats.changes += 1
                     self.stats.last_latency_ms = (decided_ns - result.t_ns) / 1e6
-                    self._event(score.frame_index, score.t, pattern, result.t_ns, decided_ns, score.cue.reasons)
+                    self._event(score.frame_index, score.t, pattern, result.t_ns, decided_ns, score)
                 if device is not None:
                     device.publish(score, pattern, result.t_ns, decided_ns, capture.slot.dropped)
                 self.stats.frames += 1
@@ -88,13 +92,20 @@ class LiveLoop:
         return self.stats
 
     def _event(self, frame: int, t: float, pattern: str, capture_ns: int | None, changed_ns: int,
-               reasons: tuple[str, ...] = ()) -> None:
+               score: FrameScore | None = None) -> None:
         """One output change: the pins as gpiozero reads them, when (monotonic ns), and why."""
         if self.events is None:
             return
         record = {"t": round(t, 3), "frame": frame, "pattern": pattern, "outputs": self.outputs.levels(),
-                  "changed_ns": changed_ns, "reasons": list(reasons)}
+                  "changed_ns": changed_ns}
+        if score is not None:
+            record["reasons"] = list(score.cue.reasons)
+            record["metrics"] = {k: _rounded(score.metrics.get(k)) for k in EVENT_METRICS}
         if capture_ns is not None:
             record["capture_ns"] = capture_ns
             record["latency_ms"] = round((changed_ns - capture_ns) / 1e6, 3)
         self.events.write(record)
+
+
+def _rounded(value):
+    return round(value, 2) if isinstance(value, float) else value

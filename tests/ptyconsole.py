@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pty
 import re
+import select
 import threading
 import time
 import tty
@@ -34,17 +35,22 @@ class PtyConsole:
         os.symlink(path, tmp)
         os.replace(tmp, self.link)
         self.master = master
+        self._unplugging = threading.Event()
         self._reader = threading.Thread(target=self._read, args=(master,), daemon=True)
         self._reader.start()
 
     def unplug(self) -> None:
+        # Stop the reader first: a read blocked on the master keeps it open in the kernel.
+        self._unplugging.set()
+        self._reader.join(2)
         os.close(self.master)
         os.close(self._slave)
         self.master = None
-        self._reader.join(2)
 
     def _read(self, fd: int) -> None:
-        while True:
+        while not self._unplugging.is_set():
+            if not select.select([fd], [], [], 0.05)[0]:
+                continue
             try:
                 data = os.read(fd, 4096)
             except OSError:

@@ -98,3 +98,16 @@ def test_sources_close_twice(tmp_path):
     source.close()
     assert isinstance(make_source(str(clip)), VideoFile)
     assert isinstance(make_source(str(tmp_path / "a.JPG")), StillImage)
+
+
+def test_a_looped_clip_starts_again_at_its_first_frame_with_time_running_on(media):
+    from firmware_py.sources.opencv import VideoFile
+
+    clip = media("sqd_single_leg_sit_to_stand_good_then_valgus_frontal.mp4")
+    with VideoFile(clip).open() as once:
+        count = sum(1 for _ in iter(once.read, None))
+    with VideoFile(clip, loop=True).open() as looped:
+        frames = [looped.read() for _ in range(count + 3)]
+    assert [f.index for f in frames[count - 1:count + 2]] == [count - 1, count, count + 1]
+    assert frames[count].pts > frames[count - 1].pts
+    assert (frames[count].rgb == frames[0].rgb).all() and (frames[count + 2].rgb == frames[2].rgb).all()

@@ -111,7 +111,9 @@ class VideoFile(_CaptureSource):
         else:
             ok, bgr = self._cap.read()
             if not ok and self.loop and self._index > 0:
-                self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                # Reopen rather than seek: seeking to frame 0 lands on a later keyframe in some MP4s.
+                self._cap.release()
+                self._cap = cv2.VideoCapture(str(self.path))
                 ok, bgr = self._cap.read()
             if not ok:
                 return None
