@@ -16,6 +16,7 @@ import pytest
 from firmware_py.config import DeviceConfig, load_config, save_config
 from firmware_py.core.settings import Thresholds
 from ptyconsole import PtyConsole
+from test_calibrate import rolled_clip
 
 COLLAPSE = "sqd_single_leg_sit_to_stand_good_then_valgus_frontal.mp4"  # right knee to ~60° at frames 150-220
 COLLAPSE_FRAMES = 262
@@ -84,7 +85,8 @@ def device_factory(model_path, media, tmp_path):
     made = []
 
     def make(clip, *extra, name="dev", console=None):
-        dev = Device(model_path, media(clip), tmp_path / name, *extra, console=console)
+        dev = Device(model_path, media(clip) if isinstance(clip, str) else clip, tmp_path / name, *extra,
+                     console=console)
         made.append(dev)
         return dev
 
@@ -140,6 +142,51 @@ def test_set_fppa_alert_20_changes_the_cues_from_the_next_frame(device_factory):
     assert into and out_of, events
     assert all(fppa(e) >= 20 for e in into) and all(fppa(e) < 17 for e in out_of)
     assert fppa(out_of[0]) >= 9  # cleared where 12° would still have held it
+
+
+def test_the_single_leg_squat_test_counts_the_named_leg_and_gives_verdicts(device_factory):
+    """The woman's clip alternates legs: left, right, left, right; her hands leave her hips."""
+    dev = device_factory(WOMAN)
+    dev.console.command("test sls left 2", "test starts on the next frame: left leg, 2 reps")
+    final = dev.console.expect(r"test complete: (.*?)kneecue> ", timeout=60).group(1)
+    text = dev.console.text()
+    assert "single-leg squat test, left leg, 2 reps: hands on hips" in text
+    assert text.index("rep 1/2: FAIL (hands off hips)") < text.index("a rep on the right leg is not counted") \
+        < text.index("rep 2/2: FAIL (hands off hips)")
+    assert final.startswith("left leg FAIL, 0 of 2 reps passed (a pass needs 2 of 2)")
+    assert "faults seen: hands off hips" in final
+    assert dev.proc.wait(60) == 0
+    patterns = [e["pattern"] for e in dev.read_events() if "pattern" in e]
+    testing = patterns.index("testing")
+    after = patterns[testing + 1:]
+    assert after and after[0] != "testing"  # the lights went back to cueing when the test ended
+    assert patterns[:testing] == ["ok"] or patterns[:testing] == []  # at once: nothing cued before it
+
+
+def test_guided_calibration_from_the_console(device_factory, media, tmp_path):
+    clip = rolled_clip(media("tfex_image1_cgi_woman_standing.png"), tmp_path / "stand.avi", 4, seconds=6)
+    dev = device_factory(clip, "--realtime", "--loop")
+    dev.wait_for_frame(1)
+    dev.console.command("calibrate 2", "calibration starts on the next frame")
+    found = dev.console.expect(r"  3….*  2….*  1….*hold still….*calibrated: camera roll ([-+][0-9.]+)°", timeout=30)
+    roll = float(found.group(1))
+    assert 3.0 < abs(roll) < 5.0  # the clip is rolled by 4°
+    assert "calibration" in dev.status()["unsaved"][0]
+    dev.console.command("save", "saved to")
+    assert dev.stop() == 0
+    saved = load_config(tmp_path / "dev" / "state")[0].calibration
+    assert saved is not None and saved.roll_deg == pytest.approx(roll, abs=0.05)
+    patterns = [e["pattern"] for e in dev.read_events() if "pattern" in e]
+    assert "calibrating" in patterns and patterns.index("calibrating") < len(patterns) - 2  # and back to cues
+
+
+def test_the_port_is_opened_exclusively(device_factory):
+    import serial
+
+    dev = device_factory(WOMAN, "--realtime", "--loop")
+    with pytest.raises(serial.SerialException, match="exclusively lock"):
+        serial.Serial(str(dev.folder / "tty"), exclusive=True)
+    dev.console.command("version", "kneecue 0.1.0")
 
 
 def test_saved_settings_survive_a_restart_and_bad_values_change_nothing(device_factory):
