@@ -172,48 +172,9 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import signal
-    import threading
+    from firmware_py.service import run_service
 
-    from firmware_py.app import build_model, build_pipeline, open_settings, state_folder
-    from firmware_py.config import CONSOLE_BAUDS
-    from firmware_py.console.transport import ConsoleThread
-    from firmware_py.cues.outputs import CueOutputs, make_pin_factory
-    from firmware_py.device import Device
-    from firmware_py.eventlog import JsonLinesWriter
-    from firmware_py.live import LiveLoop
-    from firmware_py.sources import make_source
-
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    saved, warning = open_settings(args.state_dir)
-    config = saved.replace(mode=args.mode or saved.mode, muted=args.mute or saved.muted)
-    if args.baud is not None and args.baud not in CONSOLE_BAUDS:
-        raise KneeCueError(f"--baud must be one of {', '.join(map(str, CONSOLE_BAUDS))}")
-    device = Device(config, saved=saved, state_dir=state_folder(args.state_dir), warning=warning)
-    console_port = args.console or saved.console_port
-    console = None
-    outputs = CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio), muted=config.muted)
-    events = JsonLinesWriter(args.events) if args.events else None
-    try:
-        if console_port != "none":
-            console = ConsoleThread(console_port, args.baud or saved.console_baud, device)
-            console.start()
-        source = make_source(args.source, realtime=args.realtime, loop=args.loop).open()
-        model = build_model(args.model, threads=args.threads, runtime=args.runtime)
-        device.info.update(model=model.describe(), source=args.source)
-        pipeline = build_pipeline(model, thresholds=config.thresholds, mode=config.mode,
-                                  calibration=config.calibration)
-        stats = LiveLoop(source, pipeline, outputs, events=events, stop=stop, device=device).run()
-    finally:
-        if console is not None:
-            console.stop()
-        outputs.close()
-        if events is not None:
-            events.close()
-    logging.getLogger("kneecue").info("%d frames scored, %d output changes", stats.frames, stats.changes)
-    return 0
+    return run_service(args)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:

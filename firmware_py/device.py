@@ -12,6 +12,7 @@ a bounded queue that drops the oldest rather than block the loop.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -25,6 +26,7 @@ from firmware_py.core.cue import Cue
 from firmware_py.core.procedures import Notice
 from firmware_py.core.reps import Rep
 
+log = logging.getLogger("kneecue")
 FPS_SMOOTHING_S = 2.0  # time constant of the frame-rate average
 
 
@@ -64,8 +66,9 @@ class Device:
         self.unlock_failures = 0
         self.unlock_wait_until = float("-inf")
         self.info = dict(info or {})
-        self.warnings: list[str] = [warning] if warning else []
-        self.faults: dict[str, str] = {}
+        self.warnings: dict[str, str] = {"settings": warning} if warning else {}  # shown, cues go on
+        self.faults: dict[str, str] = {}  # cues cannot go on: the LEDs show the fault pattern
+        self.fault_since: dict[str, float] = {}
         self.readings: Readings | None = None
         self.reps: deque[Rep] = deque(maxlen=100)
         self.last_cue: tuple[float, Cue] | None = None  # (clock, cue) of the latest warn or alert
@@ -128,6 +131,37 @@ class Device:
                     self.notices.get_nowait()
                 except queue.Empty:
                     pass
+
+    def set_fault(self, name: str, problem: str | None) -> None:
+        """Raise (or with None clear) a fault that stops the cues; logged once each way."""
+        if problem is None:
+            if self.faults.pop(name, None) is not None:
+                since = self.fault_since.pop(name, self.clock())
+                log.warning("%s: back after %.0f s", name, self.clock() - since)
+            return
+        if self.faults.get(name) != problem:
+            log.error("%s: %s", name, problem)
+            self.fault_since.setdefault(name, self.clock())
+        self.faults[name] = problem
+
+    def set_warning(self, name: str, problem: str | None) -> None:
+        """A problem the device works around (shown in status and the log, no fault pattern)."""
+        if problem is None:
+            self.warnings.pop(name, None)
+        elif self.warnings.get(name) != problem:
+            log.warning("%s: %s", name, problem)
+            self.warnings[name] = problem
+
+    def summary(self) -> str:
+        """One line for systemd's STATUS=: faults first, else the frame rate and latency."""
+        if self.faults:
+            return "FAULT " + "; ".join(f"{k}: {v}" for k, v in self.faults.items())
+        r = self.readings
+        line = "starting" if r is None else f"{r.fps:.1f} fps, capture to cue {r.latency_ms:.0f} ms"
+        line += f", athlete {self.config.athlete}"
+        if self.warnings:
+            line += "; " + "; ".join(f"{k}: {v}" for k, v in self.warnings.items())
+        return line
 
     # -- loop side ---------------------------------------------------------------
 

@@ -7,13 +7,15 @@ always the newest one, so cues never lag further and further behind the athlete.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from typing import Generic, TypeVar
+from typing import Callable, Generic, TypeVar
 
-from firmware_py.errors import SourceError
+from firmware_py.errors import SourceError, SourceLost
 from firmware_py.sources.base import Frame, FrameSource
 
 T = TypeVar("T")
+BACKOFF_S = (0.5, 8.0)  # a lost camera is retried after 0.5 s, doubling to 8 s
 
 
 class LatestSlot(Generic[T]):
@@ -63,31 +65,84 @@ class LatestSlot(Generic[T]):
 class CaptureThread(threading.Thread):
     """Reads a source as fast as it delivers and puts each frame in a LatestSlot.
 
-    Ends at the end of the source, on ``stop()``, or on a source error (kept in
-    ``error`` for the loop to report); the slot is closed either way.
+    A clip ends at its end or on an error (kept in ``error`` for the loop to
+    report).  A live source (camera) is never given up: when it cannot be opened
+    or stops delivering, ``on_fault`` hears why, the source is closed and reopened
+    with back-off, and ``on_fault(None)`` says it is back.  Frame numbers and
+    times run on across a reopen, so the scorer never sees time go backwards.
+    The slot is closed when the thread ends.
     """
 
-    def __init__(self, source: FrameSource, slot: LatestSlot[Frame] | None = None):
+    def __init__(self, source: FrameSource, slot: LatestSlot[Frame] | None = None, *, opened: bool = True,
+                 retry: bool | None = None, on_fault: Callable[[str | None], None] | None = None,
+                 backoff: tuple[float, float] = BACKOFF_S):
         super().__init__(name=f"capture {source.name}", daemon=True)
         self.source = source
         # A camera, or a clip paced like one, drops what the model cannot keep up
         # with; an unpaced clip is scored frame by frame.
         paced = source.live or getattr(source, "realtime", False)
         self.slot = slot if slot is not None else LatestSlot(lossless=not paced)
+        self.retry = source.live if retry is None else retry
+        self.on_fault = on_fault or (lambda problem: None)
+        self.backoff = backoff
         self.error: SourceError | None = None
+        self.reopened = 0
+        self._opened = opened
         self._stop_event = threading.Event()
+        self._last: Frame | None = None
+        self._offset: tuple[int, float] | None = None  # added to index and pts after a reopen
 
     def run(self) -> None:
+        delay, faulty = self.backoff[0], False
         try:
             while not self._stop_event.is_set():
-                frame = self.source.read()
+                try:
+                    if not self._opened:
+                        self.source.open()
+                        self._opened = True
+                    frame = self.source.read()
+                    if frame is None and self.retry:
+                        raise SourceLost(f"{self.source.name} ended")
+                except SourceError as e:
+                    if not self.retry:
+                        self.error = e
+                        break
+                    faulty = True
+                    self.on_fault(str(e))
+                    self._close_source()
+                    self._stop_event.wait(delay)
+                    delay = min(2 * delay, self.backoff[1])
+                    continue
                 if frame is None:
                     break
-                self.slot.put(frame)
-        except SourceError as e:
-            self.error = e
+                if faulty:
+                    faulty, delay = False, self.backoff[0]
+                    self.reopened += 1
+                    self.on_fault(None)
+                self.slot.put(self._run_on(frame))
         finally:
             self.slot.close()
+
+    def _close_source(self) -> None:
+        if self._opened:
+            self._opened = False
+            try:
+                self.source.close()
+            except Exception:  # a half-dead camera may fail to close; it is reopened anyway
+                pass
+            if self._last is not None:
+                self._offset = None  # measured again on the first frame after the reopen
+
+    def _run_on(self, frame: Frame) -> Frame:
+        """The frame with index and time continuing from before any reopen."""
+        last = self._last
+        if last is not None and self._offset is None and (frame.index <= last.index or frame.pts <= last.pts):
+            gap = max(frame.t_ns - last.t_ns, 1) / 1e9
+            self._offset = (last.index + 1 - frame.index, last.pts + gap - frame.pts)
+        if self._offset is not None:
+            frame = dataclasses.replace(frame, index=frame.index + self._offset[0], pts=frame.pts + self._offset[1])
+        self._last = frame
+        return frame
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop_event.set()

@@ -20,6 +20,7 @@ from firmware_py.device import Device
 from firmware_py.eventlog import JsonLinesWriter
 from firmware_py.handoff import CaptureThread
 from firmware_py.pipeline import Pipeline
+from firmware_py.sdnotify import Notifier
 from firmware_py.sources.base import FrameSource
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,11 @@ class LoopStats:
 class LiveLoop:
     def __init__(self, source: FrameSource, pipeline: Pipeline, outputs: CueOutputs, *,
                  selector: PatternSelector | None = None, events: JsonLinesWriter | None = None,
-                 stop: threading.Event | None = None, device: Device | None = None):
+                 stop: threading.Event | None = None, device: Device | None = None,
+                 notifier: Notifier | None = None, source_open: bool = True):
         self.source = source
+        self.notifier = notifier
+        self.source_open = source_open
         self.pipeline = pipeline
         self.outputs = outputs
         self.selector = selector or PatternSelector(pipeline.scorer.mode.value)
@@ -52,7 +56,9 @@ class LiveLoop:
         self.stats = LoopStats()
 
     def run(self) -> LoopStats:
-        capture = CaptureThread(self.source)
+        device = self.device
+        on_fault = None if device is None else (lambda problem: device.set_fault("camera", problem))
+        capture = CaptureThread(self.source, opened=self.source_open, on_fault=on_fault)
         capture.start()
         try:
             while not self.stop.is_set():
@@ -60,8 +66,9 @@ class LiveLoop:
                 if frame is None:
                     if capture.slot.closed:
                         break
+                    if device is not None and device.faults and self.outputs.play("fault"):
+                        self._event(self.stats.last_frame, self.stats.last_t, "fault", None, time.monotonic_ns())
                     continue
-                device = self.device
                 if device is not None:
                     applied = device.apply(self.pipeline.scorer, self.selector, self.outputs)
                     if applied and self.events is not None:
@@ -80,15 +87,22 @@ class LiveLoop:
                     self._event(score.frame_index, score.t, pattern, result.t_ns, decided_ns, score)
                 if device is not None:
                     device.publish(score, pattern, result.t_ns, decided_ns, capture.slot.dropped)
+                if self.notifier is not None:  # alive only while fresh frames are scored
+                    if self.stats.frames == 0:
+                        self.notifier.ready("scoring")
+                    self.notifier.ping()
                 self.stats.frames += 1
                 self.stats.last_frame, self.stats.last_t = score.frame_index, score.t
             if capture.error is not None:
                 log.error("%s", capture.error)
         finally:
-            capture.stop()
-            self.outputs.off()
+            self.outputs.off()  # first: nothing below may keep the buzzer on
+            capture.stop(timeout=0.5)
             self._event(self.stats.last_frame, self.stats.last_t, "dark", None, time.monotonic_ns())
-            self.source.close()
+            if capture.is_alive():  # stuck in a read the camera never answers: closing under it could crash
+                log.warning("capture: %s did not stop; left to the process exit", self.source.name)
+            else:
+                self.source.close()
         return self.stats
 
     def _event(self, frame: int, t: float, pattern: str, capture_ns: int | None, changed_ns: int,

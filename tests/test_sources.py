@@ -69,7 +69,7 @@ def test_fast_replay_is_not_paced(tmp_path):
     ("{tmp}/nothing.png", "does not exist"),
     ("{tmp}/garbage.mp4", "could not be decoded"),
     ("{tmp}/garbage.jpg", "could not be decoded"),
-    ("{tmp}", "is not a file"),
+    ("{tmp}", "is a directory, not a file"),
     ("webcam:x", "webcam:N"),
 ])
 def test_bad_sources_say_which_and_why(tmp_path, spec, words):

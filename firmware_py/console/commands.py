@@ -148,7 +148,7 @@ def _status(ctx: Context, args: list[str], now: float) -> Reply:
         "athlete": cfg.athlete, "mode": cfg.mode, "buzzer": "off" if cfg.muted else "on",
         "calibrated": cfg.calibration is not None, "uptime_s": round(now - dev.started, 1),
         "unsaved": dev.unsaved, "locked": dev.locked, "procedure": dev.busy,
-        "warnings": list(dev.warnings), "faults": dict(dev.faults), **dev.info,
+        "warnings": list(dev.warnings.values()), "faults": dict(dev.faults), **dev.info,
     }
     lines = [f"athlete {cfg.athlete} ({'calibrated' if cfg.calibration else 'not calibrated'}), "
              f"mode {cfg.mode}, buzzer {data['buzzer']}, up {_uptime(now - dev.started)}"
@@ -174,7 +174,7 @@ def _status(ctx: Context, args: list[str], now: float) -> Reply:
         lines.append(f"running: {dev.busy}")
     if dev.unsaved:
         lines.append("unsaved: " + ", ".join(dev.unsaved))
-    lines += [f"warning: {w}" for w in dev.warnings]
+    lines += [f"warning: {name}: {text}" for name, text in dev.warnings.items()]
     lines += [f"FAULT {name}: {text}" for name, text in dev.faults.items()] or ["faults: none"]
     return Reply(True, "\n".join(lines), data)
 

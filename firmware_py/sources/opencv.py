@@ -31,8 +31,8 @@ def _to_rgb(bgr: np.ndarray) -> np.ndarray:
 def _check_path(path: Path, what: str) -> None:
     if not path.exists():
         raise SourceOpenError(f"{what} {str(path)!r} does not exist: check the path")
-    if not path.is_file():
-        raise SourceOpenError(f"{what} {str(path)!r} is not a file")
+    if path.is_dir():  # a FIFO is fine: a stream piped in (YUV4MPEG2, MJPEG)
+        raise SourceOpenError(f"{what} {str(path)!r} is a directory, not a file")
 
 
 class StillImage(FrameSource):

@@ -1,0 +1,120 @@
+"""``kneecue run``: the device as systemd runs it.
+
+Wires settings, pins, console, events, camera and model to the live loop, and
+keeps the device up through what a gym does to it: a camera absent at boot or
+pulled mid-run is retried with back-off (the capture thread), a missing or
+corrupt model is retried every MODEL_RETRY_S while the LEDs show the fault
+pattern and the console stays usable, a corrupt settings file falls back (config),
+a vanished console port is reopened (console transport).  systemd hears
+``READY=1`` on the first scored frame (camera, model and GPIO all up),
+``WATCHDOG=1`` from the frame loop only while fresh frames are scored, and a
+``STATUS=`` line with the frame rate or the current fault.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from firmware_py.app import build_model, build_pipeline, open_settings, state_folder
+from firmware_py.config import CONSOLE_BAUDS
+from firmware_py.console.transport import ConsoleThread
+from firmware_py.cues.outputs import CueOutputs, make_pin_factory
+from firmware_py.device import Device
+from firmware_py.errors import KneeCueError, ModelError
+from firmware_py.eventlog import JsonLinesWriter
+from firmware_py.live import LiveLoop, LoopStats
+from firmware_py.pose.movenet import MoveNet
+from firmware_py.sdnotify import Notifier
+from firmware_py.sources import make_source
+from firmware_py.throttle import describe, read_throttled
+
+log = logging.getLogger("kneecue")
+MODEL_RETRY_S = 10.0
+MONITOR_S = 5.0
+
+
+def run_service(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    if args.baud is not None and args.baud not in CONSOLE_BAUDS:
+        raise KneeCueError(f"--baud must be one of {', '.join(map(str, CONSOLE_BAUDS))}")
+    source = make_source(args.source, realtime=args.realtime, loop=args.loop)
+    if not source.live:
+        source.open()  # a wrong path is a mistake to report, not a fault to wait out
+    saved, warning = open_settings(args.state_dir)
+    config = saved.replace(mode=args.mode or saved.mode, muted=args.mute or saved.muted)
+    device = Device(config, saved=saved, state_dir=state_folder(args.state_dir), warning=warning,
+                    info={"source": args.source})
+    notifier = Notifier()
+    outputs = CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio), muted=config.muted)
+    events = JsonLinesWriter(args.events) if args.events else None
+    console_port = args.console or saved.console_port
+    console = None
+    monitor = threading.Thread(target=_monitor, args=(device, notifier, stop), name="monitor", daemon=True)
+    stats, model = LoopStats(), None
+    try:
+        if console_port != "none":
+            console = ConsoleThread(console_port, args.baud or saved.console_baud, device)
+            console.start()
+        monitor.start()
+        model = _wait_for_model(args, device, outputs, events, stop)
+        if model is not None:
+            device.info["model"] = model.describe()
+            pipeline = build_pipeline(model, thresholds=config.thresholds, mode=config.mode,
+                                      calibration=config.calibration)
+            loop = LiveLoop(source, pipeline, outputs, events=events, stop=stop, device=device, notifier=notifier,
+                            source_open=not source.live)
+            stats = loop.run()
+    finally:
+        notifier.stopping()
+        stop.set()
+        if model is None:  # the loop never ran: its own last word, everything dark, is said here
+            outputs.off()
+            if events is not None:
+                events.write({"t": 0.0, "frame": -1, "pattern": "dark", "outputs": outputs.levels()})
+            source.close()
+        if console is not None:
+            console.stop()
+        outputs.close()
+        if events is not None:
+            events.close()
+    log.info("%d frames scored, %d output changes", stats.frames, stats.changes)
+    return 0
+
+
+def _wait_for_model(args: argparse.Namespace, device: Device, outputs: CueOutputs,
+                    events: JsonLinesWriter | None, stop: threading.Event) -> MoveNet | None:
+    """The model, retried until it loads or the service stops (None), showing the fault."""
+    while not stop.is_set():
+        try:
+            model = build_model(args.model, threads=args.threads, runtime=args.runtime)
+        except ModelError as e:
+            device.set_fault("model", f"{e}. Put a model there (`kneecue model fetch`) and it is picked up "
+                                      f"within {MODEL_RETRY_S:g} s")
+            if outputs.play("fault") and events is not None:
+                events.write({"t": 0.0, "frame": -1, "pattern": "fault", "outputs": outputs.levels(),
+                              "reasons": ["model"]})
+            stop.wait(MODEL_RETRY_S)
+            continue
+        device.set_fault("model", None)
+        return model
+    return None
+
+
+def _monitor(device: Device, notifier: Notifier, stop: threading.Event) -> None:
+    """Every MONITOR_S: the CPU throttling flags and systemd's STATUS= line."""
+    said, best_fps = None, 0.0
+    while not stop.wait(MONITOR_S if said is not None else 0.5):
+        readings = device.readings
+        fps = readings.fps if readings is not None else 0.0
+        best_fps = max(best_fps, fps)
+        slowed = describe(read_throttled())
+        device.set_warning("cpu", None if slowed is None else f"{slowed}: {fps:.1f} fps (best {best_fps:.1f})")
+        line = device.summary()
+        if line != said:
+            notifier.status(line)
+            said = line
