@@ -122,8 +122,10 @@ def test_ready_then_watchdog_pings_that_stop_when_the_camera_stalls(model_path, 
         assert proc.poll() is None  # stalled, not dead: systemd's watchdog decides
         stopped = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0, proc.stderr.read()
-        assert time.monotonic() - stopped < 2.5
+        assert proc.wait(10) == 0
+        assert time.monotonic() - stopped < 2.0
+        log = proc.stderr.read().splitlines()
+        assert len(log) < 8, log  # start, stop and faults only: never a line per frame
         assert notify.times("STOPPING=1")
         assert any(m.startswith("STATUS=") and "fps" in m for _, m in notify.messages)
         last = read_events(events)[-1]
@@ -136,11 +138,15 @@ def test_ready_then_watchdog_pings_that_stop_when_the_camera_stalls(model_path, 
         notify.close()
 
 
-def test_a_missing_model_keeps_the_device_up_showing_the_fault_until_it_is_put_there(model_path, media, tmp_path):
+@pytest.mark.parametrize("problem, says", [("missing", "no model"), ("corrupt", "not a valid Flatbuffer")])
+def test_a_bad_model_keeps_the_device_up_showing_the_fault_until_a_good_one_is_there(model_path, media, tmp_path,
+                                                                                     problem, says):
     notify = NotifySocket(tmp_path / "notify")
     console = PtyConsole(str(tmp_path / "tty"))
     models = tmp_path / "models"
     models.mkdir()
+    if problem == "corrupt":  # a download cut short by a power cut
+        (models / model_path.name).write_bytes(model_path.read_bytes()[:5000])
     events = tmp_path / "events.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-m", "firmware_py", "run", "--source", str(media(CLIP)), "--gpio", "mock", "--loop",
@@ -149,9 +155,9 @@ def test_a_missing_model_keeps_the_device_up_showing_the_fault_until_it_is_put_t
         env=service_env(notify.path, KNEECUE_MODEL_DIR=str(models)), stderr=subprocess.PIPE, text=True)
     try:
         console.expect("kneecue> ")
-        console.command("status", "FAULT model: .*kneecue model fetch")
-        assert "no frame scored yet" in console.text()
         notify.wait_for("STATUS=FAULT model:")
+        console.command("status", f"FAULT model: .*{says}.*kneecue model fetch")
+        assert "no frame scored yet" in console.text()
         fault = read_events(events)[0]
         assert fault["pattern"] == "fault" and fault["outputs"]["red"] == 1 and fault["outputs"]["buzzer"] == 0
         assert not notify.times("READY=1")  # not up: systemd keeps the unit "activating"
