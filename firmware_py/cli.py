@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pin factory: gpiozero's own choice (falls back to its mock without GPIO), or mock")
     p.add_argument("--realtime", action="store_true", help="pace a video file at its frame rate, as a camera")
     p.add_argument("--loop", action="store_true", help="replay a video file forever")
-    p.add_argument("--events", metavar="FILE", help="JSON Lines: one line per output change")
+    p.add_argument("--events", metavar="FILE", help="JSON Lines: one line per output change and per settings change")
     p.add_argument("--mode", choices=("concurrent", "terminal", "silent"), help="default: the saved setting")
     p.add_argument("--mute", action="store_true", help="lights only, no buzzer (default: the saved setting)")
     p.add_argument("--console", metavar="PORT",

@@ -10,6 +10,7 @@ the line, prints, then redraws the prompt and what was typed.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from firmware_py import __version__
@@ -18,6 +19,7 @@ from firmware_py.console.lineedit import Cancelled, Line, LineEditor, TooLong
 from firmware_py.core.procedures import Notice
 from firmware_py.device import Device
 
+log = logging.getLogger("kneecue")
 LINES_PER_S = 20.0  # commands obeyed per second, sustained; a burst of BURST first
 BURST = 40.0
 CLEAR_LINE = "\r\x1b[K"
@@ -92,7 +94,11 @@ class ConsoleSession:
             self._ignored += 1
             return b""
         self._tokens -= 1.0
-        reply = handle(self.ctx, text, now)
+        try:
+            reply = handle(self.ctx, text, now)
+        except Exception as e:  # a bug must cost one reply, not the console
+            log.exception("console: %r failed", text)
+            reply = Reply(False, f"internal error ({type(e).__name__}: {e}); logged, nothing else changed")
         self.editor.echo = self._echo and not self.ctx.json
         return self._reply(reply) if reply is not None else self._prompt()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -230,3 +231,13 @@ def test_any_bytes_at_all_leave_a_working_console(tmp_path, chunks):
     coach.session.receive(b"\x03json off\r", coach.now)
     assert "faults: none" in coach.say("status")
     assert not (tmp_path / "config.json").exists() or load_config(tmp_path)[1] is None
+
+
+def test_a_failing_command_costs_one_reply_not_the_console(coach, monkeypatch):
+    from firmware_py.console import commands
+
+    def broken(ctx, args, now):
+        raise KeyError("oops")
+    monkeypatch.setitem(commands.COMMANDS, "reps", dataclasses.replace(commands.COMMANDS["reps"], run=broken))
+    assert coach.reply("reps").startswith("error: internal error (KeyError: 'oops')")
+    assert "faults: none" in coach.reply("status")
