@@ -13,8 +13,7 @@ import time
 
 import pytest
 
-from firmware_py.config import DeviceConfig, load_config, save_config
-from firmware_py.core.settings import Thresholds
+from firmware_py.config import load_config
 from ptyconsole import PtyConsole
 from test_calibrate import rolled_clip
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from firmware_py import __version__
-from firmware_py.config import ATHLETE_NAME, DEFAULT_ATHLETE, ConfigError, Passcode, Profile
+from firmware_py.config import ATHLETE_NAME, ConfigError, Passcode, Profile
 from firmware_py.core.patterns import MODES
 from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest, rep_line
 from firmware_py.core.settings import DEFAULT, SETTINGS, SettingError
@@ -476,4 +476,4 @@ def _unlock(ctx: Context, args: list[str], now: float) -> Reply:
     return fail("wrong passcode")
 
 
-__all__ = ["COMMANDS", "Context", "Reply", "handle", "prompt", "DEFAULT_ATHLETE"]
+__all__ = ["COMMANDS", "Context", "Reply", "handle", "prompt"]
