@@ -31,8 +31,12 @@ FPS_SMOOTHING_S = 2.0  # time constant of the frame-rate average
 
 
 class Procedure(Protocol):
+    """What core.procedures offer the loop (GuidedCalibration, SingleLegSquatTest)."""
+
     state: str
     done: bool
+
+    def step(self, pose: Any, rep: Rep | None, t: float) -> list[Notice]: ...
 
     def cancel(self) -> list[Notice]: ...
 
@@ -197,8 +201,7 @@ class Device:
         proc = self.procedure
         if proc is None:
             return "run"
-        notices = proc.update(pose, score.t) if proc.state == "calibrating" else proc.update(score.rep, score.t)
-        for notice in notices:
+        for notice in proc.step(pose, score.rep, score.t):
             self.notify(notice)
         if proc.done:
             self._finish(proc)

@@ -331,12 +331,9 @@ def _athlete(ctx: Context, args: list[str], now: float) -> Reply:
 def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
     dev = ctx.device
     if args and args[0].lower() == "stop":
-        if dev.busy != "calibrating":
-            return fail("no calibration is running")
-        dev.cancel()
-        return Reply(True, "stopping the calibration")
+        return _stop(dev, "calibrating", "calibration")
     if dev.busy:
-        return fail(f"{dev.busy} is running: '{'calibrate' if dev.busy == 'calibrating' else 'test'} stop' first")
+        return _busy(dev)
     try:
         seconds = float(args[0]) if args else 3.0
     except ValueError:
@@ -344,7 +341,7 @@ def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
     if len(args) > 1 or not 1.0 <= seconds <= 10.0:
         return fail("calibrate takes 1 to 10 seconds of standing")
     if not dev.start(GuidedCalibration(duration_s=seconds, min_score=dev.config.thresholds.min_score)):
-        return fail(f"{dev.busy} is running: stop it first")
+        return _busy(dev)
     return Reply(True, f"calibration starts on the next frame ({seconds:g} s of standing)", {"seconds": seconds})
 
 
@@ -356,10 +353,7 @@ def _test(ctx: Context, args: list[str], now: float) -> Reply:
     dev = ctx.device
     words = [a.lower() for a in args]
     if words == ["stop"]:
-        if dev.busy != "testing":
-            return fail("no test is running")
-        dev.cancel()
-        return Reply(True, "stopping the test")
+        return _stop(dev, "testing", "test")
     if not words:
         return Reply(True, f"running: {dev.busy}" if dev.busy else "no test is running", {"procedure": dev.busy})
     if words[0] != "sls" or len(words) not in (2, 3) or words[1] not in ("left", "right"):
@@ -371,8 +365,21 @@ def _test(ctx: Context, args: list[str], now: float) -> Reply:
     if not 1 <= reps <= 20:
         return fail("REPS is a whole number, 1 to 20")
     if not dev.start(SingleLegSquatTest(words[1], reps)):
-        return fail(f"{dev.busy} is running: stop it first")
+        return _busy(dev)
     return Reply(True, f"test starts on the next frame: {words[1]} leg, {reps} reps", {"leg": words[1], "reps": reps})
+
+
+def _stop(dev: Device, state: str, noun: str) -> Reply:
+    if dev.busy != state:
+        return fail(f"no {noun} is running")
+    dev.cancel()
+    return Reply(True, f"stopping the {noun}")
+
+
+def _busy(dev: Device) -> Reply:
+    """Only one procedure at a time: say which runs and how to stop it."""
+    stop = "calibrate stop" if dev.busy == "calibrating" else "test stop"
+    return fail(f"{dev.busy} is running: '{stop}' first")
 
 
 @command("reps [N]", "the last N reps (default 5): leg, verdict, peaks")

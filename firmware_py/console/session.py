@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 from typing import Any
 
 from firmware_py import __version__
@@ -71,7 +72,7 @@ class ConsoleSession:
         while True:
             try:
                 notice: Notice = self.device.notices.get_nowait()
-            except Exception:
+            except queue.Empty:
                 break
             lines.append(json.dumps({"notice": notice.data}) if self.ctx.json else notice.text)
         hz = self.ctx.stream_hz

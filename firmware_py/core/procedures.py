@@ -4,8 +4,9 @@ and the single-leg squat test.
 Pure, like the rest of the core: the frame loop feeds each one every frame's pose
 (or the rep completed on it) with the frame time, and gets back Notices, the
 lines the console shows the coach, each with a JSON-ready ``data`` for scripts.
-``state`` names the LED pattern to show while the procedure runs; ``done`` is
-set once it has finished, passed or failed.
+``step(pose, rep, t)`` is the one call the loop makes on any of them; ``state``
+names the LED pattern to show while it runs; ``done`` is set once it has
+finished, passed or failed.
 
 The test follows GUIDE.md section 1 (Ugalde et al. 2015): hands on hips, squat
 about halfway down and back up; a rep fails when the knee travels inward, the
@@ -119,6 +120,10 @@ class GuidedCalibration:
                               {"event": "calibration", "state": "failed", "problem": self._problem}))
         return out
 
+    def step(self, pose: np.ndarray, rep: Rep | None, t: float) -> list[Notice]:
+        """The loop's one call for any procedure: this one reads the pose."""
+        return self.update(pose, t)
+
     def cancel(self) -> list[Notice]:
         self.done = True
         return [Notice("calibration cancelled; nothing changed", {"event": "calibration", "state": "cancelled"})]
@@ -181,6 +186,10 @@ class SingleLegSquatTest:
         if t - self._last > self.idle_s:
             return out + self._finish(f"stopped: no {self.leg}-leg rep for {self.idle_s:g} s")
         return out
+
+    def step(self, pose: np.ndarray, rep: Rep | None, t: float) -> list[Notice]:
+        """The loop's one call for any procedure: this one reads completed reps."""
+        return self.update(rep, t)
 
     def cancel(self) -> list[Notice]:
         return self._finish("cancelled")

@@ -201,7 +201,7 @@ def test_notices_and_stream_lines_redraw_what_the_coach_was_typing(coach):
 def test_procedures_start_once_and_stop_on_request(coach):
     assert "test starts on the next frame: left leg, 3 reps" in coach.reply("test sls left 3")
     assert coach.device.busy == "testing"
-    assert "testing is running" in coach.reply("calibrate")
+    assert coach.reply("calibrate") == "error: testing is running: 'test stop' first"
     assert coach.reply("test sls both") == "error: usage: test sls left|right [REPS] | test stop"
     assert coach.reply("test stop") == "stopping the test"
     coach.device.apply(*loop_parts())

@@ -5,10 +5,6 @@ from __future__ import annotations
 from firmware_py.console.lineedit import Cancelled, Line, LineEditor, TooLong
 
 
-def feed(editor, data):
-    return editor.feed(data)
-
-
 def test_echo_and_line_endings_cr_lf_crlf_give_one_line_each():
     editor = LineEditor()
     echo, events = editor.feed(b"status\rget\nset a 1\r\nhelp\r")
