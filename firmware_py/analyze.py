@@ -118,8 +118,10 @@ def summary_text(summary: dict) -> str:
 
 
 def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_json: bool,
-                realtime: bool = False, progress: bool = False, brief: bool = False) -> int:
-    """Score every frame of ``source`` into ``out``; returns the number of frames scored."""
+                realtime: bool = False, progress: bool = False, brief: bool = False, recorder=None) -> int:
+    """Score every frame of ``source`` into ``out``; returns the number of frames scored.
+
+    ``recorder`` (a records.recorder.Recorder) also records the clip as a session."""
     from tqdm import tqdm
 
     def emit(record: dict) -> None:
@@ -133,6 +135,8 @@ def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_jso
             out.write(table_header() + "\n")
         for frame in bar:
             result = pipeline.process(frame)
+            if recorder is not None:
+                recorder.observe(frame, result, result.score.cue.level, False)
             rep = result.score.rep
             if as_json:
                 emit(frame_record(result))

@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--brief", action="store_true", help="table: only reps and the summary, no per-frame rows")
     p.add_argument("--mode", choices=("concurrent", "terminal", "silent"),
                    help="feedback mode recorded with the cues (default: the saved setting)")
+    p.add_argument("--report", metavar="DIR",
+                   help="also record the clip as a session in DIR (reps, replay clips of failed reps) "
+                        "and write DIR/report.html")
     _model_options(p)
     _state_option(p)
 
@@ -67,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="coach's console: a serial device (/dev/serial0, /dev/ttyGS0), a pyserial URL, "
                         "stdio, or none (default: the saved setting, else none)")
     p.add_argument("--baud", type=int, metavar="N", help="console baud rate (default: the saved setting, else 115200)")
+    p.add_argument("--no-record", action="store_true",
+                   help="no session files or replay clips (default: record into STATE_DIR/sessions)")
+    p.add_argument("--clip-quota", type=float, metavar="MB",
+                   help="disk space for replay clips; the oldest go first (default: the saved setting, else 500)")
     _model_options(p)
     _state_option(p)
 
@@ -76,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gpio", choices=("auto", "mock"), default="auto", help="shows the calibrating pattern")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="give up after S seconds of source time")
     _model_options(p)
+    _state_option(p)
+
+    p = sub.add_parser("report", help="a recorded session as one HTML page: summary, reps, plots, clip links")
+    p.add_argument("session", metavar="SESSION|DIR",
+                   help="a session folder or file, a folder of sessions (each gets a page), or a session id "
+                        "or 'last' (looked up in the state directory)")
+    p.add_argument("--out", metavar="DIR", help="write the page(s) here (default: beside each session)")
     _state_option(p)
 
     p = sub.add_parser("outputs-off", help="drive every configured LED and buzzer pin low (for systemd's ExecStopPost)")
@@ -108,16 +122,64 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                               track=not args.no_track, thresholds=config.thresholds,
                               mode=args.mode or config.mode, calibration=config.calibration,
                               still=isinstance(source, StillImage))
+    recorder = None
+    if args.report:
+        from firmware_py.records.recorder import Recorder
+
+        folder = Path(args.report)
+        if (folder / "session.jsonl").exists():
+            raise KneeCueError(f"{folder} already holds a session: pick an empty folder for --report")
+        recorder = Recorder(folder.parent, folder=folder, source=args.path, lossless=True,
+                            quota_mb=config.clip_quota_mb, describe=lambda: _describe(config, pipeline))
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     try:
         progress = sys.stderr.isatty() and (args.out is not None or not sys.stdout.isatty())
         count = run_analyze(pipeline, source, out, as_json=args.json, realtime=args.realtime,
-                            progress=progress, brief=args.brief)
+                            progress=progress, brief=args.brief, recorder=recorder)
     finally:
         if args.out:
             out.close()
+        if recorder is not None:
+            recorder.close()
     if args.out:
         print(f"kneecue: {count} frames written to {args.out}", file=sys.stderr)
+    if recorder is not None:
+        _write_reports(recorder.sessions, None)
+    return 0
+
+
+def _describe(config, pipeline) -> dict:
+    scorer = pipeline.scorer
+    return {"athlete": config.athlete, "mode": scorer.mode.value, "thresholds": scorer.thresholds.to_dict(),
+            "calibration": None if scorer.calibration is None else scorer.calibration.to_dict()}
+
+
+def _write_reports(files, out: str | None) -> None:
+    from firmware_py.records.report import write_report
+
+    for file in files:
+        print(f"kneecue: report {write_report(file, out)}", file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from firmware_py.app import state_folder
+    from firmware_py.records.sessionfile import find_session, session_files
+
+    target = Path(args.session)
+    if target.is_dir() or target.is_file():
+        files = [target] if target.is_file() else session_files(target)
+        if not files:
+            raise KneeCueError(f"no sessions in {target} (looked for */session.jsonl and sessions/*/session.jsonl)")
+    else:
+        root = state_folder(args.state_dir) / "sessions"
+        try:
+            files = [find_session(root, args.session)]
+        except LookupError as e:
+            raise KneeCueError(str(e)) from None
+    try:
+        _write_reports(files, args.out)
+    except OSError as e:
+        raise KneeCueError(f"cannot write the report: {e}") from None
     return 0
 
 
@@ -223,7 +285,7 @@ def cmd_outputs_off(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"analyze": cmd_analyze, "bench": cmd_bench, "model": cmd_model, "run": cmd_run,
-            "calibrate": cmd_calibrate, "outputs-off": cmd_outputs_off}
+            "calibrate": cmd_calibrate, "outputs-off": cmd_outputs_off, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,5 @@
 """The device's settings on disk: athlete profiles (thresholds, calibration), feedback
-mode, mute, pins, the console port and its passcode.
+mode, mute, pins, the console port and its passcode, session records and their quota.
 
 An SD card can lose power mid-write, so a save never edits the file in place: the
 new text goes to a temp file in the same folder, is fsynced and renamed over the
@@ -103,6 +103,8 @@ class DeviceConfig:
     console_port: str = "none"
     console_baud: int = 115200
     passcode: Passcode | None = None
+    record: bool = True  # session files and replay clips in the state directory
+    clip_quota_mb: float = 500.0  # replay clips past this go, oldest first
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -116,6 +118,11 @@ class DeviceConfig:
             raise ConfigError(f"current athlete {self.athlete!r} has no profile")
         if self.console_baud not in CONSOLE_BAUDS:
             raise ConfigError(f"console_baud must be one of {', '.join(map(str, CONSOLE_BAUDS))}")
+        if not isinstance(self.record, bool):
+            raise ConfigError(f"records.enabled must be true or false, got {self.record!r}")
+        if isinstance(self.clip_quota_mb, bool) or not isinstance(self.clip_quota_mb, (int, float)) \
+                or not 0 <= self.clip_quota_mb <= 1e6:
+            raise ConfigError(f"records.clip_quota_mb must be 0 to 1000000 MB, got {self.clip_quota_mb!r}")
         if not isinstance(self.console_port, str) or not self.console_port:
             raise ConfigError("console_port must be a device path, a pyserial URL, 'stdio' or 'none'")
 
@@ -150,6 +157,7 @@ class DeviceConfig:
             "pins": dataclasses.asdict(self.pins),
             "console": {"port": self.console_port, "baud": self.console_baud},
             "passcode": None if self.passcode is None else dataclasses.asdict(self.passcode),
+            "records": {"enabled": self.record, "clip_quota_mb": self.clip_quota_mb},
         }
 
     @classmethod
@@ -166,17 +174,20 @@ class DeviceConfig:
         elif version != VERSION:
             raise ConfigError(f"settings version {version!r}; this KneeCue reads versions 1 and {VERSION}")
         unknown = sorted(set(data) - {"version", "athlete", "athletes", "mode", "muted", "pins",
-                                      "console", "passcode"})
+                                      "console", "passcode", "records"})
         if unknown:
             raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
         try:
             pins, console = data.get("pins") or {}, data.get("console") or {}
+            records = data.get("records") or {}
             athletes = data.get("athletes") or {DEFAULT_ATHLETE: {}}
-            for name, value in (("pins", pins), ("console", console), ("athletes", athletes)):
+            for name, value in (("pins", pins), ("console", console), ("athletes", athletes), ("records", records)):
                 if not isinstance(value, dict):
                     raise ConfigError(f"{name} must be an object")
-            if set(console) - {"port", "baud"}:
-                raise ConfigError(f"unknown console setting(s): {', '.join(sorted(set(console) - {'port', 'baud'}))}")
+            for name, value, known in (("console", console, {"port", "baud"}),
+                                       ("records", records, {"enabled", "clip_quota_mb"})):
+                if set(value) - known:
+                    raise ConfigError(f"unknown {name} setting(s): {', '.join(sorted(set(value) - known))}")
             code = data.get("passcode")
             return cls(
                 athletes={str(name): Profile.from_dict(p) for name, p in athletes.items()},
@@ -187,6 +198,8 @@ class DeviceConfig:
                 console_port=console.get("port", "none"),
                 console_baud=console.get("baud", 115200),
                 passcode=None if code is None else Passcode(**code),
+                record=records.get("enabled", True),
+                clip_quota_mb=records.get("clip_quota_mb", 500.0),
             )
         except (TypeError, ValueError) as e:
             if isinstance(e, ConfigError):

@@ -78,6 +78,7 @@ class Device:
         self.last_cue: tuple[float, Cue] | None = None  # (clock, cue) of the latest warn or alert
         self.notices: queue.Queue[Notice] = queue.Queue(maxsize=256)
         self.procedure: Any = None  # owned by the loop thread
+        self.recorder: Any = None  # records.recorder.Recorder when sessions are recorded
         self._lock = threading.Lock()
         self._cancel: Any = None
         self._applied = config  # the loop's scorer, selector and outputs are built from this

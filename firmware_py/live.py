@@ -20,6 +20,7 @@ from firmware_py.device import Device
 from firmware_py.eventlog import JsonLinesWriter
 from firmware_py.handoff import CaptureThread
 from firmware_py.pipeline import Pipeline
+from firmware_py.records.recorder import Recorder
 from firmware_py.sdnotify import Notifier
 from firmware_py.sources.base import FrameSource
 
@@ -43,7 +44,7 @@ class LiveLoop:
     def __init__(self, source: FrameSource, pipeline: Pipeline, outputs: CueOutputs, *,
                  selector: PatternSelector | None = None, events: JsonLinesWriter | None = None,
                  stop: threading.Event | None = None, device: Device | None = None,
-                 notifier: Notifier | None = None, source_open: bool = True):
+                 notifier: Notifier | None = None, source_open: bool = True, recorder: Recorder | None = None):
         self.source = source
         self.notifier = notifier
         self.source_open = source_open
@@ -54,6 +55,7 @@ class LiveLoop:
         self.stop = stop or threading.Event()
         self.device = device
         self.stats = LoopStats()
+        self.recorder = recorder
 
     def run(self) -> LoopStats:
         device = self.device
@@ -73,6 +75,8 @@ class LiveLoop:
                     applied = device.apply(self.pipeline.scorer, self.selector, self.outputs)
                     if applied and self.events is not None:
                         self.events.write({"t": round(frame.pts, 3), "frame": frame.index, "applied": applied})
+                    if applied and self.recorder is not None:
+                        self.recorder.applied(frame.index, frame.pts, applied)
                 result = self.pipeline.process(frame)
                 score = result.score
                 state = "run" if device is None else device.observe(score, result.pose)
@@ -85,6 +89,8 @@ class LiveLoop:
                     self.stats.changes += 1
                     self.stats.last_latency_ms = (decided_ns - result.t_ns) / 1e6
                     self._event(score.frame_index, score.t, pattern, result.t_ns, decided_ns, score)
+                if self.recorder is not None:  # two queue puts; the writing is on its threads
+                    self.recorder.observe(frame, result, pattern, changed)
                 if device is not None:
                     device.publish(score, pattern, result.t_ns, decided_ns, capture.slot.dropped)
                 if self.notifier is not None:  # alive only while fresh frames are scored

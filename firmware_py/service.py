@@ -27,6 +27,7 @@ from firmware_py.errors import KneeCueError, ModelError
 from firmware_py.eventlog import JsonLinesWriter
 from firmware_py.live import LiveLoop, LoopStats
 from firmware_py.pose.movenet import MoveNet
+from firmware_py.records.recorder import Recorder
 from firmware_py.sdnotify import Notifier
 from firmware_py.sources import make_source
 from firmware_py.throttle import describe, read_throttled
@@ -50,6 +51,7 @@ def run_service(args: argparse.Namespace) -> int:
     device = Device(config, saved=saved, state_dir=state_folder(args.state_dir), warning=warning,
                     info={"source": args.source})
     notifier = Notifier()
+    recorder = _recorder(args, config, device, source_name=args.source, lossless=not source.live)
     outputs = CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio), muted=config.muted)
     events = JsonLinesWriter(args.events) if args.events else None
     console_port = args.console or saved.console_port
@@ -67,7 +69,7 @@ def run_service(args: argparse.Namespace) -> int:
             pipeline = build_pipeline(model, thresholds=config.thresholds, mode=config.mode,
                                       calibration=config.calibration)
             loop = LiveLoop(source, pipeline, outputs, events=events, stop=stop, device=device, notifier=notifier,
-                            source_open=not source.live)
+                            source_open=not source.live, recorder=recorder)
             stats = loop.run()
     finally:
         notifier.stopping()
@@ -80,10 +82,30 @@ def run_service(args: argparse.Namespace) -> int:
         if console is not None:
             console.stop()
         outputs.close()
+        if recorder is not None:  # after the outputs: finishing a clip must not hold a cue
+            recorder.close()
         if events is not None:
             events.close()
     log.info("%d frames scored, %d output changes", stats.frames, stats.changes)
     return 0
+
+
+def _recorder(args: argparse.Namespace, config, device: Device, *, source_name: str,
+              lossless: bool) -> Recorder | None:
+    """Session records in ``<state>/sessions`` unless switched off; shared with the console."""
+    if args.no_record or not config.record or device.state_dir is None:
+        return None
+
+    def describe() -> dict:
+        c = device.config
+        return {"athlete": c.athlete, "mode": c.mode, "thresholds": c.thresholds.to_dict(),
+                "calibration": None if c.calibration is None else c.calibration.to_dict()}
+
+    quota = config.clip_quota_mb if args.clip_quota is None else args.clip_quota
+    recorder = Recorder(device.state_dir / "sessions", describe=describe, source=source_name, quota_mb=quota,
+                        lossless=lossless, on_problem=lambda problem: device.set_warning("records", problem))
+    device.recorder = recorder
+    return recorder
 
 
 def _wait_for_model(args: argparse.Namespace, device: Device, outputs: CueOutputs,

@@ -55,3 +55,11 @@ def movenet(model_path):
     from firmware_py.pose.movenet import MoveNet
 
     return MoveNet(model_path, num_threads=2)
+
+
+@pytest.fixture(autouse=True)
+def private_state(tmp_path_factory, monkeypatch):
+    """Every test (and every `kneecue` it starts) gets its own state directory, so
+    settings and session records never land in the home of whoever runs the tests."""
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from firmware_py import __version__
 from firmware_py.config import ATHLETE_NAME, ConfigError, Passcode, Profile
 from firmware_py.core.patterns import MODES
-from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest, rep_line
+from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest
 from firmware_py.core.settings import DEFAULT, SETTINGS, SettingError
 from firmware_py.device import Device
 
@@ -98,7 +98,7 @@ def _closest(word: str, known: Any, otherwise: str) -> str:
     return ("did you mean: " + ", ".join(close) + "?") if close else otherwise
 
 
-def _usage(name: str) -> Reply:
+def usage(name: str) -> Reply:
     return fail(f"usage: {COMMANDS[name].usage}", command=name)
 
 
@@ -199,7 +199,7 @@ def _unknown_key(key: str) -> Reply:
 def _get(ctx: Context, args: list[str], now: float) -> Reply:
     th = ctx.device.config.thresholds
     if len(args) > 1:
-        return _usage("get")
+        return usage("get")
     keys = [args[0].lower()] if args else list(SETTINGS)
     if keys[0] not in SETTINGS:
         return _unknown_key(keys[0])
@@ -211,7 +211,7 @@ def _get(ctx: Context, args: list[str], now: float) -> Reply:
          "  'get' lists the keys, units and ranges; 'save' keeps the change.", guarded=True)
 def _set(ctx: Context, args: list[str], now: float) -> Reply:
     if len(args) != 2:
-        return _usage("set")
+        return usage("set")
     key, text = args[0].lower(), args[1]
     if key not in SETTINGS:
         return _unknown_key(key)
@@ -230,7 +230,7 @@ def _set(ctx: Context, args: list[str], now: float) -> Reply:
          guarded=True)
 def _reset(ctx: Context, args: list[str], now: float) -> Reply:
     if len(args) != 1:
-        return _usage("reset")
+        return usage("reset")
     what = args[0].lower()
     if what == "all":
         ctx.device.update(lambda c: c.with_profile(thresholds=DEFAULT))
@@ -279,7 +279,7 @@ def _buzzer(ctx: Context, args: list[str], now: float) -> Reply:
         state = "off" if ctx.device.config.muted else "on"
         return Reply(True, f"buzzer {state}", {"buzzer": state})
     if len(args) > 1 or args[0].lower() not in ("on", "off"):
-        return _usage("buzzer")
+        return usage("buzzer")
     muted = args[0].lower() == "off"
     ctx.device.update(lambda c: c.replace(muted=muted))
     return Reply(True, f"buzzer {args[0].lower()}", {"buzzer": args[0].lower()})
@@ -305,7 +305,7 @@ def _athlete(ctx: Context, args: list[str], now: float) -> Reply:
         ctx.device.update(lambda c: c.replace(athletes={k: v for k, v in c.athletes.items() if k != name}))
         return Reply(True, f"removed {name}", {"removed": name})
     if len(args) != 1:
-        return _usage("athlete")
+        return usage("athlete")
     name = args[0]
     if not ATHLETE_NAME.fullmatch(name) or name.lower() == "remove":
         return fail("an athlete name is 1-32 letters, digits, '_', '.' or '-'")
@@ -337,7 +337,7 @@ def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
     try:
         seconds = float(args[0]) if args else 3.0
     except ValueError:
-        return _usage("calibrate")
+        return usage("calibrate")
     if len(args) > 1 or not 1.0 <= seconds <= 10.0:
         return fail("calibrate takes 1 to 10 seconds of standing")
     if not dev.start(GuidedCalibration(duration_s=seconds, min_score=dev.config.thresholds.min_score)):
@@ -357,7 +357,7 @@ def _test(ctx: Context, args: list[str], now: float) -> Reply:
     if not words:
         return Reply(True, f"running: {dev.busy}" if dev.busy else "no test is running", {"procedure": dev.busy})
     if words[0] != "sls" or len(words) not in (2, 3) or words[1] not in ("left", "right"):
-        return _usage("test")
+        return usage("test")
     try:
         reps = int(words[2]) if len(words) == 3 else 5
     except ValueError:
@@ -382,20 +382,6 @@ def _busy(dev: Device) -> Reply:
     return fail(f"{dev.busy} is running: '{stop}' first")
 
 
-@command("reps [N]", "the last N reps (default 5): leg, verdict, peaks")
-def _reps(ctx: Context, args: list[str], now: float) -> Reply:
-    try:
-        n = int(args[0]) if args else 5
-    except ValueError:
-        return _usage("reps")
-    if len(args) > 1 or not 1 <= n <= 100:
-        return fail("N is 1 to 100")
-    reps = list(ctx.device.reps)[-n:]
-    if not reps:
-        return Reply(True, "no reps yet", {"reps": []})
-    return Reply(True, "\n".join(rep_line(r) for r in reps), {"reps": [r.to_dict() for r in reps]})
-
-
 # -- display --------------------------------------------------------------------------
 
 
@@ -406,11 +392,11 @@ def _stream(ctx: Context, args: list[str], now: float) -> Reply:
         ctx.stream_hz = 0.0
         return Reply(True, "stream off", {"stream_hz": 0})
     if not words or words[0] != "on" or len(words) > 2:
-        return _usage("stream")
+        return usage("stream")
     try:
         hz = float(words[1]) if len(words) == 2 else 2.0
     except ValueError:
-        return _usage("stream")
+        return usage("stream")
     if not STREAM_HZ[0] <= hz <= STREAM_HZ[1]:
         return fail(f"HZ must be {STREAM_HZ[0]:g} to {STREAM_HZ[1]:g}")
     ctx.stream_hz = hz
@@ -420,7 +406,7 @@ def _stream(ctx: Context, args: list[str], now: float) -> Reply:
 @command("json on|off", "one JSON object per reply, no echo or prompt (for scripts)")
 def _json(ctx: Context, args: list[str], now: float) -> Reply:
     if len(args) != 1 or args[0].lower() not in ("on", "off"):
-        return _usage("json")
+        return usage("json")
     ctx.json = args[0].lower() == "on"
     return Reply(True, f"json {args[0].lower()}", {"json": ctx.json})
 
@@ -434,7 +420,7 @@ def _json(ctx: Context, args: list[str], now: float) -> Reply:
 def _lock(ctx: Context, args: list[str], now: float) -> Reply:
     dev = ctx.device
     if len(args) > 1:
-        return _usage("lock")
+        return usage("lock")
     if not args:
         if dev.config.passcode is None:
             return fail("no passcode yet: 'lock PIN' sets one (4 to 8 digits)")
@@ -468,7 +454,7 @@ def _store_passcode(dev: Device, code: Passcode | None, text: str) -> Reply:
 def _unlock(ctx: Context, args: list[str], now: float) -> Reply:
     dev = ctx.device
     if len(args) != 1:
-        return _usage("unlock")
+        return usage("unlock")
     if not dev.locked:
         return Reply(True, "not locked", {"locked": False})
     wait = dev.unlock_wait_until - now
@@ -484,3 +470,7 @@ def _unlock(ctx: Context, args: list[str], now: float) -> Reply:
 
 
 __all__ = ["COMMANDS", "Context", "Reply", "handle", "prompt"]
+
+
+# The session-record commands live in their own module and register here.
+from firmware_py.console import records as _records  # noqa: E402,F401

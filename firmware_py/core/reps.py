@@ -137,6 +137,15 @@ class Rep:
         d["depth"] = round(self.depth, 3)
         return d
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Rep":
+        """A rep as ``to_dict`` wrote it (extra keys, such as a session file's, ignored)."""
+        fields = {k: data[k] for k in ("index", "leg", "start_frame", "start_t", "bottom_frame", "bottom_t",
+                                       "end_frame", "end_t", "depth")}
+        peaks = {k: Peak(**(data.get(k) or {})) for k in ("fppa_left", "fppa_right", "knee_medial_left",
+                                                          "knee_medial_right", "pelvic_drop", "trunk_lean")}
+        return cls(**fields, **peaks, failed=tuple(data.get("failed") or ()))
+
 
 _PEAK_KEYS = ("fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right", "pelvic_drop")
 

@@ -1,0 +1,143 @@
+"""Replay clips of failed reps: frames kept small, the skeleton and numbers drawn on,
+written as MP4, and the disk kept under a quota.
+
+MPEG-4 Part 2 (``mp4v``) is the codec every OpenCV build can write in a few
+milliseconds per clip; H.264 needs an encoder the pip wheels lack, and VP9 takes
+seconds per clip.  VLC and every desktop player open it; browsers may offer it as
+a download rather than play it inline.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from firmware_py.core import keypoints as kp
+from firmware_py.cv import cv2
+
+CLIP_SIDE = 320  # longest side of a stored frame, pixels
+PRE_S = 0.5  # lead-in before the rep starts
+MIN_FREE_BYTES = 32 << 20  # leave this much of the disk free: clips are the first thing to go
+FOURCC = "mp4v"
+_BONE = (90, 220, 255)  # RGB
+_LEG_COLOR = {(kp.L_HIP, kp.L_KNEE): (255, 170, 40), (kp.L_KNEE, kp.L_ANKLE): (255, 170, 40),
+              (kp.R_HIP, kp.R_KNEE): (60, 200, 90), (kp.R_KNEE, kp.R_ANKLE): (60, 200, 90)}
+_RED, _WHITE, _BLACK = (255, 60, 60), (255, 255, 255), (0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """What is drawn on one frame: the pose (source pixels) and the numbers."""
+
+    index: int
+    t: float
+    pose: np.ndarray
+    fppa_left: float | None
+    fppa_right: float | None
+    pelvic_drop: float | None
+    level: str
+
+
+def downscale(rgb: np.ndarray, side: int = CLIP_SIDE) -> np.ndarray:
+    """The frame with its longest side ``side`` (even sizes, as encoders like)."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, side / max(h, w))
+    size = (max(2, int(w * scale) // 2 * 2), max(2, int(h * scale) // 2 * 2))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def _text(img: np.ndarray, text: str, org: tuple[int, int], color=_WHITE, scale: float = 0.4) -> None:
+    """Text on a dark band (an outline would not line up: Hershey glyphs widen with thickness)."""
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    x, y = org
+    cv2.rectangle(img, (x - 2, y - h - 3), (x + w + 2, y + base), _BLACK, -1)
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)
+
+
+def _deg(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.0f}"
+
+
+def draw(small: np.ndarray, source_size: tuple[int, int], overlay: Overlay | None, title: str,
+         reason: str, min_score: float = 0.3) -> np.ndarray:
+    """One clip frame (RGB): skeleton, FPPA and pelvic drop of this frame, the rep's verdict."""
+    img = small.copy()
+    h, w = img.shape[:2]
+    if overlay is not None:
+        pose = overlay.pose
+        sx, sy = w / source_size[0], h / source_size[1]
+        pts = [(int(round(x * sx)), int(round(y * sy))) for x, y, _ in pose]
+        seen = pose[:, 2] >= min_score
+        for a, b in kp.BONES:
+            if seen[a] and seen[b]:
+                cv2.line(img, pts[a], pts[b], _LEG_COLOR.get((a, b), _BONE), 2, cv2.LINE_AA)
+        for i in np.flatnonzero(seen):
+            cv2.circle(img, pts[i], 2, _WHITE, -1, cv2.LINE_AA)
+        color = _RED if overlay.level == "alert" else _WHITE
+        _text(img, f"FPPA L {_deg(overlay.fppa_left)} R {_deg(overlay.fppa_right)} deg", (4, h - 22), color)
+        _text(img, f"pelvic drop {_deg(overlay.pelvic_drop)} deg   t {overlay.t:.2f} s", (4, h - 7), color)
+    _text(img, title, (4, 14))
+    _text(img, reason, (4, 30), _RED)
+    return img
+
+
+def write_clip(path: Path, frames: Sequence[np.ndarray], fps: float) -> int:
+    """Write RGB frames as an MP4 (to a temp name, renamed when whole); returns the size."""
+    if not frames:
+        raise ValueError("no frames to write")
+    h, w = frames[0].shape[:2]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*FOURCC), float(fps), (w, h))
+    try:
+        if not writer.isOpened():
+            raise OSError(f"cannot write {tmp} (OpenCV has no {FOURCC} encoder, or the folder is not writable)")
+        for frame in frames:
+            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    finally:
+        writer.release()
+    try:
+        size = tmp.stat().st_size
+        if size == 0:
+            raise OSError(f"{tmp} came out empty (disk full?)")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return size
+
+
+def has_room(folder: Path, needed: int = MIN_FREE_BYTES) -> bool:
+    try:
+        return shutil.disk_usage(folder).free >= needed
+    except OSError:
+        return False
+
+
+def enforce_quota(root: Path, quota_bytes: int) -> list[Path]:
+    """Delete the oldest clips under ``root`` until they fit in ``quota_bytes``."""
+    clips = []
+    for path in root.glob("*/clips/*.mp4"):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        clips.append((st.st_mtime, path.name, st.st_size, path))
+    clips.sort()
+    total = sum(size for _, _, size, _ in clips)
+    removed = []
+    for _, _, size, path in clips:
+        if total <= quota_bytes:
+            break
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        total -= size
+        removed.append(path)
+    return removed

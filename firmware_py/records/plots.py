@@ -1,0 +1,111 @@
+"""The report's plots as PNG bytes: a metric over time with its thresholds drawn
+and the reps shaded (failed red, passed green), and the left/right comparison.
+
+matplotlib's object API (``Figure``, no pyplot): no GUI backend, no global state,
+safe off the main thread.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Sequence
+
+from matplotlib.figure import Figure
+
+from firmware_py.records.sessionfile import Session
+
+LEG_COLORS = {"left": "#1f77b4", "right": "#9c36b5"}
+THRESHOLD_STYLE = {"warn": ("#ff9f1c", "--"), "alert": ("#c00000", "-")}
+# metric plot: (title, y label, [(trace key, legend)], [(threshold key, kind)])
+METRIC_PLOTS = {
+    "fppa": ("Knee valgus angle (FPPA)", "FPPA (°), + = knee inward",
+             [("fppa_left", "left"), ("fppa_right", "right")],
+             [("fppa_warn", "warn"), ("fppa_alert", "alert")]),
+    "knee_medial": ("Knee inside the foot", "knee-medial offset (hip widths)",
+                    [("knee_medial_left", "left"), ("knee_medial_right", "right")],
+                    [("knee_medial_alert", "alert")]),
+    "pelvic_drop": ("Contralateral pelvic drop", "pelvic drop (°)",
+                    [("pelvic_drop", "pelvis")],
+                    [("pelvic_drop_warn", "warn"), ("pelvic_drop_alert", "alert")]),
+}
+
+
+def threshold_steps(session: Session, key: str) -> list[tuple[float, float]]:
+    """(from time, value) of a threshold: the session's own, then each console change."""
+    steps = []
+    first = (session.header.get("thresholds") or {}).get(key)
+    if first is not None:
+        steps.append((float("-inf"), float(first)))
+    for change in session.settings:
+        value = (change.get("changed") or {}).get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            steps.append((float(change.get("t") or 0.0), float(value)))
+    return steps
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
+
+
+def _shade_reps(ax: Any, reps: Sequence[dict[str, Any]]) -> None:
+    for rep in reps:
+        failed = bool(rep.get("failed"))
+        ax.axvspan(rep["start_t"], rep["end_t"], color="#e03131" if failed else "#2f9e44",
+                   alpha=0.13, linewidth=0)
+        ax.text((rep["start_t"] + rep["end_t"]) / 2, 1.0, str(rep.get("index", 0) + 1),
+                transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=8,
+                color="#c00000" if failed else "#2b8a3e")
+
+
+def metric_plot(session: Session, name: str) -> bytes:
+    title, ylabel, series, thresholds = METRIC_PLOTS[name]
+    trace = session.trace
+    t = trace["t"]
+    fig = Figure(figsize=(9, 2.8))
+    ax = fig.add_subplot()
+    _shade_reps(ax, session.reps)
+    for key, label in series:
+        values = [float("nan") if v is None else v for v in trace[key]]
+        ax.plot(t, values, linewidth=1.1, label=label, color=LEG_COLORS.get(label, "#495057"))
+    end = t[-1] if t else 1.0
+    start = t[0] if t else 0.0
+    for key, kind in thresholds:
+        color, style = THRESHOLD_STYLE[kind]
+        steps = threshold_steps(session, key)
+        for i, (since, value) in enumerate(steps):
+            until = steps[i + 1][0] if i + 1 < len(steps) else end
+            ax.hlines(value, max(since, start), until, colors=color, linestyles=style, linewidth=1,
+                      label=f"{kind} {value:g}" if i == 0 else None)
+    ax.set_title(title, loc="left", fontsize=10, pad=12)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper right", ncols=4)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def comparison_plot(session: Session) -> bytes:
+    """Each rep's peak FPPA, knee-medial offset and pelvic drop, left-leg reps beside right-leg ones."""
+    fig = Figure(figsize=(9, 2.6))
+    panels = (("fppa", "peak FPPA (°)"), ("knee_medial", "peak knee-medial"), ("pelvic_drop", "peak pelvic drop (°)"))
+    for i, (metric, label) in enumerate(panels):
+        ax = fig.add_subplot(1, 3, i + 1)
+        for x, leg in enumerate(("left", "right")):
+            key = metric if metric == "pelvic_drop" else f"{metric}_{leg}"
+            values = [((r.get(key) or {}).get("value"), bool(r.get("failed")))
+                      for r in session.reps if r.get("leg") == leg]
+            values = [(v, f) for v, f in values if v is not None]
+            if values:
+                ax.scatter([x] * len(values), [v for v, _ in values], s=28, zorder=3,
+                           color=[("#c00000" if f else "#2b8a3e") for _, f in values])
+                ys = sorted(v for v, _ in values)
+                ax.hlines(ys[len(ys) // 2], x - 0.25, x + 0.25, colors=LEG_COLORS[leg], linewidth=2)
+        ax.set_xticks([0, 1], ["left leg", "right leg"])
+        ax.set_xlim(-0.6, 1.6)
+        ax.set_title(label, fontsize=9)
+        ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return _png(fig)

@@ -1,0 +1,343 @@
+"""Session records written while the device works, never from the frame loop's thread.
+
+The loop calls ``observe`` once per frame (two queue puts: the scored frame for
+the log, the frame itself for the replay ring) and ``applied`` when a console
+change takes effect.  Everything else happens on three threads of this module:
+
+* the log thread decides when sessions start and end (core.sessions), keeps the
+  per-frame trace, and appends the session file (sessionfile), flushing and
+  fsyncing each rep line;
+* the ring thread (ring.FrameRing) keeps the last seconds of frames, downscaled;
+* the clip thread draws and writes the replay clip of each failed rep, then
+  trims the clips to the quota.
+
+A full or failing disk costs records, never cues: errors are counted and shown
+as a warning, and writing is retried with the next line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import os
+import queue
+import threading
+from collections import deque
+from pathlib import Path
+from typing import IO, Any, Callable
+
+from firmware_py import __version__
+from firmware_py.core.sessions import END, START, Change, SessionParams, SessionTracker
+from firmware_py.records import clips
+from firmware_py.records.ring import FrameRing
+from firmware_py.records.sessionfile import CLIPS, FILE_NAME, FORMAT, TRACE_KEYS
+
+log = logging.getLogger("kneecue")
+TRACE_CHUNK = 150  # frames of trace per line between reps
+QUOTA_MB = 500.0
+_FRAME, _APPLIED, _REQUEST, _CLIP, _STOP = range(5)
+
+
+def _num(value: Any, digits: int = 2) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return round(float(value), digits) if math.isfinite(value) else None
+    return value
+
+
+class SessionWriter:
+    """One session file, appended line by line; a failing disk counts errors."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.path = folder / FILE_NAME
+        self.file: IO[str] = open(self.path, "a", encoding="utf-8")
+        self.errors = 0
+        self.last_error: str | None = None
+
+    def write(self, record: dict[str, Any], *, sync: bool = False) -> bool:
+        try:
+            self.file.write(json.dumps(record, separators=(",", ":")) + "\n")
+            self.file.flush()
+            if sync:
+                os.fsync(self.file.fileno())
+            return True
+        except (OSError, ValueError) as e:
+            self.errors += 1
+            self.last_error = str(e)
+            return False
+
+    def close(self) -> None:
+        try:
+            self.file.close()
+        except OSError as e:  # the flush of a full disk
+            self.errors += 1
+            self.last_error = str(e)
+
+
+class Recorder:
+    """``root``: the sessions folder (one sub-folder per session).  ``folder``: write
+    one session there instead (``analyze --report``).  ``describe()`` gives the
+    athlete, mode, thresholds and calibration in use for a session's first line."""
+
+    def __init__(self, root: Path, *, describe: Callable[[], dict[str, Any]], source: str = "",
+                 quota_mb: float = QUOTA_MB, lossless: bool = False, folder: Path | None = None,
+                 params: SessionParams | None = None,
+                 on_problem: Callable[[str | None], None] | None = None,
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone()) -> None:
+        self.root = Path(root)
+        self.describe = describe
+        self.source = source
+        self.quota_bytes = int(quota_mb * (1 << 20))
+        self.fixed_folder = folder
+        self.on_problem = on_problem or (lambda problem: None)
+        self.clock = clock
+        self.ring = FrameRing(lossless=lossless)
+        self.tracker = SessionTracker(params)
+        self.current: Path | None = None  # the session file being written (read by the console)
+        self.sessions: list[Path] = []  # written by this run, oldest first
+        self.clips_written = 0
+        self._writer: SessionWriter | None = None
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._clip_jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._trace: dict[str, list[Any]] = {k: [] for k in TRACE_KEYS}
+        self._overlays: deque[clips.Overlay] = deque(maxlen=1024)
+        self._reps = 0
+        self._failed = 0
+        self._last = (0.0, -1)  # (t, frame) of the latest frame seen
+        self._problems: dict[str, str] = {}  # "lines" / "clips" -> what went wrong, while it lasts
+        self._log_thread = threading.Thread(target=self._log_loop, name="session log", daemon=True)
+        self._clip_thread = threading.Thread(target=self._clip_loop, name="replay clips", daemon=True)
+        self._log_thread.start()
+        self._clip_thread.start()
+
+    # -- the frame loop's side: hand over and go on --------------------------------
+
+    def observe(self, frame: Any, result: Any, pattern: str, changed: bool) -> None:
+        self.ring.offer(frame.rgb, frame.index, frame.pts)
+        self._queue.put((_FRAME, result, pattern, changed))
+
+    def applied(self, frame: int, t: float, changes: dict[str, Any]) -> None:
+        self._queue.put((_APPLIED, frame, t, changes))
+
+    # -- the console's side ---------------------------------------------------------
+
+    def request(self, kind: str) -> None:
+        """``start`` or ``end`` a session, from the next thing the log thread does."""
+        if kind not in (START, END):
+            raise ValueError(kind)
+        self._queue.put((_REQUEST, kind))
+
+    def close(self, timeout: float = 10.0) -> None:
+        """End the session under way ("stopped"), finish queued clips and lines."""
+        if self._log_thread.is_alive():
+            self._queue.put((_STOP,))
+            self._log_thread.join(timeout)
+        if self._clip_thread.is_alive():
+            self._clip_jobs.put(None)
+            self._clip_thread.join(timeout)
+        self._drain_clip_results()
+        self.ring.close()
+
+    # -- the log thread ---------------------------------------------------------------
+
+    def _log_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            kind = item[0]
+            try:
+                if kind == _STOP:
+                    self._change(self.tracker.end(self._last[0], "stopped"))
+                    return
+                if kind == _FRAME:
+                    self._frame(*item[1:])
+                elif kind == _APPLIED:
+                    frame, t, changes = item[1:]
+                    self._write({"type": "settings", "t": _num(t, 3), "frame": frame, "changed": changes})
+                elif kind == _REQUEST:
+                    t = self._last[0]
+                    self._change(self.tracker.start(t) if item[1] == START else self.tracker.end(t))
+                elif kind == _CLIP:
+                    self._clip_done(*item[1:])
+            except Exception:  # records are never worth the device: log and go on
+                log.exception("session records")
+
+    def _frame(self, result: Any, pattern: str, changed: bool) -> None:
+        score = result.score
+        self._last = (score.t, score.frame_index)
+        present = score.cue.level != "idle"
+        changes = self.tracker.update(present, score.t)
+        if self.fixed_folder is not None:  # a recorded video is one session, first to last frame
+            changes = [c for c in changes if c.kind == START]
+        self._change(changes)
+        if self._writer is None:
+            return
+        m = score.metrics
+        self._overlays.append(clips.Overlay(score.frame_index, score.t, result.pose, m.get("fppa_left"),
+                                            m.get("fppa_right"), m.get("pelvic_drop"), score.cue.level))
+        row = {"t": _num(score.t, 3), "frame": score.frame_index, "level": score.cue.level}
+        for key in TRACE_KEYS:
+            self._trace[key].append(row[key] if key in row else _num(m.get(key)))
+        if changed:
+            self._write({"type": "cue", "t": _num(score.t, 3), "frame": score.frame_index, "pattern": pattern,
+                         "level": score.cue.level, "reasons": list(score.cue.reasons),
+                         "metrics": {k: _num(m.get(k)) for k in TRACE_KEYS[2:-1]}})
+        if score.rep is not None:
+            self._rep(score.rep)
+        elif len(self._trace["t"]) >= TRACE_CHUNK:
+            self._flush_trace()
+
+    def _change(self, changes: list[Change]) -> None:
+        for change in changes:
+            if change.kind == START:
+                self._start(change)
+            else:
+                self._end(change)
+
+    def _start(self, change: Change) -> None:
+        now = self.clock()
+        folder = self.fixed_folder or _unique(self.root / now.strftime("%Y-%m-%dT%H-%M-%S"))
+        try:
+            self._writer = SessionWriter(folder)
+        except OSError as e:
+            self._report("lines", f"cannot start a session in {folder} ({e})")
+            return
+        self.current = self._writer.path
+        self.sessions.append(self._writer.path)
+        self._reps = self._failed = 0
+        header = {"type": "session", "format": FORMAT, "id": folder.name, "started": now.isoformat(timespec="seconds"),
+                  "t": _num(change.t, 3), "frame": self._last[1], "reason": change.reason, "source": self.source,
+                  "kneecue": __version__, **self.describe()}
+        self._write(header, sync=True)
+        log.info("session %s started (%s)", folder.name, change.reason)
+
+    def _end(self, change: Change) -> None:
+        writer = self._writer
+        if writer is None:
+            return
+        self._flush_trace()
+        self._write({"type": "end", "t": _num(change.t, 3), "frame": self._last[1], "reason": change.reason,
+                     "reps": self._reps, "failed": self._failed}, sync=True)
+        writer.close()
+        self._writer = None
+        self.current = None
+        self._overlays.clear()
+        log.info("session %s ended (%s): %d reps, %d failed", writer.folder.name, change.reason,
+                 self._reps, self._failed)
+
+    def _rep(self, rep: Any) -> None:
+        writer = self._writer
+        number = self._reps
+        self._reps += 1
+        record = {"type": "rep", **rep.to_dict(), "index": number, "run_index": rep.index, "clip": None}
+        record = {k: _num(v, 3) if k in ("start_t", "end_t", "bottom_t") else v for k, v in record.items()}
+        failed = not rep.passed
+        if failed:
+            self._failed += 1
+            record["clip"] = f"{CLIPS}/rep-{number + 1:03d}.mp4"
+        self._flush_trace()
+        if self._write(record, sync=True):
+            log.info("session %s: rep %d (%s) %s recorded", writer.folder.name, number + 1, rep.leg,
+                     "pass" if rep.passed else "fail: " + ", ".join(rep.failed))
+        if failed:
+            first_t = rep.start_t - clips.PRE_S
+            overlays = [o for o in self._overlays if o.t >= first_t and o.index <= rep.end_frame]
+            title = f"rep {number + 1} {rep.leg} leg  FAIL"
+            reason = ", ".join(c.replace("_", " ") for c in rep.failed)
+            self._clip_jobs.put((writer, number, record["clip"], overlays, title, reason))
+
+    def _flush_trace(self) -> None:
+        if self._trace["t"]:
+            self._write({"type": "trace", **self._trace})
+            self._trace = {k: [] for k in TRACE_KEYS}
+
+    def _write(self, record: dict[str, Any], *, sync: bool = False) -> bool:
+        writer = self._writer
+        if writer is None:
+            return False
+        ok = writer.write(record, sync=sync)
+        self._report("lines", None if ok else f"session file: {writer.last_error} ({writer.errors} lines lost)")
+        return ok
+
+    def _report(self, kind: str, problem: str | None) -> None:
+        """Tell the device (a warning, not a fault) while writing fails, once per change."""
+        if self._problems.get(kind) == problem:
+            return
+        if problem is None:
+            del self._problems[kind]
+        else:
+            log.warning("%s", problem)
+            self._problems[kind] = problem
+        text = "; ".join(self._problems.values())
+        self.on_problem(f"{text}; the cues go on" if text else None)
+
+    # -- the clip thread --------------------------------------------------------------
+
+    def _clip_loop(self) -> None:
+        while (job := self._clip_jobs.get()) is not None:
+            writer, number, name, overlays, title, reason = job
+            try:
+                record = self._make_clip(writer.folder, number, name, overlays, title, reason)
+            except Exception as e:  # a clip is never worth the device
+                log.exception("replay clip")
+                record = {"type": "clip", "rep": number, "path": None, "error": str(e)}
+            self._queue.put((_CLIP, writer, record))
+
+    def _make_clip(self, folder: Path, number: int, name: str, overlays: list[clips.Overlay],
+                   title: str, reason: str) -> dict[str, Any]:
+        record: dict[str, Any] = {"type": "clip", "rep": number, "path": None}
+        if not overlays:
+            return {**record, "error": "no frames"}
+        kept = self.ring.between(overlays[0].index, overlays[-1].index)
+        if not kept:
+            return {**record, "error": "the frames had already left the replay buffer"}
+        if not clips.has_room(folder):
+            return {**record, "error": "disk nearly full: clip skipped"}
+        by_index = {o.index: o for o in overlays}
+        frames = [clips.draw(k.small, k.source_size, by_index.get(k.index), title, reason) for k in kept]
+        span = kept[-1].t - kept[0].t
+        fps = (len(kept) - 1) / span if span > 0 else 30.0
+        size = clips.write_clip(folder / name, frames, min(60.0, max(1.0, fps)))
+        self.clips_written += 1
+        removed = clips.enforce_quota(self.root if self.fixed_folder is None else folder.parent, self.quota_bytes)
+        if removed:
+            log.info("clip quota (%.0f MB): removed %d oldest clip(s)", self.quota_bytes / (1 << 20), len(removed))
+        return {**record, "path": name, "frames": len(frames), "first_frame": kept[0].index,
+                "last_frame": kept[-1].index, "fps": round(fps, 3), "bytes": size}
+
+    def _clip_done(self, writer: SessionWriter, record: dict[str, Any]) -> None:
+        error = record.get("error")
+        self._report("clips", None if not error else f"replay clips: {error}")
+        if error:
+            log.info("session %s: rep %d: no clip", writer.folder.name, record["rep"] + 1)
+        if writer is self._writer:
+            self._write(record)
+            return
+        try:  # the session ended while the clip was being written
+            with open(writer.path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(record, separators=(",", ":")) + "\n")
+        except OSError as e:
+            self._report("lines", f"session file: {e}")
+
+    def _drain_clip_results(self) -> None:
+        """After the threads stop: the clip lines they did not get to."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item[0] == _CLIP:
+                self._clip_done(*item[1:])
+
+
+def _unique(folder: Path) -> Path:
+    """``folder``, or ``folder-2``, ``-3``… if taken (a Pi without a clock repeats times)."""
+    candidate, n = folder, 1
+    while candidate.exists():
+        n += 1
+        candidate = folder.with_name(f"{folder.name}-{n}")
+    return candidate

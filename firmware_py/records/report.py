@@ -1,0 +1,168 @@
+"""``kneecue report``: a session as one self-contained HTML page a coach reads in a minute.
+
+Summary, left/right comparison, per-rep table with links to the replay clips,
+and plots (PNG, embedded as data URIs, so the page works from a USB stick or an
+e-mail attachment; only the clips stay beside it).  No scripts, no external
+resources.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import statistics
+import urllib.parse
+from pathlib import Path
+from typing import Any, Iterable
+
+from firmware_py import __version__
+from firmware_py.core.reps import CRITERIA
+from firmware_py.records import plots
+from firmware_py.records.sessionfile import Session, read_session
+
+REPORT_NAME = "report.html"
+LEGS = ("left", "right")
+CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:960px;color:#212529;padding:0 12px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dee2e6}
+.meta{color:#6c757d}.note{background:#fff3bf;padding:6px 10px;border-radius:4px}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th,td{padding:4px 8px;border-bottom:1px solid #e9ecef;text-align:right}th{background:#f8f9fa}
+td.l,th.l{text-align:left}tr.fail td.v{color:#c92a2a;font-weight:600}tr.pass td.v{color:#2b8a3e;font-weight:600}
+.big{font-size:28px;font-weight:600;margin-right:18px}img{max-width:100%;display:block;margin:6px 0}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _num(value: Any, fmt: str = "+.1f") -> str:
+    return "–" if not isinstance(value, (int, float)) or isinstance(value, bool) else format(value, fmt)
+
+
+def _peak(rep: dict[str, Any], metric: str) -> float | None:
+    """The working leg's peak (the larger of both for a two-footed rep)."""
+    if metric == "pelvic_drop" or metric == "trunk_lean":
+        return (rep.get(metric) or {}).get("value")
+    legs = LEGS if rep.get("leg") not in LEGS else (rep["leg"],)
+    values = [(rep.get(f"{metric}_{leg}") or {}).get("value") for leg in legs]
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
+
+
+def _img(png: bytes, alt: str) -> str:
+    return f'<img class="plot" alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+
+
+def _clip_cell(session: Session, rep: dict[str, Any], out_dir: Path) -> str:
+    if not rep.get("failed"):
+        return ""
+    index = rep.get("index", 0)
+    path = session.clip_path(index)
+    if path is not None:
+        href = urllib.parse.quote(Path(os.path.relpath(path, out_dir)).as_posix())
+        return f'<a class="clip" href="{_e(href)}">replay</a>'
+    clip = session.clips.get(index) or {}
+    why = clip.get("error") or ("removed (clip quota)" if clip.get("path") else "not written")
+    return f'<span class="noclip">{_e(why)}</span>'
+
+
+def _stats(values: Iterable[float | None]) -> tuple[float | None, float | None]:
+    vs = [v for v in values if v is not None]
+    return (statistics.median(vs), max(vs)) if vs else (None, None)
+
+
+def _comparison(session: Session) -> str:
+    rows = []
+    for leg in LEGS:
+        reps = [r for r in session.reps if r.get("leg") == leg]
+        fppa = _stats(_peak(r, "fppa") for r in reps)
+        medial = _stats(_peak(r, "knee_medial") for r in reps)
+        pelvis = _stats(_peak(r, "pelvic_drop") for r in reps)
+        fails = ", ".join(f"{c.replace('_', ' ')} {n}" for c in CRITERIA
+                          if (n := sum(c in (r.get("failed") or ()) for r in reps)))
+        rows.append(
+            f'<tr data-leg="{leg}"><td class="l">{leg}</td><td>{len(reps)}</td>'
+            f'<td>{sum(not r.get("failed") for r in reps)}</td><td>{sum(bool(r.get("failed")) for r in reps)}</td>'
+            f"<td>{_num(fppa[0])} / {_num(fppa[1])}</td><td>{_num(medial[0], '+.2f')} / {_num(medial[1], '+.2f')}</td>"
+            f"<td>{_num(pelvis[0])} / {_num(pelvis[1])}</td><td class=\"l\">{_e(fails or '–')}</td></tr>")
+    return ('<table id="legs"><tr><th class="l">leg</th><th>reps</th><th>passed</th><th>failed</th>'
+            "<th>FPPA ° median / max</th><th>knee-medial median / max</th><th>pelvic drop ° median / max</th>"
+            '<th class="l">failed on</th></tr>' + "".join(rows) + "</table>")
+
+
+def _rep_table(session: Session, out_dir: Path) -> str:
+    rows = []
+    for rep in session.reps:
+        failed = rep.get("failed") or []
+        verdict = "FAIL" if failed else "PASS"
+        rows.append(
+            f'<tr class="rep {"fail" if failed else "pass"}" data-leg="{_e(rep.get("leg"))}">'
+            f'<td>{rep.get("index", 0) + 1}</td><td class="l">{_e(rep.get("leg"))}</td>'
+            f'<td class="v l">{verdict}</td><td class="l">{_e(", ".join(c.replace("_", " ") for c in failed))}</td>'
+            f'<td>{_num(rep.get("start_t"), ".1f")}–{_num(rep.get("end_t"), ".1f")}</td>'
+            f'<td>{_num(rep.get("depth"), ".2f")}</td><td>{_num(_peak(rep, "fppa"))}</td>'
+            f'<td>{_num(_peak(rep, "knee_medial"), "+.2f")}</td><td>{_num(_peak(rep, "pelvic_drop"))}</td>'
+            f'<td>{_num(_peak(rep, "trunk_lean"))}</td><td class="l">{_clip_cell(session, rep, out_dir)}</td></tr>')
+    if not rows:
+        return '<p id="reps">No reps in this session.</p>'
+    return ('<table id="reps"><tr><th>rep</th><th class="l">leg</th><th class="l">verdict</th>'
+            '<th class="l">failed on</th><th>time (s)</th><th>depth (leg lengths)</th><th>peak FPPA °</th>'
+            '<th>peak knee-medial</th><th>peak pelvic drop °</th><th>peak trunk lean °</th><th class="l">clip</th></tr>'
+            + "".join(rows) + "</table>")
+
+
+def render(session: Session, out_dir: Path) -> str:
+    s = session.summary()
+    h = session.header
+    legs = ", ".join(f"{n} {leg}" for leg, n in s["reps_per_leg"].items() if n) or "none"
+    fails = ", ".join(f"{c.replace('_', ' ')} {n}" for c, n in s["failures"].items() if n)
+    notes = []
+    if session.end is None or session.torn:
+        notes.append("This session has no end yet: it is still being recorded, or the device lost power. "
+                     "Every completed rep is shown.")
+    if session.damaged:
+        notes.append(f"{session.damaged} unreadable line(s) were skipped.")
+    duration = "–" if s["duration_s"] is None else f"{s['duration_s'] / 60:.1f} min"
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>KneeCue session {_e(session.id)}</title><style>{CSS}</style></head><body>",
+        f"<h1>KneeCue session {_e(session.id)}</h1>",
+        f'<p class="meta">athlete {_e(h.get("athlete", "?"))} · started {_e(h.get("started", "?"))} · '
+        f'{duration} · mode {_e(h.get("mode", "?"))} · source {_e(h.get("source", "?"))}</p>',
+        *(f'<p class="note">{_e(n)}</p>' for n in notes),
+        '<h2>Summary</h2><p id="summary">'
+        f'<span class="big">{s["reps"]} reps</span><span class="big">{s["passed"]} passed</span>'
+        f'<span class="big">{s["failed"]} failed</span></p>',
+        f"<p>Reps per leg: {_e(legs)}.{' Failed on: ' + _e(fails) + '.' if fails else ''}</p>",
+        "<h2>Left and right</h2>", _comparison(session),
+        _img(plots.comparison_plot(session), "peaks per rep, left leg beside right leg") if session.reps else "",
+        "<h2>Reps</h2>", _rep_table(session, out_dir),
+        "<h2>Over time</h2><p class=\"meta\">Failed reps shaded red, passed green; dashed lines warn, solid "
+        "lines alert.</p>",
+        *(_img(plots.metric_plot(session, name), plots.METRIC_PLOTS[name][0]) for name in plots.METRIC_PLOTS),
+    ]
+    if session.settings:
+        changes = "".join(f"<li>{_num(c.get('t'), '.1f')} s: {_e(c.get('changed'))}</li>" for c in session.settings)
+        parts.append(f"<h2>Settings changed during the session</h2><ul>{changes}</ul>")
+    thresholds = h.get("thresholds") or {}
+    parts.append("<h2>Thresholds at the start</h2><p class=\"meta\">"
+                 + _e(", ".join(f"{k} {v}" for k, v in thresholds.items())) + "</p>")
+    parts.append(f'<p class="meta">KneeCue {_e(__version__)}. A training-feedback device, not a diagnosis.</p>'
+                 "</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_report(session_path: str | Path, out_dir: str | Path | None = None) -> Path:
+    """Render one session; the page goes to ``out_dir`` (default: the session's folder)."""
+    session = read_session(session_path)
+    folder = Path(out_dir) if out_dir is not None else session.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    same = folder.resolve() == session.folder.resolve()
+    path = folder / (REPORT_NAME if same else f"{session.id}.html")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(render(session, folder), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,81 @@
+"""The last few seconds of frames, downscaled, for replay clips.
+
+The frame loop only hands over a reference (``offer``); this thread shrinks the
+frame and keeps it in a ring bounded by bytes, so memory stays flat whatever the
+camera's resolution.  For a live camera the hand-over drops frames when this
+thread falls behind rather than hold the loop up; replaying a file it waits, so
+every frame is kept.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from typing import NamedTuple
+
+import numpy as np
+
+from firmware_py.records.clips import downscale
+
+BUDGET_BYTES = 64 << 20  # about 370 frames of 320x180: 12 s at 30 fps
+_STOP = None
+
+
+class Kept(NamedTuple):
+    index: int
+    t: float
+    small: np.ndarray  # RGB, longest side clips.CLIP_SIDE
+    source_size: tuple[int, int]  # (width, height) of the frame the pose is in
+
+
+class FrameRing:
+    def __init__(self, *, budget_bytes: int = BUDGET_BYTES, lossless: bool = False) -> None:
+        self.budget_bytes = budget_bytes
+        self.lossless = lossless
+        self.dropped = 0
+        self.latest = -1
+        self._in: queue.Queue = queue.Queue(maxsize=16)
+        self._kept: deque[Kept] = deque()
+        self._bytes = 0
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="frame ring", daemon=True)
+        self._thread.start()
+
+    def offer(self, rgb: np.ndarray, index: int, t: float) -> None:
+        """Called by the frame loop: never copies, and (live) never waits."""
+        if self.lossless:
+            self._in.put((rgb, index, t))
+            return
+        try:
+            self._in.put_nowait((rgb, index, t))
+        except queue.Full:
+            self.dropped += 1
+
+    def _run(self) -> None:
+        while (item := self._in.get()) is not _STOP:
+            rgb, index, t = item
+            small = downscale(rgb)
+            kept = Kept(index, t, small, (rgb.shape[1], rgb.shape[0]))
+            with self._cond:
+                self._kept.append(kept)
+                self._bytes += small.nbytes
+                while self._bytes > self.budget_bytes and len(self._kept) > 1:
+                    self._bytes -= self._kept.popleft().small.nbytes
+                self.latest = index
+                self._cond.notify_all()
+
+    def between(self, first: int, last: int, timeout: float = 2.0) -> list[Kept]:
+        """The kept frames with ``first <= index <= last``, once frame ``last`` is in
+        (waiting up to ``timeout``: the ring runs a little behind the loop)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.latest >= last, timeout)
+            return [k for k in self._kept if first <= k.index <= last]
+
+    def close(self, timeout: float = 2.0) -> None:
+        if self._thread.is_alive():
+            try:
+                self._in.put(_STOP, timeout=timeout)
+            except queue.Full:
+                return
+            self._thread.join(timeout)

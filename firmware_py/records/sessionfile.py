@@ -1,0 +1,210 @@
+"""A session on disk, and reading it back whatever a power cut left.
+
+One folder per session under ``<state>/sessions/``: ``session.jsonl`` and the
+replay clips in ``clips/``.  The file is JSON Lines, one object per line, each
+with a ``type``:
+
+* ``session``: first line: id, wall-clock start, athlete, mode, source, thresholds, calibration;
+* ``settings``: a console change applied mid-session (what changed, from which frame);
+* ``cue``: an output change (pattern, cue level, reasons, the metrics behind it);
+* ``trace``: per-frame time series in columns (t, frame, FPPA, knee-medial offset,
+  pelvic drop, trunk lean, stance, cue level), written in chunks;
+* ``rep``: one completed rep (the scorer's per-rep record) and its clip's name if it failed;
+* ``clip``: a replay clip written (frames, first/last frame) or why it was not;
+* ``end``: why the session ended and its summary.
+
+Lines are only ever appended, and each rep line is flushed and fsynced before
+the next, so a power cut loses at most the rep in progress and tears at most
+the last line.  The reader skips a torn or zero-filled tail (and says so), and
+totals the reps itself rather than trusting an ``end`` line that may never come.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from firmware_py.core.reps import CRITERIA
+
+FILE_NAME = "session.jsonl"
+CLIPS = "clips"
+FORMAT = 1
+TRACE_KEYS = ("t", "frame", "fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right",
+              "pelvic_drop", "trunk_lean", "stance", "level")
+PEAKS = ("fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right", "pelvic_drop", "trunk_lean")
+
+
+@dataclass
+class Session:
+    """One session as read back."""
+
+    path: Path  # the session.jsonl
+    header: dict[str, Any] = field(default_factory=dict)
+    reps: list[dict[str, Any]] = field(default_factory=list)
+    cues: list[dict[str, Any]] = field(default_factory=list)
+    settings: list[dict[str, Any]] = field(default_factory=list)
+    trace: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in TRACE_KEYS})
+    clips: dict[int, dict[str, Any]] = field(default_factory=dict)  # rep index -> clip line
+    end: dict[str, Any] | None = None
+    torn: bool = False  # the last line was cut short (a power cut while writing)
+    damaged: int = 0  # unreadable lines before the last
+
+    @property
+    def id(self) -> str:
+        return str(self.header.get("id") or self.path.parent.name)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def clip_path(self, rep_index: int) -> Path | None:
+        """The replay clip of a rep, if it was written and is still on disk."""
+        clip = self.clips.get(rep_index)
+        if not clip or not clip.get("path"):
+            return None
+        path = self.folder / clip["path"]
+        return path if path.is_file() else None
+
+    def summary(self) -> dict[str, Any]:
+        reps = self.reps
+        legs = {leg: sum(r.get("leg") == leg for r in reps) for leg in ("left", "right", "both")}
+        duration = None
+        if self.trace["t"]:
+            duration = self.trace["t"][-1] - self.trace["t"][0]
+        return {
+            "id": self.id,
+            "started": self.header.get("started"),
+            "athlete": self.header.get("athlete"),
+            "reps": len(reps),
+            "reps_per_leg": legs,
+            "passed": sum(not r.get("failed") for r in reps),
+            "failed": sum(bool(r.get("failed")) for r in reps),
+            "failures": {c: sum(c in (r.get("failed") or ()) for r in reps) for c in CRITERIA},
+            "duration_s": duration,
+            "ended": None if self.end is None else self.end.get("reason"),
+            "complete": self.end is not None and not self.torn,
+        }
+
+
+def read_session(path: str | Path, *, trace: bool = True) -> Session:
+    """Read a session file (or its folder), tolerating a torn last line.
+    ``trace=False`` skips the per-frame columns (listing sessions, reading reps)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / FILE_NAME
+    session = Session(path)
+    lines = path.read_bytes().split(b"\n")
+    last = max((i for i, line in enumerate(lines) if line.strip(b"\x00 \r")), default=-1)
+    for i, raw in enumerate(lines[:last + 1]):
+        raw = raw.strip(b"\x00 \r")  # a power cut can leave zero-filled blocks
+        if not raw or (not trace and raw.startswith(b'{"type":"trace"')):
+            continue
+        try:
+            record = json.loads(raw)
+            if not isinstance(record, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            if i == last:
+                session.torn = True
+            else:
+                session.damaged += 1
+            continue
+        _take(session, record)
+    return session
+
+
+def _take(session: Session, record: dict[str, Any]) -> None:
+    kind = record.get("type")
+    if kind == "session":
+        session.header = record
+    elif kind == "rep":
+        session.reps.append(record)
+    elif kind == "cue":
+        session.cues.append(record)
+    elif kind == "settings":
+        session.settings.append(record)
+    elif kind == "trace":
+        n = len(record.get("t") or ())
+        for key in TRACE_KEYS:
+            column = record.get(key)
+            session.trace[key].extend(column if isinstance(column, list) and len(column) == n else [None] * n)
+    elif kind == "clip" and isinstance(record.get("rep"), int):
+        session.clips[record["rep"]] = record
+    elif kind == "end":
+        session.end = record
+
+
+def session_files(root: str | Path) -> list[Path]:
+    """Every session file under ``root`` (a session folder, a sessions folder or a
+    state directory), oldest first by name."""
+    root = Path(root)
+    if (root / FILE_NAME).is_file():
+        return [root / FILE_NAME]
+    for base in (root, root / "sessions"):
+        found = sorted(base.glob(f"*/{FILE_NAME}"))
+        if found:
+            return found
+    return []
+
+
+def find_session(root: str | Path, name: str) -> Path:
+    """The session file for ``name``: an id, an id's unique prefix, ``last``, or a path."""
+    as_path = Path(name)
+    if as_path.is_file():
+        return as_path
+    if (as_path / FILE_NAME).is_file():
+        return as_path / FILE_NAME
+    files = session_files(root)
+    if name == "last" and files:
+        return files[-1]
+    matches = [f for f in files if f.parent.name == name] or [f for f in files if f.parent.name.startswith(name)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise LookupError(f"no session {name!r} in {root}")
+    raise LookupError(f"{name!r} could be any of {', '.join(m.parent.name for m in matches[:5])}")
+
+
+def iter_rows(session: Session) -> Iterator[dict[str, Any]]:
+    """One flat row per rep, for CSV."""
+    for rep in session.reps:
+        index = rep.get("index", 0)
+        row = {
+            "rep": index + 1,
+            "leg": rep.get("leg"),
+            "verdict": rep.get("verdict"),
+            "failed": " ".join(rep.get("failed") or ()),
+            "start_t": rep.get("start_t"),
+            "end_t": rep.get("end_t"),
+            "start_frame": rep.get("start_frame"),
+            "end_frame": rep.get("end_frame"),
+            "depth": rep.get("depth"),
+        }
+        for key in PEAKS:
+            peak = rep.get(key) or {}
+            row[key] = peak.get("value")
+        clip = session.clips.get(index) or {}
+        row["clip"] = clip.get("path") or ""
+        yield row
+
+
+def to_csv(session: Session) -> str:
+    rows = list(iter_rows(session))
+    out = io.StringIO()
+    fields = list(rows[0]) if rows else ["rep", "leg", "verdict", "failed", "start_t", "end_t",
+                                         "start_frame", "end_frame", "depth", *PEAKS, "clip"]
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_value(v) for k, v in row.items()})
+    return out.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".")
+    return "" if value is None else value

@@ -1,0 +1,165 @@
+"""The recorder on a scripted stream of scored frames: sessions, reps, clips, quota, full disk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from firmware_py.core.cue import Cue
+from firmware_py.core.reps import Peak, Rep
+from firmware_py.core.scorer import FrameScore
+from firmware_py.core.sessions import SessionParams
+from firmware_py.cv import cv2
+from firmware_py.pipeline import FrameResult
+from firmware_py.records import clips
+from firmware_py.records.recorder import Recorder, SessionWriter
+from firmware_py.records.sessionfile import read_session, session_files
+
+FPS = 20.0
+POSE = np.array([[300 + 5 * i, 100 + 25 * i, 0.9] for i in range(17)], float)
+
+
+def frames(n: int, present=lambda i: True, reps=None):
+    """(Frame, FrameResult) pairs of a 640x480 stream at FPS; ``reps``: end frame -> Rep."""
+    from firmware_py.sources.base import Frame
+
+    for i in range(n):
+        rgb = np.full((480, 640, 3), (i * 3) % 255, np.uint8)
+        t = i / FPS
+        cue = Cue("alert", ("knee_valgus_left",)) if present(i) and i % 10 < 3 else Cue("ok" if present(i) else "idle")
+        metrics = {"fppa_left": 10.0 + i % 7, "fppa_right": -2.0, "knee_medial_left": 0.05,
+                   "knee_medial_right": None, "pelvic_drop": 3.0, "trunk_lean": float("nan"), "stance": "left"}
+        score = FrameScore(i, t, metrics, cue, (reps or {}).get(i), (), "standing")
+        yield Frame(i, time.monotonic_ns(), rgb, t), FrameResult(0, POSE, score)
+
+
+def a_rep(index, start, end, failed=()):
+    return Rep(index, "left", start, start / FPS, (start + end) // 2, (start + end) / 2 / FPS, end, end / FPS, 0.3,
+               fppa_left=Peak(16.0, start + 3, (start + 3) / FPS), failed=tuple(failed))
+
+
+def describe():
+    return {"athlete": "ana", "mode": "concurrent", "thresholds": {"fppa_warn": 8.0, "fppa_alert": 12.0},
+            "calibration": None}
+
+
+def clock():
+    times = itertools.count()
+    return lambda: dt.datetime(2026, 3, 1, 9, 0, next(times), tzinfo=dt.timezone.utc)
+
+
+def record(root, stream, **kw):
+    problems = []
+    recorder = Recorder(root, describe=describe, source="test", lossless=True, clock=clock(),
+                        params=SessionParams(quiet_s=1.0), on_problem=problems.append, **kw)
+    for frame, result in stream:
+        recorder.observe(frame, result, result.score.cue.level, result.index % 10 == 0)
+    recorder.close()
+    return recorder, problems
+
+
+def decoded_frames(path) -> int:
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    cap.release()
+    return n
+
+
+def test_a_session_holds_its_reps_trace_and_a_clip_for_the_failed_rep(tmp_path):
+    reps = {40: a_rep(7, 20, 40, ("knee_inward",)), 70: a_rep(8, 55, 70)}
+    recorder, problems = record(tmp_path, frames(100, present=lambda i: i < 80, reps=reps))
+    assert problems == []
+    (path,) = session_files(tmp_path)
+    s = read_session(path)
+    assert s.header["athlete"] == "ana" and s.header["reason"] == "athlete in view"
+    assert s.end["reason"] == "quiet"  # nobody in view from frame 80 (t=4 s), quiet_s 1 s
+    assert [(r["index"], r["run_index"], r["verdict"]) for r in s.reps] == [(0, 7, "fail"), (1, 8, "pass")]
+    assert s.trace["frame"] == list(range(100))[:len(s.trace["frame"])] and len(s.trace["t"]) >= 80
+    assert s.trace["trunk_lean"][0] is None  # NaN is written as null
+    assert [c["frame"] for c in s.cues][:3] == [0, 10, 20]
+    clip = s.clips[0]
+    assert 1 not in s.clips and s.reps[1]["clip"] is None
+    # lead-in of clips.PRE_S before the rep's start frame, to its end frame, every frame
+    assert (clip["first_frame"], clip["last_frame"]) == (20 - int(clips.PRE_S * FPS), 40)
+    assert clip["frames"] == 40 - clip["first_frame"] + 1 == decoded_frames(s.clip_path(0))
+    assert clip["fps"] == pytest.approx(FPS)
+
+
+def test_the_oldest_clips_go_first_past_the_quota(tmp_path):
+    reps = {e: a_rep(k, e - 15, e, ("knee_inward",)) for k, e in enumerate(range(20, 200, 20))}
+    recorder, _ = record(tmp_path, frames(200, reps=reps), quota_mb=0.0)
+    s = read_session(session_files(tmp_path)[0])
+    assert len(s.clips) == 9 and recorder.clips_written == 9
+    assert not list(tmp_path.glob("*/clips/*.mp4"))  # a zero quota keeps none
+    size = sum(c["bytes"] for c in s.clips.values())
+    recorder, _ = record(tmp_path / "b", frames(200, reps=reps), quota_mb=size * 0.5 / (1 << 20))
+    s = read_session(session_files(tmp_path / "b")[0])
+    kept = [i for i in s.clips if s.clip_path(i) is not None]
+    assert kept and kept == list(range(9 - len(kept), 9))  # the newest survive
+    assert sum(s.clips[i]["bytes"] for i in kept) <= size * 0.5
+
+
+def test_a_coach_request_ends_and_starts_sessions(tmp_path):
+    recorder = Recorder(tmp_path, describe=describe, lossless=True, clock=clock())
+    stream = frames(60)
+    for frame, result in itertools.islice(stream, 20):
+        recorder.observe(frame, result, "ok", False)
+    recorder.request("end")
+    for frame, result in itertools.islice(stream, 20):
+        recorder.observe(frame, result, "ok", False)
+    recorder.request("start")
+    for frame, result in stream:
+        recorder.observe(frame, result, "ok", False)
+    recorder.close()
+    first, second = (read_session(p) for p in session_files(tmp_path))
+    assert first.end["reason"] == "console" and second.header["reason"] == "console"
+    assert second.end["reason"] == "stopped"
+    assert max(first.trace["frame"]) < 40 <= min(second.trace["frame"])
+
+
+def test_a_failing_disk_costs_records_not_the_loop(tmp_path):
+    writer_path = tmp_path / "full"
+    writer = SessionWriter(writer_path)
+    writer.file.close()
+    writer.file = open("/dev/full", "w")
+    assert writer.write({"type": "rep"}, sync=True) is False
+    assert writer.errors == 1 and "No space" in writer.last_error
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.decode().strip()})")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_never_holds_up_the_frames_and_is_reported(tiny_disk):
+    reps = {e: a_rep(k, e - 15, e, ("knee_inward",)) for k, e in enumerate(range(20, 400, 20))}
+    problems = []
+    recorder = Recorder(tiny_disk, describe=describe, clock=clock(), on_problem=problems.append)
+    slowest = 0.0
+    for frame, result in frames(400, reps=reps):
+        t0 = time.perf_counter()
+        recorder.observe(frame, result, "ok", False)
+        slowest = max(slowest, time.perf_counter() - t0)
+    recorder.close()
+    assert slowest < 0.05  # hand-over only, even while every write fails
+    said = [p for p in problems if p]
+    assert any("replay clips: disk nearly full" in p for p in said)
+    assert any("session file: [Errno 28] No space left on device" in p for p in said)
+    assert all(p.endswith("the cues go on") for p in said)
+    s = read_session(session_files(tiny_disk)[0])
+    assert 0 < len(s.reps) < len(reps)  # what fitted reads back
+    assert os.statvfs(tiny_disk).f_bavail == 0
