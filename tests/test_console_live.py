@@ -338,3 +338,26 @@ def test_a_coach_in_miniterm_under_tmux(device_factory, tmp_path):
         subprocess.run(tmux + ["kill-server"], capture_output=True)
         socat.terminate()
         socat.wait(5)
+
+
+def test_the_coach_reads_the_session_being_recorded(device_factory):
+    """`reps` and `export` read the session file as it is written; `session end` closes it."""
+    dev = device_factory(WOMAN, "--loop")
+    dev.wait_for_frame(400)  # past the second rep (frames 161-344)
+    start = dev.console.mark()
+    dev.console.send("reps 2")
+    dev.console.expect(r"#1 left FAIL \(hands off hips\).*\r\n#2 right FAIL \(hands off hips, balance lost\)",
+                       since=start, timeout=10)
+    start = dev.console.mark()
+    dev.console.send("export")
+    found = dev.console.expect(r"rep,leg,verdict,failed,.*?\r\n(1,left,fail,hands_off_hips,.*?)\r\n",
+                               since=start, timeout=10)
+    assert found.group(1).endswith(",clips/rep-001.mp4")
+    start = dev.console.mark()
+    dev.console.send("session end")
+    dev.console.expect("the session ends now", since=start, timeout=10)
+    start = dev.console.mark()
+    dev.console.send("sessions")
+    dev.console.expect(r"default: \d+ reps \(\d+ left, \d+ right\), \d+ failed  \[console\]", since=start, timeout=10)
+    assert dev.stop() == 0
+    assert "session" in dev.log_text() and "ended (console)" in dev.log_text()

@@ -48,7 +48,7 @@ def downscale(rgb: np.ndarray, side: int = CLIP_SIDE) -> np.ndarray:
     h, w = rgb.shape[:2]
     scale = min(1.0, side / max(h, w))
     size = (max(2, int(w * scale) // 2 * 2), max(2, int(h * scale) // 2 * 2))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)  # INTER_AREA costs 8x as much
 
 
 def _text(img: np.ndarray, text: str, org: tuple[int, int], color=_WHITE, scale: float = 0.4) -> None:

@@ -11,6 +11,9 @@ change takes effect.  Everything else happens on three threads of this module:
 * the clip thread draws and writes the replay clip of each failed rep, then
   trims the clips to the quota.
 
+The log thread runs at nice +10; the ring and clip threads at SCHED_IDLE, on CPU
+time the frame loop and the model leave over (measured: tests/benchmarks/recording.py).
+
 A full or failing disk costs records, never cues: errors are counted and shown
 as a warning, and writing is retried with the next line.
 """
@@ -31,13 +34,13 @@ from typing import IO, Any, Callable
 from firmware_py import __version__
 from firmware_py.core.sessions import END, START, Change, SessionParams, SessionTracker
 from firmware_py.records import clips
-from firmware_py.records.ring import FrameRing
+from firmware_py.records.ring import FrameRing, background
 from firmware_py.records.sessionfile import CLIPS, FILE_NAME, FORMAT, TRACE_KEYS
 
 log = logging.getLogger("kneecue")
 TRACE_CHUNK = 150  # frames of trace per line between reps
 QUOTA_MB = 500.0
-_FRAME, _APPLIED, _REQUEST, _CLIP, _STOP = range(5)
+_FRAME, _APPLIED, _REQUEST, _CLIP, _MARK, _STOP = range(6)
 
 
 def _num(value: Any, digits: int = 2) -> Any:
@@ -132,6 +135,15 @@ class Recorder:
             raise ValueError(kind)
         self._queue.put((_REQUEST, kind))
 
+    def caught_up(self, timeout: float = 10.0) -> bool:
+        """Wait until everything handed over so far is written, clips included."""
+        for q in (self._queue, self._clip_jobs, self._queue):  # lines, the clips they asked for, the clip lines
+            done = threading.Event()
+            q.put((_MARK, done))
+            if not done.wait(timeout):
+                return False
+        return True
+
     def close(self, timeout: float = 10.0) -> None:
         """End the session under way ("stopped"), finish queued clips and lines."""
         if self._log_thread.is_alive():
@@ -146,6 +158,7 @@ class Recorder:
     # -- the log thread ---------------------------------------------------------------
 
     def _log_loop(self) -> None:
+        background()  # nice, not idle: a rep's line must reach the disk even while the CPU is busy
         while True:
             item = self._queue.get()
             kind = item[0]
@@ -163,6 +176,8 @@ class Recorder:
                     self._change(self.tracker.start(t) if item[1] == START else self.tracker.end(t))
                 elif kind == _CLIP:
                     self._clip_done(*item[1:])
+                elif kind == _MARK:
+                    item[1].set()
             except Exception:  # records are never worth the device: log and go on
                 log.exception("session records")
 
@@ -278,7 +293,11 @@ class Recorder:
     # -- the clip thread --------------------------------------------------------------
 
     def _clip_loop(self) -> None:
+        background(idle=True)
         while (job := self._clip_jobs.get()) is not None:
+            if job[0] == _MARK:
+                job[1].set()
+                continue
             writer, number, name, overlays, title, reason = job
             try:
                 record = self._make_clip(writer.folder, number, name, overlays, title, reason)

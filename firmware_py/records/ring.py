@@ -9,6 +9,7 @@ every frame is kept.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections import deque
@@ -19,6 +20,7 @@ import numpy as np
 from firmware_py.records.clips import downscale
 
 BUDGET_BYTES = 64 << 20  # about 370 frames of 320x180: 12 s at 30 fps
+NICENESS = 10  # the recorder's threads yield the CPU to the frame loop
 _STOP = None
 
 
@@ -53,6 +55,7 @@ class FrameRing:
             self.dropped += 1
 
     def _run(self) -> None:
+        background(idle=True)
         while (item := self._in.get()) is not _STOP:
             rgb, index, t = item
             small = downscale(rgb)
@@ -79,3 +82,17 @@ class FrameRing:
             except queue.Full:
                 return
             self._thread.join(timeout)
+
+
+def background(niceness: int = NICENESS, *, idle: bool = False) -> None:
+    """Lower the calling thread's CPU priority (Linux sets it per thread), so on a busy
+    CPU the frame loop and the model's threads go first: nice ``niceness``, or with
+    ``idle`` SCHED_IDLE, which runs only on CPU time nobody else wants.  Best effort."""
+    tid = threading.get_native_id()
+    try:
+        if idle:
+            os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+        else:
+            os.setpriority(os.PRIO_PROCESS, tid, niceness)
+    except (AttributeError, OSError):
+        pass

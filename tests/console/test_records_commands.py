@@ -1,0 +1,87 @@
+"""The console's session-record commands against a real recorder fed a scripted stream."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+
+import pytest
+
+from firmware_py.config import DeviceConfig
+from firmware_py.console.session import ConsoleSession
+from firmware_py.device import Device
+from firmware_py.records.recorder import Recorder
+from scripted import a_rep, clock, describe, frames
+
+
+class Coach:
+    def __init__(self, folder, recording=True):
+        self.now = 0.0
+        self.device = Device(DeviceConfig(), state_dir=folder, clock=lambda: self.now)
+        self.recorder = None
+        if recording:
+            self.recorder = Recorder(folder / "sessions", describe=describe, lossless=True, clock=clock())
+            self.device.recorder = self.recorder
+        self.session = ConsoleSession(self.device)
+
+    def feed(self, stream, n):
+        for frame, result in itertools.islice(stream, n):
+            if self.recorder is not None:
+                self.recorder.observe(frame, result, "ok", False)
+            if result.score.rep is not None:
+                self.device.reps.append(result.score.rep)
+        if self.recorder is not None:
+            assert self.recorder.caught_up()
+
+    def reply(self, line: str) -> str:
+        self.now += 0.5
+        out = self.session.receive(line.encode() + b"\r", self.now).decode().split("\r\n")
+        return "\n".join(out[1:-1])
+
+
+@pytest.fixture
+def coach(tmp_path):
+    c = Coach(tmp_path)
+    yield c
+    c.recorder.close()
+
+
+REPS = {30: a_rep(0, 10, 30, ("knee_inward",)), 60: a_rep(1, 45, 60), 90: a_rep(2, 70, 90, ("trunk_sway",))}
+
+
+def test_reps_reads_the_current_session_and_a_new_session_starts_empty(coach):
+    stream = frames(200, reps=REPS)
+    assert coach.reply("reps") == "no session under way: 'sessions' lists the recorded ones, 'export last' prints one"
+    coach.feed(stream, 100)
+    lines = coach.reply("reps 2").splitlines()
+    assert lines[0].startswith("#2 left pass: depth 0.30, FPPA +16.0")
+    assert lines[1].startswith("#3 left FAIL (trunk sway)")
+    assert coach.reply("session").startswith("recording 2026-03-01T09-00-00: 3 reps, 2 failed")
+    assert coach.reply("session start") == "a new session starts now"
+    coach.feed(stream, 10)
+    assert coach.reply("reps") == "no reps yet in this session"
+    assert coach.reply("reps x") == "error: usage: reps [N]"
+
+
+def test_sessions_lists_them_with_state_and_export_prints_csv(coach):
+    stream = frames(300, reps=REPS)
+    coach.feed(stream, 100)
+    assert coach.reply("session end") == "the session ends now"
+    coach.feed(stream, 5)
+    listing = coach.reply("sessions").splitlines()
+    assert listing == ["2026-03-01T09-00-00  ana: 3 reps (3 left, 0 right), 2 failed  [console]"]
+    rows = list(csv.DictReader(io.StringIO(coach.reply("export"))))
+    assert [(r["rep"], r["verdict"], r["failed"]) for r in rows] == [
+        ("1", "fail", "knee_inward"), ("2", "pass", ""), ("3", "fail", "trunk_sway")]
+    assert rows[0]["clip"] == "clips/rep-001.mp4" and rows[1]["clip"] == ""
+    assert coach.reply("export 2027") == (
+        f"error: no session '2027' in {coach.recorder.root}; 'sessions' lists them")
+
+
+def test_without_recording_reps_come_from_the_loop_and_session_says_why(tmp_path):
+    coach = Coach(tmp_path, recording=False)
+    coach.feed(frames(100, reps=REPS), 100)
+    assert coach.reply("reps 1").startswith("#3 left FAIL (trunk sway)")
+    assert coach.reply("session").startswith("error: recording is off")
+    assert coach.reply("sessions") == "no sessions recorded yet"

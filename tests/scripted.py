@@ -1,0 +1,48 @@
+"""A scripted stream of scored frames (no model, no footage) for the session recorder
+and the console's record commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+
+import numpy as np
+
+from firmware_py.core.cue import Cue
+from firmware_py.core.reps import Peak, Rep
+from firmware_py.core.scorer import FrameScore
+from firmware_py.pipeline import FrameResult
+from firmware_py.sources.base import Frame
+
+FPS = 20.0
+POSE = np.array([[300 + 5 * i, 100 + 25 * i, 0.9] for i in range(17)], float)
+
+
+def frames(n: int, present=lambda i: True, reps=None):
+    """(Frame, FrameResult) pairs of a 640x480 stream at FPS; ``reps``: end frame -> Rep."""
+    for i in range(n):
+        rgb = np.full((480, 640, 3), (i * 3) % 255, np.uint8)
+        t = i / FPS
+        cue = Cue("alert", ("knee_valgus_left",)) if present(i) and i % 10 < 3 else Cue("ok" if present(i) else "idle")
+        metrics = {"fppa_left": 10.0 + i % 7, "fppa_right": -2.0, "knee_medial_left": 0.05,
+                   "knee_medial_right": None, "pelvic_drop": 3.0, "trunk_lean": float("nan"), "stance": "left"}
+        score = FrameScore(i, t, metrics, cue, (reps or {}).get(i), (), "standing")
+        yield Frame(i, time.monotonic_ns(), rgb, t), FrameResult(0, POSE, score)
+
+
+def a_rep(index, start, end, failed=()):
+    return Rep(index, "left", start, start / FPS, (start + end) // 2, (start + end) / 2 / FPS, end, end / FPS, 0.3,
+               fppa_left=Peak(16.0, start + 3, (start + 3) / FPS), failed=tuple(failed))
+
+
+def describe():
+    return {"athlete": "ana", "mode": "concurrent", "thresholds": {"fppa_warn": 8.0, "fppa_alert": 12.0},
+            "calibration": None}
+
+
+def clock():
+    times = itertools.count()
+    return lambda: dt.datetime(2026, 3, 1, 9, 0, next(times), tzinfo=dt.timezone.utc)
+
+
