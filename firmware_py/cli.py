@@ -179,7 +179,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         _write_reports(files, args.out)
     except OSError as e:
-        raise KneeCueError(f"cannot write the report: {e}") from None
+        raise KneeCueError(f"cannot make the report: {e}") from None
     return 0
 
 

@@ -101,3 +101,14 @@ def test_bench_reports_ratio(model_path):
     assert report["frames"] == 10
     assert report["ratio"] == pytest.approx(report["pipeline_median_ms"] / report["bare_invoke_median_ms"], rel=1e-3)
     assert set(report["stages"]) >= {"crop", "invoke", "keypoints", "scoring", "pipeline", "bare_invoke"}
+
+
+def test_report_says_where_it_looked_when_there_is_no_session(tmp_path):
+    (tmp_path / "empty").mkdir()
+    done = kneecue("report", tmp_path / "empty")
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"kneecue: error: no sessions in {tmp_path / 'empty'} (looked for " \
+                                  "*/session.jsonl and sessions/*/session.jsonl)"
+    done = kneecue("report", "last", "--state-dir", tmp_path / "state")
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"kneecue: error: no sessions recorded in {tmp_path / 'state' / 'sessions'}"

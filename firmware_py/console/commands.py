@@ -172,6 +172,10 @@ def _status(ctx: Context, args: list[str], now: float) -> Reply:
         lines.append(f"last cue: {cue.level} {_ago(now - at)}: " + ", ".join(x.replace("_", " ") for x in cue.reasons))
     if dev.busy:
         lines.append(f"running: {dev.busy}")
+    recording = None if dev.recorder is None else dev.recorder.current
+    data["session"] = None if recording is None else recording.parent.name
+    lines.append("recording: off" if dev.recorder is None else
+                 f"recording: session {recording.parent.name}" if recording else "recording: no session under way")
     if dev.unsaved:
         lines.append("unsaved: " + ", ".join(dev.unsaved))
     lines += [f"warning: {name}: {text}" for name, text in dev.warnings.items()]

@@ -51,6 +51,13 @@ def _num(value: Any, digits: int = 2) -> Any:
     return value
 
 
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays as JSON numbers and lists."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 class SessionWriter:
     """One session file, appended line by line; a failing disk counts errors."""
 
@@ -64,7 +71,7 @@ class SessionWriter:
 
     def write(self, record: dict[str, Any], *, sync: bool = False) -> bool:
         try:
-            self.file.write(json.dumps(record, separators=(",", ":")) + "\n")
+            self.file.write(json.dumps(record, separators=(",", ":"), default=_plain) + "\n")
             self.file.flush()
             if sync:
                 os.fsync(self.file.fileno())
@@ -100,6 +107,8 @@ class Recorder:
         self.on_problem = on_problem or (lambda problem: None)
         self.clock = clock
         self.ring = FrameRing(lossless=lossless)
+        if folder is not None:  # a recorded video is one session, first to last frame
+            params = SessionParams(quiet_s=math.inf)
         self.tracker = SessionTracker(params)
         self.current: Path | None = None  # the session file being written (read by the console)
         self.sessions: list[Path] = []  # written by this run, oldest first
@@ -185,10 +194,7 @@ class Recorder:
         score = result.score
         self._last = (score.t, score.frame_index)
         present = score.cue.level != "idle"
-        changes = self.tracker.update(present, score.t)
-        if self.fixed_folder is not None:  # a recorded video is one session, first to last frame
-            changes = [c for c in changes if c.kind == START]
-        self._change(changes)
+        self._change(self.tracker.update(present, score.t))
         if self._writer is None:
             return
         m = score.metrics

@@ -159,7 +159,9 @@ def find_session(root: str | Path, name: str) -> Path:
     if (as_path / FILE_NAME).is_file():
         return as_path / FILE_NAME
     files = session_files(root)
-    if name == "last" and files:
+    if not files:
+        raise LookupError(f"no sessions recorded in {root}")
+    if name == "last":
         return files[-1]
     matches = [f for f in files if f.parent.name == name] or [f for f in files if f.parent.name.startswith(name)]
     if len(matches) == 1:

@@ -58,6 +58,7 @@ def test_reps_reads_the_current_session_and_a_new_session_starts_empty(coach):
     assert lines[0].startswith("#2 left pass: depth 0.30, FPPA +16.0")
     assert lines[1].startswith("#3 left FAIL (trunk sway)")
     assert coach.reply("session").startswith("recording 2026-03-01T09-00-00: 3 reps, 2 failed")
+    assert "recording: session 2026-03-01T09-00-00" in coach.reply("status").splitlines()
     assert coach.reply("session start") == "a new session starts now"
     coach.feed(stream, 10)
     assert coach.reply("reps") == "no reps yet in this session"
@@ -85,3 +86,4 @@ def test_without_recording_reps_come_from_the_loop_and_session_says_why(tmp_path
     assert coach.reply("reps 1").startswith("#3 left FAIL (trunk sway)")
     assert coach.reply("session").startswith("error: recording is off")
     assert coach.reply("sessions") == "no sessions recorded yet"
+    assert "recording: off" in coach.reply("status").splitlines()
