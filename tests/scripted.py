@@ -19,11 +19,11 @@ FPS = 20.0
 POSE = np.array([[300 + 5 * i, 100 + 25 * i, 0.9] for i in range(17)], float)
 
 
-def frames(n: int, present=lambda i: True, reps=None):
-    """(Frame, FrameResult) pairs of a 640x480 stream at FPS; ``reps``: end frame -> Rep."""
+def frames(n: int, present=lambda i: True, reps=None, fps: float = FPS):
+    """(Frame, FrameResult) pairs of a 640x480 stream at ``fps``; ``reps``: end frame -> Rep."""
     for i in range(n):
         rgb = np.full((480, 640, 3), (i * 3) % 255, np.uint8)
-        t = i / FPS
+        t = i / fps
         cue = Cue("alert", ("knee_valgus_left",)) if present(i) and i % 10 < 3 else Cue("ok" if present(i) else "idle")
         metrics = {"fppa_left": 10.0 + i % 7, "fppa_right": -2.0, "knee_medial_left": 0.05,
                    "knee_medial_right": None, "pelvic_drop": 3.0, "trunk_lean": float("nan"), "stance": "left"}
@@ -31,9 +31,9 @@ def frames(n: int, present=lambda i: True, reps=None):
         yield Frame(i, time.monotonic_ns(), rgb, t), FrameResult(0, POSE, score)
 
 
-def a_rep(index, start, end, failed=()):
-    return Rep(index, "left", start, start / FPS, (start + end) // 2, (start + end) / 2 / FPS, end, end / FPS, 0.3,
-               fppa_left=Peak(16.0, start + 3, (start + 3) / FPS), failed=tuple(failed))
+def a_rep(index, start, end, failed=(), fps: float = FPS):
+    return Rep(index, "left", start, start / fps, (start + end) // 2, (start + end) / 2 / fps, end, end / fps, 0.3,
+               fppa_left=Peak(16.0, start + 3, (start + 3) / fps), failed=tuple(failed))
 
 
 def describe():

@@ -1,10 +1,13 @@
 """Replay clips of failed reps: frames kept small, the skeleton and numbers drawn on,
 written as MP4, and the disk kept under a quota.
 
-MPEG-4 Part 2 (``mp4v``) is the codec every OpenCV build can write in a few
-milliseconds per clip; H.264 needs an encoder the pip wheels lack, and VP9 takes
-seconds per clip.  VLC and every desktop player open it; browsers may offer it as
-a download rather than play it inline.
+On the device, OpenCV writes MPEG-4 Part 2 (``mp4v``): every OpenCV build has it,
+it takes half a millisecond a frame, and OpenCV lets go of Python's lock while it
+works, so the frame loop never waits for it.  (PyAV's H.264 holds the lock for
+milliseconds at a time, stalling the loop; OpenCV's pip wheels have no H.264
+encoder; VP9 takes seconds per clip.)  VLC and desktop players open mp4v, browsers
+do not, so the report makes an H.264 copy of each clip (``browser_copy``, PyAV,
+whose wheels bundle libx264) in its own process, after the fact.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -22,6 +26,7 @@ from firmware_py.cv import cv2
 
 CLIP_SIDE = 320  # longest side of a stored frame, pixels
 PRE_S = 0.5  # lead-in before the rep starts
+CLIP_FPS = 15.0  # enough to see a knee go in; every second frame of a 25-30 fps camera halves the cost
 MIN_FREE_BYTES = 32 << 20  # leave this much of the disk free: clips are the first thing to go
 FOURCC = "mp4v"
 _BONE = (90, 220, 255)  # RGB
@@ -49,6 +54,14 @@ def downscale(rgb: np.ndarray, side: int = CLIP_SIDE) -> np.ndarray:
     scale = min(1.0, side / max(h, w))
     size = (max(2, int(w * scale) // 2 * 2), max(2, int(h * scale) // 2 * 2))
     return cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)  # INTER_AREA costs 8x as much
+
+
+def stride(kept: Sequence[Any]) -> int:
+    """Keep every n-th frame so a clip runs at about CLIP_FPS (frames with ``.t``)."""
+    if len(kept) < 2 or kept[-1].t <= kept[0].t:
+        return 1
+    fps = (len(kept) - 1) / (kept[-1].t - kept[0].t)
+    return max(1, round(fps / CLIP_FPS))
 
 
 def _text(img: np.ndarray, text: str, org: tuple[int, int], color=_WHITE, scale: float = 0.4) -> None:
@@ -99,8 +112,11 @@ def write_clip(path: Path, frames: Sequence[np.ndarray], fps: float) -> int:
             raise OSError(f"cannot write {tmp} (OpenCV has no {FOURCC} encoder, or the folder is not writable)")
         for frame in frames:
             writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    finally:
+    except BaseException:
         writer.release()
+        tmp.unlink(missing_ok=True)
+        raise
+    writer.release()
     try:
         size = tmp.stat().st_size
         if size == 0:
@@ -110,6 +126,41 @@ def write_clip(path: Path, frames: Sequence[np.ndarray], fps: float) -> int:
         tmp.unlink(missing_ok=True)
         raise
     return size
+
+
+def browser_copy(src: Path, dest: Path) -> bool:
+    """An H.264 copy of a clip that browsers play (yuv420p, fast start); False without
+    PyAV.  Written to a temp name and renamed; an existing newer copy is kept."""
+    try:
+        import av
+    except ImportError:
+        return False
+    if dest.exists() and dest.stat().st_mtime >= src.stat().st_mtime:
+        return True
+    cap = cv2.VideoCapture(str(src))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.stem}.tmp{dest.suffix}")
+    try:
+        with av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as out:
+            stream = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+            stream.width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+            stream.height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"preset": "veryfast", "crf": "23"}
+            while True:
+                ok, bgr = cap.read()
+                if not ok:
+                    break
+                out.mux(stream.encode(av.VideoFrame.from_ndarray(bgr, format="bgr24")))
+            out.mux(stream.encode())
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        cap.release()
+    return True
 
 
 def has_room(folder: Path, needed: int = MIN_FREE_BYTES) -> bool:

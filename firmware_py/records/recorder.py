@@ -323,9 +323,10 @@ class Recorder:
         if not clips.has_room(folder):
             return {**record, "error": "disk nearly full: clip skipped"}
         by_index = {o.index: o for o in overlays}
+        kept = kept[::clips.stride(kept)]
         frames = [clips.draw(k.small, k.source_size, by_index.get(k.index), title, reason) for k in kept]
         span = kept[-1].t - kept[0].t
-        fps = (len(kept) - 1) / span if span > 0 else 30.0
+        fps = (len(kept) - 1) / span if span > 0 else clips.CLIP_FPS
         size = clips.write_clip(folder / name, frames, min(60.0, max(1.0, fps)))
         self.clips_written += 1
         removed = clips.enforce_quota(self.root if self.fixed_folder is None else folder.parent, self.quota_bytes)

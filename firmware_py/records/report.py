@@ -1,15 +1,16 @@
 """``kneecue report``: a session as one self-contained HTML page a coach reads in a minute.
 
-Summary, left/right comparison, per-rep table with links to the replay clips,
-and plots (PNG, embedded as data URIs, so the page works from a USB stick or an
-e-mail attachment; only the clips stay beside it).  No scripts, no external
-resources.
+Summary, left/right comparison, per-rep table with links to the replay clips
+(and the H.264 ones playable in the page), and plots (PNG, embedded as data URIs,
+so the page works from a USB stick or an e-mail attachment; only the clips stay
+beside it).  No scripts, no external resources.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import logging
 import os
 import statistics
 import urllib.parse
@@ -18,9 +19,10 @@ from typing import Any, Iterable
 
 from firmware_py import __version__
 from firmware_py.core.reps import CRITERIA
-from firmware_py.records import plots
+from firmware_py.records import clips, plots
 from firmware_py.records.sessionfile import Session, read_session
 
+log = logging.getLogger("kneecue")
 REPORT_NAME = "report.html"
 LEGS = ("left", "right")
 CSS = """
@@ -31,6 +33,7 @@ table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{padding:4px 8px;border-bottom:1px solid #e9ecef;text-align:right}th{background:#f8f9fa}
 td.l,th.l{text-align:left}tr.fail td.v{color:#c92a2a;font-weight:600}tr.pass td.v{color:#2b8a3e;font-weight:600}
 .big{font-size:28px;font-weight:600;margin-right:18px}img{max-width:100%;display:block;margin:6px 0}
+.replays{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}figcaption{font-size:12px;color:#495057}
 """
 
 
@@ -56,14 +59,42 @@ def _img(png: bytes, alt: str) -> str:
     return f'<img class="plot" alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
 
-def _clip_cell(session: Session, rep: dict[str, Any], out_dir: Path) -> str:
+def _href(path: Path, out_dir: Path) -> str:
+    return urllib.parse.quote(Path(os.path.relpath(path, out_dir)).as_posix())
+
+
+Replays = dict[int, tuple[Path, bool]]  # rep index -> (clip to link, plays in a browser)
+
+
+def replay_files(session: Session, out_dir: Path) -> Replays:
+    """Each failed rep's clip, as an H.264 copy browsers play where PyAV can make one:
+    beside the clip (so the clip quota counts it), or in ``out_dir`` for a report
+    written elsewhere."""
+    out: Replays = {}
+    for rep in session.reps:
+        index = rep.get("index", 0)
+        path = session.clip_path(index)
+        if path is None:
+            continue
+        if out_dir.resolve() == session.folder.resolve():
+            copy = path.with_name(f"{path.stem}.web.mp4")
+        else:
+            copy = out_dir / f"{session.id}-clips" / path.name
+        try:
+            playable = clips.browser_copy(path, copy)
+        except Exception as e:  # a damaged clip (power cut mid-write) or a full disk: link the original
+            log.warning("%s: no browser copy (%s)", path, e)
+            playable = False
+        out[index] = (copy, True) if playable else (path, False)
+    return out
+
+
+def _clip_cell(session: Session, rep: dict[str, Any], out_dir: Path, replays: Replays) -> str:
     if not rep.get("failed"):
         return ""
     index = rep.get("index", 0)
-    path = session.clip_path(index)
-    if path is not None:
-        href = urllib.parse.quote(Path(os.path.relpath(path, out_dir)).as_posix())
-        return f'<a class="clip" href="{_e(href)}">replay</a>'
+    if index in replays:
+        return f'<a class="clip" href="{_e(_href(replays[index][0], out_dir))}">replay</a>'
     clip = session.clips.get(index) or {}
     why = clip.get("error") or ("removed (clip quota)" if clip.get("path") else "not written")
     return f'<span class="noclip">{_e(why)}</span>'
@@ -93,7 +124,7 @@ def _comparison(session: Session) -> str:
             '<th class="l">failed on</th></tr>' + "".join(rows) + "</table>")
 
 
-def _rep_table(session: Session, out_dir: Path) -> str:
+def _rep_table(session: Session, out_dir: Path, replays: Replays) -> str:
     rows = []
     for rep in session.reps:
         failed = rep.get("failed") or []
@@ -105,7 +136,7 @@ def _rep_table(session: Session, out_dir: Path) -> str:
             f'<td>{_num(rep.get("start_t"), ".1f")}–{_num(rep.get("end_t"), ".1f")}</td>'
             f'<td>{_num(rep.get("depth"), ".2f")}</td><td>{_num(_peak(rep, "fppa"))}</td>'
             f'<td>{_num(_peak(rep, "knee_medial"), "+.2f")}</td><td>{_num(_peak(rep, "pelvic_drop"))}</td>'
-            f'<td>{_num(_peak(rep, "trunk_lean"))}</td><td class="l">{_clip_cell(session, rep, out_dir)}</td></tr>')
+            f'<td>{_num(_peak(rep, "trunk_lean"))}</td><td class="l">{_clip_cell(session, rep, out_dir, replays)}</td></tr>')
     if not rows:
         return '<p id="reps">No reps in this session.</p>'
     return ('<table id="reps"><tr><th>rep</th><th class="l">leg</th><th class="l">verdict</th>'
@@ -114,7 +145,26 @@ def _rep_table(session: Session, out_dir: Path) -> str:
             + "".join(rows) + "</table>")
 
 
-def render(session: Session, out_dir: Path) -> str:
+def _replays(session: Session, out_dir: Path, replays: Replays) -> str:
+    """The failed reps' clips, played in the page (those with a browser copy)."""
+    figures = []
+    for rep in session.reps:
+        index = rep.get("index", 0)
+        path, playable = replays.get(index, (None, False))
+        if path is None or not playable:
+            continue
+        why = ", ".join(c.replace("_", " ") for c in rep.get("failed") or ())
+        figures.append(f'<figure><video class="replay" controls muted preload="metadata" width="320" '
+                       f'src="{_e(_href(path, out_dir))}"></video><figcaption>rep {index + 1}, {_e(rep.get("leg"))} '
+                       f'leg: {_e(why)}</figcaption></figure>')
+    if not figures:
+        return ""
+    return "<h2>Replays of the failed reps</h2><div class=\"replays\">" + "".join(figures) + "</div>"
+
+
+def render(session: Session, out_dir: Path, replays: Replays | None = None) -> str:
+    if replays is None:
+        replays = {i: (p, False) for i in session.clips if (p := session.clip_path(i)) is not None}
     s = session.summary()
     h = session.header
     legs = ", ".join(f"{n} {leg}" for leg, n in s["reps_per_leg"].items() if n) or "none"
@@ -139,7 +189,8 @@ def render(session: Session, out_dir: Path) -> str:
         f"<p>Reps per leg: {_e(legs)}.{' Failed on: ' + _e(fails) + '.' if fails else ''}</p>",
         "<h2>Left and right</h2>", _comparison(session),
         _img(plots.comparison_plot(session), "peaks per rep, left leg beside right leg") if session.reps else "",
-        "<h2>Reps</h2>", _rep_table(session, out_dir),
+        "<h2>Reps</h2>", _rep_table(session, out_dir, replays),
+        _replays(session, out_dir, replays),
         "<h2>Over time</h2><p class=\"meta\">Failed reps shaded red, passed green; dashed lines warn, solid "
         "lines alert.</p>",
         *(_img(plots.metric_plot(session, name), plots.METRIC_PLOTS[name][0]) for name in plots.METRIC_PLOTS),
@@ -163,6 +214,6 @@ def write_report(session_path: str | Path, out_dir: str | Path | None = None) ->
     same = folder.resolve() == session.folder.resolve()
     path = folder / (REPORT_NAME if same else f"{session.id}.html")
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render(session, folder), encoding="utf-8")
+    tmp.write_text(render(session, folder, replay_files(session, folder)), encoding="utf-8")
     os.replace(tmp, path)
     return path

@@ -55,6 +55,16 @@ def test_a_session_holds_its_reps_trace_and_a_clip_for_the_failed_rep(tmp_path):
     assert clip["fps"] == pytest.approx(FPS)
 
 
+def test_a_30_fps_camera_gives_15_fps_clips_of_the_same_span(tmp_path):
+    reps = {60: a_rep(0, 30, 60, ("knee_inward",), fps=30.0)}
+    record(tmp_path, frames(90, reps=reps, fps=30.0))
+    s = read_session(session_files(tmp_path)[0])
+    clip = s.clips[0]
+    assert clip["first_frame"] == 30 - int(clips.PRE_S * 30)
+    assert clip["frames"] == len(range(clip["first_frame"], 61, 2)) == decoded_frames(s.clip_path(0))
+    assert clip["fps"] == pytest.approx(15.0)
+
+
 def test_the_oldest_clips_go_first_past_the_quota(tmp_path):
     reps = {e: a_rep(k, e - 15, e, ("knee_inward",)) for k, e in enumerate(range(20, 200, 20))}
     recorder, _ = record(tmp_path, frames(200, reps=reps), quota_mb=0.0)
