@@ -9,6 +9,7 @@ every frame is kept.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
@@ -19,6 +20,7 @@ import numpy as np
 
 from firmware_py.records.clips import downscale
 
+log = logging.getLogger("kneecue")
 BUDGET_BYTES = 64 << 20  # about 370 frames of 320x180: 12 s at 30 fps
 NICENESS = 10  # the recorder's threads yield the CPU to the frame loop
 _STOP = None
@@ -94,5 +96,6 @@ def background(niceness: int = NICENESS, *, idle: bool = False) -> None:
             os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
         else:
             os.setpriority(os.PRIO_PROCESS, tid, niceness)
-    except (AttributeError, OSError):
-        pass
+    except (AttributeError, OSError) as e:  # another OS, or a system-call filter
+        log.warning("%s keeps its normal CPU priority (%s): recording may slow the cues on a busy CPU",
+                    threading.current_thread().name, e)
