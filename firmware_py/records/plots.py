@@ -66,9 +66,17 @@ def metric_plot(session: Session, name: str) -> bytes:
     fig = Figure(figsize=(9, 2.8))
     ax = fig.add_subplot()
     _shade_reps(ax, session.reps)
+    stance = trace["stance"]
     for key, label in series:
         values = [float("nan") if v is None else v for v in trace[key]]
-        ax.plot(t, values, linewidth=1.1, label=label, color=LEG_COLORS.get(label, "#495057"))
+        color = LEG_COLORS.get(label, "#495057")
+        if label not in LEG_COLORS:
+            ax.plot(t, values, linewidth=1.1, label=label, color=color)
+            continue
+        # A knee is judged only while its leg bears weight: solid then, faint while it is free.
+        loaded = [v if s in (label, "both") else float("nan") for v, s in zip(values, stance)]
+        ax.plot(t, values, linewidth=0.8, color=color, alpha=0.25)
+        ax.plot(t, loaded, linewidth=1.2, label=f"{label} (loaded)", color=color)
     end = t[-1] if t else 1.0
     start = t[0] if t else 0.0
     for key, kind in thresholds:

@@ -154,7 +154,7 @@ def _replays(session: Session, out_dir: Path, replays: Replays) -> str:
         if path is None or not playable:
             continue
         why = ", ".join(c.replace("_", " ") for c in rep.get("failed") or ())
-        figures.append(f'<figure><video class="replay" controls muted preload="metadata" width="320" '
+        figures.append(f'<figure><video class="replay" controls muted preload="auto" width="320" '
                        f'src="{_e(_href(path, out_dir))}"></video><figcaption>rep {index + 1}, {_e(rep.get("leg"))} '
                        f'leg: {_e(why)}</figcaption></figure>')
     if not figures:
@@ -184,7 +184,8 @@ def render(session: Session, out_dir: Path, replays: Replays | None = None) -> s
         f'{duration} · mode {_e(h.get("mode", "?"))} · source {_e(h.get("source", "?"))}</p>',
         *(f'<p class="note">{_e(n)}</p>' for n in notes),
         '<h2>Summary</h2><p id="summary">'
-        f'<span class="big">{s["reps"]} reps</span><span class="big">{s["passed"]} passed</span>'
+        f'<span class="big">{s["reps"]} rep{"" if s["reps"] == 1 else "s"}</span>'
+        f'<span class="big">{s["passed"]} passed</span>'
         f'<span class="big">{s["failed"]} failed</span></p>',
         f"<p>Reps per leg: {_e(legs)}.{' Failed on: ' + _e(fails) + '.' if fails else ''}</p>",
         "<h2>Left and right</h2>", _comparison(session),
@@ -192,7 +193,7 @@ def render(session: Session, out_dir: Path, replays: Replays | None = None) -> s
         "<h2>Reps</h2>", _rep_table(session, out_dir, replays),
         _replays(session, out_dir, replays),
         "<h2>Over time</h2><p class=\"meta\">Failed reps shaded red, passed green; dashed lines warn, solid "
-        "lines alert.</p>",
+        "lines alert. A knee's line is faint while its leg is off the floor: only a loaded knee is judged.</p>",
         *(_img(plots.metric_plot(session, name), plots.METRIC_PLOTS[name][0]) for name in plots.METRIC_PLOTS),
     ]
     if session.settings:
