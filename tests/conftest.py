@@ -11,6 +11,10 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Under QEMU (tests/arm64/run) Python runs several times slower: no deadlines, fewer examples.
+settings.register_profile("arm64", deadline=None, max_examples=20)
 
 MODEL_FILE = "movenet_singlepose_lightning_int8.tflite"
 

@@ -1,0 +1,76 @@
+"""Instruction budget regions, run by `tests/arm64/run --bench` under QEMU with icount.c.
+
+Usage (guest python): budget.py CLIP [--frames N] [--warmup W]
+
+Brackets, for each of N frames after W warm-up frames, with the marker system call
+the plugin watches: 1 the bare ``invoke()`` (on the input the pipeline builds for
+that frame), 2 the whole per-frame pipeline (crop/resize, invoke, keypoint
+decoding, metrics, cue decision and pattern), 3 the scoring alone (smoothing,
+metrics, stance, cue, reps), and 4 an empty bracket: what the marking costs, which
+the lane subtracts.  The model runs on one thread so the count is exact.
+Frames are decoded before the regions.  Prints nothing the lane reads; the plugin
+prints the counts at exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+
+from firmware_py.app import build_model, build_pipeline
+from firmware_py.core.patterns import PatternSelector
+from firmware_py.sources import make_source
+
+MARK = 0x4B51  # icount.c
+BARE, PIPELINE, SCORING, EMPTY = 1, 2, 3, 4  # EMPTY: a bracket around nothing, what marking itself costs
+_syscall = ctypes.CDLL(None, use_errno=True).syscall
+_syscall.argtypes = (ctypes.c_long, ctypes.c_long, ctypes.c_long)
+
+
+def mark(region: int, start: bool) -> None:
+    _syscall(MARK, region, 1 if start else 0)  # ENOSYS; the plugin has counted it
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("clip")
+    ap.add_argument("--frames", type=int, default=8)
+    ap.add_argument("--warmup", type=int, default=2)
+    args = ap.parse_args()
+    model = build_model(os.environ.get("KNEECUE_MODEL"), threads=1)
+    pipeline = build_pipeline(model)
+    selector = PatternSelector(pipeline.scorer.mode.value)
+    engine = pipeline.engine
+
+    def lap(stage: str) -> None:
+        if counting and stage == "keypoints":
+            mark(SCORING, True)
+        elif counting and stage == "scoring":
+            mark(SCORING, False)
+
+    with make_source(args.clip) as source:
+        for i, frame in enumerate(source):
+            if i >= args.warmup + args.frames:
+                break
+            counting = i >= args.warmup
+            engine.prepare(frame.rgb, engine.region_for(frame.rgb))  # the input this frame's pipeline builds
+            if counting:
+                mark(BARE, True)
+            model.invoke()
+            if counting:
+                mark(BARE, False)
+                mark(PIPELINE, True)
+            result = pipeline.process(frame, lap)
+            score = result.score
+            selector.select(score.t, level=score.cue.level,
+                            verdict=None if score.rep is None else score.rep.verdict)
+            if counting:
+                mark(PIPELINE, False)
+                mark(EMPTY, True)
+                mark(EMPTY, False)
+    print(f"budget: {args.frames} frames on {model.runtime}")
+
+
+if __name__ == "__main__":
+    main()

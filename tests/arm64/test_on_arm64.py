@@ -1,0 +1,57 @@
+"""What the arm64 lane checks on the Pi's architecture (tests/arm64/run runs these under
+QEMU in an arm64 Debian Bookworm userland; on any other machine they skip).
+
+The rest of the lane's selection is the ordinary suite: the core, settings, cues on
+gpiozero's mock pins, session files, and the pose tests on still images.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+
+import numpy as np
+import pytest
+
+from firmware_py.core.keypoints import NAMES
+
+pytestmark = pytest.mark.skipif(platform.machine() != "aarch64",
+                                reason="arm64 only: tests/arm64/run runs these under QEMU")
+DANCE = "tfjs_dance_single_leg_frontal.mp4"
+
+
+def test_the_lane_is_what_it_says():
+    """Python 3.11 on aarch64, the runtime the lane asked for, and the numpy it needs."""
+    from firmware_py.pose.runtime import load_interpreter_class
+
+    assert sys.version_info[:2] == (3, 11)
+    runtime, _ = load_interpreter_class()
+    assert runtime == os.environ["KNEECUE_RUNTIME"]
+    if runtime == "tflite":  # tflite-runtime 2.14 is built against numpy 1
+        assert np.__version__.startswith("1.")
+
+
+def test_keypoints_agree_with_x86(model_path):
+    """The first frames of the single-leg dance clip, the same pixels (PNG) scored by the
+    same code on x86 and here, within the pose tests' own tolerances: 21 px in x or y
+    for any point (what tensorflow/examples allow on its stills) and a median distance
+    of 5 px (what the tfjs keypoints test asks)."""
+    reference = os.environ.get("KNEECUE_X86_KEYPOINTS")
+    if not reference:
+        pytest.skip("KNEECUE_X86_KEYPOINTS is not set (tests/arm64/run makes it on x86 first)")
+    with open(reference) as f:
+        x86 = json.load(f)
+    sys.path.insert(0, os.path.dirname(__file__))
+    from keypoints import poses
+
+    runtime, arm = poses(os.path.dirname(reference))
+    a, b = np.array(arm), np.array(x86["poses"])
+    distance = np.linalg.norm(a[:, :, :2] - b[:, :, :2], axis=2)
+    along = np.abs(a[:, :, :2] - b[:, :, :2]).max(axis=2)
+    frame, point = np.unravel_index(along.argmax(), along.shape)
+    print(f"arm64 {runtime} vs x86 {x86['runtime']}: median {np.median(distance):.3f} px; worst {along.max():.2f} px "
+          f"({NAMES[point]}, frame {frame}, scores {a[frame, point, 2]:.2f} / {b[frame, point, 2]:.2f})")
+    assert along.max() <= 21.0
+    assert np.median(distance) <= 5.0
