@@ -273,6 +273,7 @@ def test_sigkill_during_console_saves_never_leaves_an_unreadable_file(device_fac
             value = 13 + (round_ * 30 + i) % 40
             values.add(float(value))
             dev.console.send(f"set fppa_alert {value}\rsave\r".encode())
+        dev.console.expect("saved to", timeout=30)  # the saves have begun (a loaded machine starts slowly)
         time.sleep(random.Random(round_).uniform(0.0, 0.4))  # mid-way through the saves
         dev.proc.send_signal(signal.SIGKILL)
         dev.proc.wait()

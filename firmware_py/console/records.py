@@ -70,8 +70,9 @@ def _session(ctx: Context, args: list[str], now: float) -> Reply:
                      {"session": s["id"], "reps": s["reps"]})
     if len(args) > 1 or args[0] not in ("start", "end"):
         return usage("session")
-    recorder.request(args[0])
-    return Reply(True, "a new session starts now" if args[0] == "start" else "the session ends now")
+    done = recorder.request(args[0])
+    said = "a new session starts now" if args[0] == "start" else "the session ends now"
+    return Reply(True, said if done else said.replace(" now", " in a moment (the recorder is busy)"))
 
 
 @command("reps [N]", "the last N reps of the current session (default 5): leg, verdict, peaks")

@@ -40,6 +40,7 @@ from firmware_py.records.sessionfile import CLIPS, FILE_NAME, FORMAT, TRACE_KEYS
 log = logging.getLogger("kneecue")
 TRACE_CHUNK = 150  # frames of trace per line between reps
 QUOTA_MB = 500.0
+PENDING_CLIPS = 4  # failed reps waiting for their clip; more are skipped (a CPU too busy for clips)
 _FRAME, _APPLIED, _REQUEST, _CLIP, _MARK, _STOP = range(6)
 
 
@@ -116,6 +117,7 @@ class Recorder:
         self._writer: SessionWriter | None = None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._clip_jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._clip_slots = threading.BoundedSemaphore(PENDING_CLIPS)
         self._trace: dict[str, list[Any]] = {k: [] for k in TRACE_KEYS}
         self._overlays: deque[clips.Overlay] = deque(maxlen=1024)
         self._reps = 0
@@ -138,11 +140,14 @@ class Recorder:
 
     # -- the console's side ---------------------------------------------------------
 
-    def request(self, kind: str) -> None:
-        """``start`` or ``end`` a session, from the next thing the log thread does."""
+    def request(self, kind: str, wait: float = 2.0) -> bool:
+        """``start`` or ``end`` a session; True once the log thread has done it
+        (within ``wait`` seconds: on a busy CPU it may take a moment longer)."""
         if kind not in (START, END):
             raise ValueError(kind)
-        self._queue.put((_REQUEST, kind))
+        done = threading.Event()
+        self._queue.put((_REQUEST, kind, done))
+        return done.wait(wait)
 
     def caught_up(self, timeout: float = 10.0) -> bool:
         """Wait until everything handed over so far is written, clips included."""
@@ -183,6 +188,7 @@ class Recorder:
                 elif kind == _REQUEST:
                     t = self._last[0]
                     self._change(self.tracker.start(t) if item[1] == START else self.tracker.end(t))
+                    item[2].set()
                 elif kind == _CLIP:
                     self._clip_done(*item[1:])
                 elif kind == _MARK:
@@ -269,7 +275,11 @@ class Recorder:
             overlays = [o for o in self._overlays if o.t >= first_t and o.index <= rep.end_frame]
             title = f"rep {number + 1} {rep.leg} leg  FAIL"
             reason = ", ".join(c.replace("_", " ") for c in rep.failed)
-            self._clip_jobs.put((writer, number, record["clip"], overlays, title, reason))
+            if self._clip_slots.acquire(blocking=False):
+                self._clip_jobs.put((writer, number, record["clip"], overlays, title, reason))
+            else:  # never let waiting clips pile up in memory
+                self._clip_done(writer, {"type": "clip", "rep": number, "path": None,
+                                         "error": f"skipped: {PENDING_CLIPS} clips were already waiting for CPU time"})
 
     def _flush_trace(self) -> None:
         if self._trace["t"]:
@@ -310,6 +320,8 @@ class Recorder:
             except Exception as e:  # a clip is never worth the device
                 log.exception("replay clip")
                 record = {"type": "clip", "rep": number, "path": None, "error": str(e)}
+            finally:
+                self._clip_slots.release()
             self._queue.put((_CLIP, writer, record))
 
     def _make_clip(self, folder: Path, number: int, name: str, overlays: list[clips.Overlay],
