@@ -16,12 +16,16 @@ from firmware_py.records.recorder import Recorder, SessionWriter
 from firmware_py.records.sessionfile import read_session, session_files
 from scripted import FPS, a_rep, clock, describe, frames
 
-def record(root, stream, **kw):
+def record(root, stream, paced=True, **kw):
+    """Feed a stream; ``paced``: let each rep's clip be written before going on, as the
+    seconds between real reps do."""
     problems = []
     recorder = Recorder(root, describe=describe, source="test", lossless=True, clock=clock(),
                         params=SessionParams(quiet_s=1.0), on_problem=problems.append, **kw)
     for frame, result in stream:
         recorder.observe(frame, result, result.score.cue.level, result.index % 10 == 0)
+        if paced and result.score.rep is not None:
+            assert recorder.caught_up()
     recorder.close()
     return recorder, problems
 
@@ -77,6 +81,17 @@ def test_the_oldest_clips_go_first_past_the_quota(tmp_path):
     kept = [i for i in s.clips if s.clip_path(i) is not None]
     assert kept and kept == list(range(9 - len(kept), 9))  # the newest survive
     assert sum(s.clips[i]["bytes"] for i in kept) <= size * 0.5
+
+
+def test_failed_reps_faster_than_clips_can_be_written_skip_clips_instead_of_piling_up(tmp_path):
+    reps = {e: a_rep(k, e - 8, e, ("knee_inward",)) for k, e in enumerate(range(10, 130, 10))}  # 12, back to back
+    recorder, problems = record(tmp_path, frames(130, reps=reps), paced=False)
+    s = read_session(session_files(tmp_path)[0])
+    assert len(s.clips) == 12  # every failed rep says what became of its clip
+    skipped = [i for i, c in s.clips.items() if (c.get("error") or "").startswith("skipped: 4 clips were already")]
+    written = [i for i in s.clips if s.clip_path(i) is not None]
+    assert sorted(skipped + written) == list(range(12)) and len(written) >= 4 and skipped
+    assert any(p and "replay clips: skipped" in p for p in problems)
 
 
 def test_a_coach_request_ends_and_starts_sessions(tmp_path):
