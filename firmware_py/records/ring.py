@@ -39,7 +39,7 @@ class FrameRing:
         self.lossless = lossless
         self.dropped = 0
         self.latest = -1
-        self._in: queue.Queue = queue.Queue(maxsize=16)
+        self._in: queue.Queue = queue.Queue(maxsize=4)  # full-size frames: keep few (a 720p frame is 2.8 MB)
         self._kept: deque[Kept] = deque()
         self._bytes = 0
         self._cond = threading.Condition()
