@@ -125,9 +125,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     recorder = None
     if args.report:
         from firmware_py.records.recorder import Recorder
+        from firmware_py.records.sessionfile import FILE_NAME
 
         folder = Path(args.report)
-        if (folder / "session.jsonl").exists():
+        if (folder / FILE_NAME).exists():
             raise KneeCueError(f"{folder} already holds a session: pick an empty folder for --report")
         recorder = Recorder(folder.parent, folder=folder, source=args.path, lossless=True,
                             quota_mb=config.clip_quota_mb, describe=lambda: _describe(config, pipeline))
@@ -149,9 +150,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _describe(config, pipeline) -> dict:
+    from firmware_py.records.recorder import settings_header
+
     scorer = pipeline.scorer
-    return {"athlete": config.athlete, "mode": scorer.mode.value, "thresholds": scorer.thresholds.to_dict(),
-            "calibration": None if scorer.calibration is None else scorer.calibration.to_dict()}
+    return settings_header(config.athlete, scorer.mode.value, scorer.thresholds, scorer.calibration)
 
 
 def _write_reports(files, out: str | None) -> None:

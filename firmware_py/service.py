@@ -27,7 +27,7 @@ from firmware_py.errors import KneeCueError, ModelError
 from firmware_py.eventlog import JsonLinesWriter
 from firmware_py.live import LiveLoop, LoopStats
 from firmware_py.pose.movenet import MoveNet
-from firmware_py.records.recorder import Recorder
+from firmware_py.records.recorder import Recorder, settings_header
 from firmware_py.sdnotify import Notifier
 from firmware_py.sources import make_source
 from firmware_py.throttle import describe, read_throttled
@@ -98,8 +98,7 @@ def _recorder(args: argparse.Namespace, config, device: Device, *, source_name: 
 
     def describe() -> dict:
         c = device.config
-        return {"athlete": c.athlete, "mode": c.mode, "thresholds": c.thresholds.to_dict(),
-                "calibration": None if c.calibration is None else c.calibration.to_dict()}
+        return settings_header(c.athlete, c.mode, c.thresholds, c.calibration)
 
     quota = config.clip_quota_mb if args.clip_quota is None else args.clip_quota
     recorder = Recorder(device.state_dir / "sessions", describe=describe, source=source_name, quota_mb=quota,

@@ -52,6 +52,12 @@ def _num(value: Any, digits: int = 2) -> Any:
     return value
 
 
+def settings_header(athlete: str, mode: str, thresholds: Any, calibration: Any) -> dict[str, Any]:
+    """The settings a session's first line records (what ``describe`` callables return)."""
+    return {"athlete": athlete, "mode": mode, "thresholds": thresholds.to_dict(),
+            "calibration": None if calibration is None else calibration.to_dict()}
+
+
 def _plain(value: Any) -> Any:
     """numpy scalars and arrays as JSON numbers and lists."""
     if hasattr(value, "tolist"):
