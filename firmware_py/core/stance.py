@@ -9,7 +9,13 @@ rep.  Two mechanisms stop that:
   in leg lengths) passes ``enter``, and ends only when it falls back within
   ``exit`` (a Schmitt trigger);
 * dwell: a new stance is adopted only after the trigger has shown it continuously
-  for ``dwell_s`` seconds.
+  for ``dwell_s`` seconds;
+* hold: a frame with nothing to measure (an ankle below ``min_score``) leaves the
+  trigger where it was for ``hold_s``.  In a pistol squat the free foot reaching
+  toward the camera drops out for a frame every few frames at the bottom
+  (sqd_single_leg_squat_pistol_good_and_bad_frontal.mp4, frames 257-269 show the
+  left leg with two such gaps); restarting the dwell on each gap kept the stance
+  at ``both`` through the whole bottom of that rep.
 
 Leg length scales the signal, so the rule does not depend on how far the
 athlete stands from the camera.  Defaults (enter 0.22, exit 0.12, dwell 150 ms)
@@ -37,12 +43,13 @@ class StanceParams:
     enter: float = 0.22
     exit: float = 0.12
     dwell_s: float = 0.15
+    hold_s: float = 0.2  # unmeasurable frames this long leave the trigger as it was
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.exit <= self.enter:
             raise ValueError(f"need 0 <= exit ({self.exit}) <= enter ({self.enter})")
-        if self.dwell_s < 0:
-            raise ValueError(f"dwell_s must be >= 0, got {self.dwell_s}")
+        if self.dwell_s < 0 or self.hold_s < 0:
+            raise ValueError(f"dwell_s and hold_s must be >= 0, got {self.dwell_s}, {self.hold_s}")
 
     @classmethod
     def from_thresholds(cls, t: Thresholds = DEFAULT) -> StanceParams:
@@ -54,8 +61,9 @@ class StanceTracker:
 
     Feed it ``metrics.stance_signal`` (``update``) or a measured body
     (``update_body``) with the frame time in seconds; read ``stance``.  ``none``
-    (nothing measurable) is subject to the same dwell, so a single lost frame does
-    not end a single-leg stance.
+    (nothing measurable) is taken by the trigger only after ``hold_s`` without a
+    measurement and is then subject to the same dwell, so a lost frame neither
+    ends a single-leg stance nor restarts the dwell toward one.
     """
 
     def __init__(self, params: StanceParams | None = None) -> None:
@@ -67,10 +75,15 @@ class StanceTracker:
         self.stance = "none"
         self._trigger = "none"  # what the Schmitt trigger says this frame
         self._since = 0.0  # when the trigger last changed
+        self._measured = -1e300  # when the signal was last measurable
 
     def update(self, signal: float | None, t: float) -> str:
         """Take one frame's ``stance_signal`` (None: unmeasurable); return the stance."""
-        trigger = self._schmitt(signal)
+        if signal is None or signal != signal:  # None or NaN
+            trigger = "none" if t - self._measured > self.params.hold_s else self._trigger
+        else:
+            self._measured = t
+            trigger = self._schmitt(signal)
         if trigger != self._trigger:
             self._trigger = trigger
             self._since = t
@@ -82,9 +95,7 @@ class StanceTracker:
         """``update`` from a measured (levelled, gated) body."""
         return self.update(stance_signal(body), t)
 
-    def _schmitt(self, z: float | None) -> str:
-        if z is None or z != z:  # None or NaN
-            return "none"
+    def _schmitt(self, z: float) -> str:
         p, state = self.params, self._trigger
         # Stay on one leg until the signal is back within ``exit``.
         if state == "left" and z > p.exit:
