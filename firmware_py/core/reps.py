@@ -18,8 +18,13 @@ minimums keep noise out:
 * it counts only if it went at least ``min_depth`` deep (Thresholds.rep_min_depth)
   and lasted ``min_duration_s``; shallower dips and twitches are dropped;
 * a "rep" that is not ``min_depth`` deep after ``max_descent_s`` is a slow sag
-  and is dropped; a shallow two-footed one during which a foot is lifted
-  restarts at that frame (what came before was getting into single-leg stance);
+  and is dropped; a shallow one during which a foot is lifted, or the other
+  foot taken, restarts at that frame (what came before was getting into
+  single-leg stance);
+* after a rep ends (or is dropped) the next starts only once depth has been
+  back within ``start_depth`` of standing: a deep rep ends a little short of
+  standing (``end_fraction``), and an athlete who changes legs from there
+  without straightening (the woman clip, frames 319-400) is not squatting;
 * no rep starts until the athlete has been watched for ``warmup_s``: a clip
   that opens mid-squat (or an athlete who walks in crouched) has no standing
   reference yet, and rising from that squat is not a rep.  Heights measured
@@ -209,6 +214,7 @@ class RepCounter:
         self._floor: str | None = None  # which ankle heights are measured over
         self._recent: list[float] = []
         self._rep: _Ongoing | None = None
+        self._armed = True  # back near standing since the last rep ended
 
     def update(
         self,
@@ -245,10 +251,13 @@ class RepCounter:
         height = sorted(recent)[len(recent) // 2]
 
         rep = self._rep
-        if (rep is not None and stance in ("left", "right") and rep.stance_seq == ["both"]
+        if (rep is not None and stance in ("left", "right") and rep.stance_seq[-1] != stance
                 and rep.depth < p.min_depth):
-            # A foot lifted mid-"rep": what came before was getting ready, not
-            # squatting.  Start the rep afresh from here (same standing height).
+            # A foot lifted, or the other foot taken, mid-"rep" before it was a
+            # squat: what came before was getting ready (the woman clip switches
+            # from the right leg to the left through a half-straightened stance
+            # that never quite reaches standing).  Start the rep afresh from here
+            # (same standing height).
             self._abandon()
             rep = None
         relax = min(1.0, dt / p.relax_s)
@@ -264,7 +273,10 @@ class RepCounter:
         self.depth = depth
 
         if rep is None:
-            if depth <= p.start_depth or t - self._seen_since < p.warmup_s:
+            if depth <= p.start_depth:
+                self._armed = True
+                return None
+            if not self._armed or t - self._seen_since < p.warmup_s:
                 return None
             rep = self._begin(frame, t)
         self._observe(rep, frame, t, depth, stance, metrics, cue_levels)
@@ -273,9 +285,11 @@ class RepCounter:
         elapsed = t - rep.start_t
         if elapsed > p.max_duration_s or (rep.depth < p.min_depth and elapsed > p.max_descent_s):
             self._abandon()  # a slow sag or a sit-down, not a squat
+            self._armed = False
             return None
         if depth < max(p.end_depth, p.end_fraction * rep.depth):
             self._abandon()
+            self._armed = False
             if rep.depth >= p.min_depth and elapsed >= p.min_duration_s:
                 return self._finish(rep, frame, t)
         return None

@@ -114,3 +114,21 @@ def test_counter_ignores_rep_like_noise_on_a_raw_height_signal():
     # depth is measured from the top of the wobble, which relaxes over the pause
     assert all(r.depth == pytest.approx(0.2, abs=0.006) for r in reps)
     assert [round(r.bottom_t) for r in reps] == [11, 15, 19]
+
+
+def test_changing_legs_without_standing_up_is_not_a_rep():
+    # A deep right-leg rep ends a little short of standing (within 15% of its depth);
+    # the athlete sinks a touch on the right leg, puts the left foot down and lifts
+    # the right, then stands up and squats on the left.  Two reps, both clean.
+    counter = RepCounter()
+    plan = ([(0.0, "right")] * 30 + [(0.4 * math.sin(math.pi * i / 60), "right") for i in range(60)]
+            + [(0.05 + 0.12 * i / 15, "right") for i in range(15)]  # sinks to 0.17 on the right leg
+            + [(0.17, "both")] * 10 + [(0.17 - 0.12 * i / 30, "left") for i in range(30)]
+            + [(0.05, "left")] * 75  # nearly standing on the left: the reference relaxes to it
+            + [(0.05 + 0.4 * math.sin(math.pi * i / 60), "left") for i in range(60)] + [(0.05, "left")] * 30)
+    reps = []
+    for i, (depth, stance) in enumerate(plan):
+        rep = counter.update(i, i / 30.0, 400.0 * (1.0 - depth), 400.0, stance, {}, {})
+        if rep:
+            reps.append(rep)
+    assert [(r.leg, r.failed) for r in reps] == [("right", ()), ("left", ())]
