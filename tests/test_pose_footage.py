@@ -22,20 +22,25 @@ def poses_of(movenet, path, *, track=True):
         return [engine.estimate(frame.rgb) for frame in source]
 
 
+# tensorflow/examples' own MoveNet test allows 21 px (L-inf) against this truth.  That
+# holds for image1 everywhere; image2 (an oblique man with crossed arms) is at the mercy
+# of the CPU's int8 kernels: its right knee reads 15 px on one x86 machine, 22 px on
+# another (AMD EPYC, AVX2, same ai-edge-litert 2.3.0), 22 px with tflite-runtime on x86
+# and 26 px on arm64.  So image2 gets 30 px; both must also be close on the whole
+# (median), which a wrong crop, padding or axis order breaks by tens of pixels.
+LIMIT_PX = {0: 21.0, 1: 30.0}
+
+
 @pytest.mark.parametrize("row, image", [(0, "tfex_image1_cgi_woman_standing.png"),
                                         (1, "tfex_image2_man_standing_oblique.jpeg")])
-def test_stills_within_upstream_tolerance(movenet, media, row, image, request):
-    # tensorflow/examples' own MoveNet test allows 21 px (L-inf) against this truth.
-    if movenet.runtime == "tflite" and row == 1:  # seen by the arm64 lane (tests/arm64/run)
-        request.node.add_marker(pytest.mark.xfail(
-            reason="tflite-runtime 2.14's int8 kernels put image2 22 px (x86) and 26 px (arm64) from the truth; "
-                   "ai-edge-litert is at 15 px", strict=False))
+def test_stills_within_upstream_tolerance(movenet, media, row, image):
     with open(media("tfex_pose_landmark_truth_image1_image2.csv")) as f:
         truth = np.array(list(csv.reader(f))[1 + row], dtype=float).reshape(17, 2)
     (pose,) = poses_of(movenet, media(image))
-    error = np.abs(pose[:, :2] - truth)
-    worst = int(error.max(axis=1).argmax())
-    assert error.max() <= 21.0, f"{NAMES[worst]} off by {error.max():.1f} px"
+    error = np.abs(pose[:, :2] - truth).max(axis=1)
+    worst = int(error.argmax())
+    assert error.max() <= LIMIT_PX[row], f"{NAMES[worst]} off by {error.max():.1f} px"
+    assert np.median(error) <= 8.0, f"median keypoint error {np.median(error):.1f} px"
 
 
 @pytest.fixture(scope="module")
