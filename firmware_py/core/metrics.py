@@ -36,6 +36,7 @@ __all__ = [
     "METRIC_KEYS",
     "Body",
     "measure",
+    "measure_flat",
     "leg_trusted",
     "fppa",
     "body_scale",
@@ -136,26 +137,30 @@ class Body:
         return (x[kp.L_HIP] + x[kp.R_HIP]) * 0.5, (y[kp.L_HIP] + y[kp.R_HIP]) * 0.5
 
 
-def _rotation(roll_deg: float) -> np.ndarray:
-    """Matrix taking image (x, y) to the levelled frame, as a right-multiplier."""
-    r = math.radians(roll_deg)
-    c, s = math.cos(r), math.sin(r)
-    # levelled x = x cos r + y sin r ; levelled y = -x sin r + y cos r
-    return np.array([[c, -s], [s, c]])
-
-
 def measure(pose: np.ndarray, *, roll_deg: float = 0.0, min_score: float = 0.3) -> Body:
     """Level ``pose`` by the camera roll and decide what in it can be trusted."""
     p = np.asarray(pose, dtype=np.float64)
     if p.shape != (kp.COUNT, 3):
         raise ValueError(f"pose must have shape (17, 3), got {p.shape}")
-    image_x, image_y = p[:, 0].tolist(), p[:, 1].tolist()
+    return measure_flat(p.ravel().tolist(), roll_deg=roll_deg, min_score=min_score)
+
+
+def measure_flat(flat: list[float], *, roll_deg: float = 0.0, min_score: float = 0.3) -> Body:
+    """``measure`` of a pose given as ``pose.ravel().tolist()`` (x, y, score per keypoint).
+
+    Plain floats: the scorer calls this every frame, and numpy's per-call overhead
+    on 17 points costs more than the arithmetic (GUIDE.md's instruction budget).
+    """
+    image_x, image_y = flat[0::3], flat[1::3]
     if roll_deg:
-        xy = p[:, :2] @ _rotation(roll_deg)
-        x, y = xy[:, 0].tolist(), xy[:, 1].tolist()
+        r = math.radians(roll_deg)
+        c, s = math.cos(r), math.sin(r)
+        # levelled x = x cos r + y sin r ; levelled y = -x sin r + y cos r
+        x = [u * c + v * s for u, v in zip(image_x, image_y)]
+        y = [v * c - u * s for u, v in zip(image_x, image_y)]
     else:
         x, y = image_x, image_y
-    ok = (p[:, 2] >= min_score).tolist()  # NaN scores compare False
+    ok = list(map(float(min_score).__le__, flat[2::3]))  # score >= min_score; NaN compares False
 
     hip_width = None
     if ok[kp.L_HIP] and ok[kp.R_HIP]:
@@ -168,7 +173,6 @@ def measure(pose: np.ndarray, *, roll_deg: float = 0.0, min_score: float = 0.3) 
         )
     left = _chain_length(x, y, ok, kp.LEG["left"], hip_width, torso)
     right = _chain_length(x, y, ok, kp.LEG["right"], hip_width, torso)
-    lengths = [v for v in (left, right) if v is not None]
     return Body(
         x=x,
         y=y,
@@ -179,7 +183,7 @@ def measure(pose: np.ndarray, *, roll_deg: float = 0.0, min_score: float = 0.3) 
         trusted_right=right is not None,
         hip_width=hip_width,
         torso=torso,
-        leg_length=max(lengths) if lengths else None,
+        leg_length=left if right is None else right if left is None else max(left, right),
     )
 
 

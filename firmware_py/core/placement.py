@@ -102,7 +102,8 @@ class PlacementMonitor:
     """Time-voted placement problems, steady over ``window_s`` seconds.
 
     ``update(pose, t, frame_size)`` returns the current problems as a tuple in
-    PROBLEMS order (empty when the placement is fine or nobody is in view).
+    PROBLEMS order (empty when the placement is fine or nobody is in view).  With
+    ``body`` (the pose already measured) ``pose`` is not read and may be None.
     """
 
     def __init__(self, params: PlacementParams | None = None) -> None:
@@ -121,7 +122,7 @@ class PlacementMonitor:
 
     def update(
         self,
-        pose: np.ndarray,
+        pose: np.ndarray | None,
         t: float,
         frame_size: tuple[int, int],
         body: Body | None = None,

@@ -8,15 +8,14 @@ with every frame; nothing here reads a clock.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import keypoints as kp
 from .calibration import Calibration
 from .cue import Cue, CueTracker
-from .metrics import body_scale, hip_height, measure, metrics_from_body
+from .metrics import body_scale, hip_height, measure_flat, metrics_from_body
 from .placement import PlacementMonitor, PlacementParams
 from .reps import CRITERIA, Rep, RepCounter, RepParams
 from .settings import DEFAULT, FeedbackMode, Thresholds
@@ -25,14 +24,18 @@ from .stance import StanceParams, StanceTracker
 
 __all__ = ["FrameScore", "Scorer"]
 
+# The keypoints the metrics read (shoulders to ankles); the face only counts as seen.
+_SCORED_POINTS = range(kp.L_SHOULDER, kp.COUNT)
 
-@dataclass(frozen=True)
-class FrameScore:
+
+class FrameScore(NamedTuple):
     """Everything the scorer decided about one frame.
 
     ``cue`` is the judgement of this frame whatever the feedback mode; what the
     athlete is shown (which depends on the mode) is decided from it and ``rep``,
     the rep completed on this frame if any, by ``patterns.PatternSelector``.
+    A NamedTuple, not a frozen dataclass: one is made every frame, and a frozen
+    dataclass's ``__init__`` costs three times as much.
     """
 
     frame_index: int
@@ -90,7 +93,7 @@ class Scorer:
     def _build(self, thresholds: Thresholds) -> None:
         """Fresh trackers (no history), configured for ``thresholds``."""
         cal = self.calibration
-        self._smoother = PoseSmoother()
+        self._smoother = PoseSmoother(points=_SCORED_POINTS)
         self._stance = StanceTracker()
         self._placement = PlacementMonitor()
         self._cue = CueTracker()
@@ -158,11 +161,14 @@ class Scorer:
     ) -> FrameScore:
         th = self.thresholds
         cal = self.calibration
-        smoothed = self._smoother.update(pose, t)
-        body = measure(smoothed, roll_deg=0.0 if cal is None else cal.roll_deg, min_score=th.min_score)
+        flat = pose.ravel().tolist()  # plain floats from here on: see smoothing.PoseSmoother
+        if len(flat) != 3 * kp.COUNT:
+            raise ValueError(f"pose must have shape (17, 3), got {np.shape(pose)}")
+        self._smoother.smooth(flat, t)
+        body = measure_flat(flat, roll_deg=0.0 if cal is None else cal.roll_deg, min_score=th.min_score)
         stance = self._stance.update_body(body, t)
         metrics = metrics_from_body(body, thresholds=th, calibration=cal, stance=stance)
-        problems = self._placement.update(smoothed, t, frame_size, body)
+        problems = self._placement.update(None, t, frame_size, body)
         # Someone is there: torso and hips seen, and legs too (a trusted chain, or
         # both ankles while a deep squat foreshortens the thighs past the gate).
         present = self._smoother.reset_reason != "lost" and (

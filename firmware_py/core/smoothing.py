@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 
@@ -48,84 +49,104 @@ class SmoothingParams:
 
 
 class PoseSmoother:
-    """Vectorised One Euro filter over the 17 x 2 coordinates of a pose stream.
+    """One Euro filter over the coordinates of a pose stream, point by point.
 
     ``update(pose, t)`` takes a (17, 3) pose and its time in seconds and returns a
-    new (17, 3) array: smoothed x, y and the raw scores.  ``reset_reason`` says why
-    the last update started afresh (``"start"``, ``"lost"``, ``"jump"``, ``"gap"``,
-    ``"time"``) or is None when it continued smoothly.
+    new (17, 3) array: smoothed x, y and the raw scores.  ``smooth(flat, t)`` does
+    the same in place on ``pose.ravel().tolist()`` (x0, y0, s0, x1, ...), which is
+    what the scorer uses: plain floats cost a fraction of numpy's per-call overhead
+    on 17 points (GUIDE.md's instruction budget).  ``points`` limits the work to
+    the keypoints a caller reads (the torso is always included: it decides resets);
+    the others pass through raw.  ``reset_reason`` says why the last update started
+    afresh (``"start"``, ``"lost"``, ``"jump"``, ``"gap"``, ``"time"``) or is None
+    when it continued smoothly.
     """
 
-    def __init__(self, params: SmoothingParams | None = None) -> None:
+    def __init__(self, params: SmoothingParams | None = None, points: Iterable[int] = range(kp.COUNT)) -> None:
         self.params = params or SmoothingParams()
-        self._xy: np.ndarray | None = None  # filtered coordinates
-        self._dxy = np.zeros((kp.COUNT, 2))  # filtered velocity, px/s
+        self._slots = tuple((i, 3 * i) for i in sorted(set(points) | set(_TORSO)))
+        self._x: list[float] | None = None  # filtered coordinates, one per keypoint
+        self._y: list[float] = []
+        self._vx = [0.0] * kp.COUNT  # filtered velocity, px/s
+        self._vy = [0.0] * kp.COUNT
         self._t = 0.0
         self.reset_reason: str | None = None
 
     def reset(self) -> None:
         """Forget the past: the next pose is taken as it is."""
-        self._xy = None
-        self._dxy[:] = 0.0
+        self._x = None
 
     @property
     def active(self) -> bool:
         """Whether a person is being followed (the filter has state)."""
-        return self._xy is not None
+        return self._x is not None
 
     def update(self, pose: np.ndarray, t: float) -> np.ndarray:
+        flat = np.asarray(pose, dtype=np.float64).ravel().tolist()
+        if len(flat) != 3 * kp.COUNT:
+            raise ValueError(f"pose must have shape (17, 3), got {np.shape(pose)}")
+        self.smooth(flat, t)
+        return np.array(flat).reshape(kp.COUNT, 3)
+
+    def smooth(self, flat: list[float], t: float) -> None:
+        """Smooth ``flat`` (x, y, score per keypoint, 51 floats) in place."""
         p = self.params
-        pose = np.asarray(pose, dtype=np.float64)
-        out = pose.copy()
-        rows = pose[_TORSO].tolist()  # l/r shoulder, l/r hip: x, y, score
-        if not min(r[2] for r in rows) >= p.min_score:  # also catches NaN
-            return self._lost(out)
-        torso = 0.5 * math.hypot(
-            rows[0][0] + rows[1][0] - rows[2][0] - rows[3][0],
-            rows[0][1] + rows[1][1] - rows[2][1] - rows[3][1],
-        )
+        min_score = p.min_score
+        lsx, lsy, lss, rsx, rsy, rss = flat[15:21]  # l/r shoulder
+        lhx, lhy, lhs, rhx, rhy, rhs = flat[33:39]  # l/r hip
+        if not (lss >= min_score and rss >= min_score and lhs >= min_score and rhs >= min_score):
+            return self._lost()  # also catches NaN
+        torso = 0.5 * math.hypot(lsx + rsx - lhx - rhx, lsy + rsy - lhy - rhy)
         if not torso > 1.0:
-            return self._lost(out)
-        xy = pose[:, :2]
-        prev = self._xy
+            return self._lost()
+        fx, fy = self._x, self._y
         reason = None
         dt = t - self._t
-        if prev is None:
+        if fx is None:
             reason = "start"
         elif not dt > 0.0:
             reason = "time"
         elif dt > p.max_gap_s:
             reason = "gap"
         else:
-            old = prev[_TORSO].tolist()
-            moved = 0.25 * sum(abs(r[0] - o[0]) + abs(r[1] - o[1]) for r, o in zip(rows, old))
+            moved = 0.25 * (
+                abs(lsx - fx[5]) + abs(lsy - fy[5]) + abs(rsx - fx[6]) + abs(rsy - fy[6])
+                + abs(lhx - fx[11]) + abs(lhy - fy[11]) + abs(rhx - fx[12]) + abs(rhy - fy[12])
+            )
             if moved > p.jump_fraction * torso:
                 reason = "jump"
         self._t = t
         self.reset_reason = reason
         if reason is not None:
-            self._xy = xy.copy()
-            self._dxy[:] = 0.0
-            return out
+            self._x, self._y = flat[0::3], flat[1::3]
+            self._vx = [0.0] * kp.COUNT
+            self._vy = [0.0] * kp.COUNT
+            return
 
-        # One Euro: alpha = k / (k + 1) with k = 2 pi cutoff dt
+        # One Euro: alpha = k / (k + 1) with k = 2 pi cutoff dt; the cutoff rises
+        # with speed (torso lengths per second).
         two_pi_dt = 2.0 * math.pi * dt
         k = two_pi_dt * p.d_cutoff
-        dxy = self._dxy
-        dxy += (k / (k + 1.0)) * ((xy - prev) / dt - dxy)
-        speed = np.sqrt((dxy * dxy).sum(axis=1))
-        k = two_pi_dt * (p.min_cutoff + (p.beta / torso) * speed)
-        new = prev + (k / (k + 1.0))[:, None] * (xy - prev)
-        # Untrusted points pass through raw and carry no velocity into the future.
-        low = pose[:, 2] < p.min_score
-        if low.any():
-            new[low] = xy[low]
-            dxy[low] = 0.0
-        self._xy = new
-        out[:, :2] = new
-        return out
+        alpha_d = k / (k + 1.0)
+        rate = 1.0 / dt
+        base = two_pi_dt * p.min_cutoff
+        slope = two_pi_dt * p.beta / torso
+        vxs, vys = self._vx, self._vy
+        for i, j in self._slots:
+            x, y = flat[j], flat[j + 1]
+            if not flat[j + 2] >= min_score:
+                # Untrusted points pass through raw and carry no velocity into the future.
+                fx[i], fy[i], vxs[i], vys[i] = x, y, 0.0, 0.0
+                continue
+            px, py = fx[i], fy[i]
+            vx = vxs[i] + alpha_d * ((x - px) * rate - vxs[i])
+            vy = vys[i] + alpha_d * ((y - py) * rate - vys[i])
+            vxs[i], vys[i] = vx, vy
+            k = base + slope * math.sqrt(vx * vx + vy * vy)
+            a = k / (k + 1.0)
+            fx[i] = flat[j] = px + a * (x - px)
+            fy[i] = flat[j + 1] = py + a * (y - py)
 
-    def _lost(self, out: np.ndarray) -> np.ndarray:
+    def _lost(self) -> None:
         self.reset()
         self.reset_reason = "lost"
-        return out
