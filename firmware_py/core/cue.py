@@ -9,7 +9,10 @@ state machine with:
   never cues whatever the frame rate;
 * hysteresis: once raised, it clears only when the value is back
   ``hysteresis_deg`` (angles) or ``hysteresis_ratio`` (ratios) on the good side
-  of the threshold;
+  of the threshold, and has stayed there for ``debounce_ms`` too, so one good
+  frame does not silence a cue mid-collapse (the sit-to-stand clip reads 13, 13,
+  5, 12, 17, 23 degrees as the knee starts to go: the 5 cleared the alert for
+  five frames);
 * a short hold: a value that goes missing keeps its state for ``HOLD_S`` and
   is then dropped, so a lost keypoint does not toggle the cue.
 
@@ -102,7 +105,7 @@ OK = Cue("ok")
 class _Condition:
     """One debounced, hysteretic threshold on a value where larger is worse."""
 
-    __slots__ = ("level", "_warn_since", "_alert_since", "_seen")
+    __slots__ = ("level", "_warn_since", "_alert_since", "_calm_since", "_seen")
 
     def __init__(self) -> None:
         self.reset()
@@ -111,6 +114,7 @@ class _Condition:
         self.level = _OK
         self._warn_since: float | None = None
         self._alert_since: float | None = None
+        self._calm_since: float | None = None  # since when the value has been past the clear line
         self._seen = -1e300
 
     def update(
@@ -121,9 +125,13 @@ class _Condition:
         alert: float,
         hysteresis: float,
         debounce: float,
+        settle: float,
     ) -> int:
+        """This frame's level; ``settle`` is how long the value must stay past the
+        clear line before a raised level drops (``debounce``, or 0 right after a
+        threshold change: that is the coach's decision, not noise)."""
         if value is None or value != value:
-            self._warn_since = self._alert_since = None
+            self._warn_since = self._alert_since = self._calm_since = None
             if t - self._seen > HOLD_S:
                 self.level = _OK
             return self.level
@@ -139,11 +147,21 @@ class _Condition:
                 self._warn_since = t
         else:
             self._warn_since = None
-        # clear with hysteresis
-        if self.level == _ALERT and value < alert - hysteresis:
-            self.level = _WARN if warn is not None and value >= warn - hysteresis else _OK
-        if self.level == _WARN and (warn is None or value < warn - hysteresis):
-            self.level = _OK
+        # clear with hysteresis, once the value has stayed past the clear line
+        if self.level == _ALERT:
+            calm = value < alert - hysteresis
+        else:
+            calm = self.level == _WARN and (warn is None or value < warn - hysteresis)
+        if not calm:
+            self._calm_since = None
+        elif self._calm_since is None:
+            self._calm_since = t
+        if calm and t - self._calm_since >= settle:
+            self._calm_since = None
+            if self.level == _ALERT:
+                self.level = _WARN if warn is not None and value >= warn - hysteresis else _OK
+            if self.level == _WARN and (warn is None or value < warn - hysteresis):
+                self.level = _OK
         # raise after debounce
         if self._alert_since is not None and t - self._alert_since >= debounce:
             self.level = _ALERT
@@ -178,6 +196,7 @@ class CueTracker:
         self._conditions = {name: _Condition() for name in REASONS}
         self._separation = _Condition()
         self._last_present = -1e300
+        self._judged_with: Thresholds | None = None  # the thresholds of the last frame
         self.raw_levels: dict[str, int] = {name: _OK for name in REASONS}
         self.levels: dict[str, int] = dict(self.raw_levels)
         self.cue = IDLE
@@ -187,6 +206,7 @@ class CueTracker:
             c.reset()
         self._separation.reset()
         self._last_present = -1e300
+        self._judged_with = None
         self.raw_levels = {name: _OK for name in REASONS}
         self.levels = dict(self.raw_levels)
         self.cue = IDLE
@@ -203,6 +223,8 @@ class CueTracker:
     ) -> Cue:
         th = self.thresholds
         debounce = th.debounce_ms / 1000.0
+        settle = debounce if th is self._judged_with else 0.0
+        self._judged_with = th
         deg, ratio = th.hysteresis_deg, th.hysteresis_ratio
         c = self._conditions
         stance = metrics.get("stance")
@@ -219,11 +241,11 @@ class CueTracker:
                 if value is None:
                     value = metrics.get("fppa_" + side)
             levels["knee_valgus_" + side] = c["knee_valgus_" + side].update(
-                value, t, th.fppa_warn, th.fppa_alert, deg, debounce
+                value, t, th.fppa_warn, th.fppa_alert, deg, debounce, settle
             )
             value = metrics.get("knee_medial_" + side) if loaded else None
             levels["knee_inside_foot_" + side] = c["knee_inside_foot_" + side].update(
-                value, t, None, th.knee_medial_alert, ratio, debounce
+                value, t, None, th.knee_medial_alert, ratio, debounce, settle
             )
         separation = metrics.get("knee_separation_ratio") if knees else None
         # Narrower is worse: negate so that the larger-is-worse machinery applies.
@@ -234,22 +256,25 @@ class CueTracker:
             -th.knee_separation_alert,
             ratio,
             debounce,
+            settle,
         )
         if sep_level:
             levels["knee_valgus_left"] = max(levels["knee_valgus_left"], sep_level)
             levels["knee_valgus_right"] = max(levels["knee_valgus_right"], sep_level)
 
         levels["pelvic_drop"] = c["pelvic_drop"].update(
-            metrics.get("pelvic_drop"), t, th.pelvic_drop_warn, th.pelvic_drop_alert, deg, debounce
+            metrics.get("pelvic_drop"), t, th.pelvic_drop_warn, th.pelvic_drop_alert, deg, debounce, settle
         )
         lean = metrics.get("trunk_lean")
         levels["trunk_lean"] = c["trunk_lean"].update(
-            None if lean is None else abs(lean), t, None, th.trunk_lean_alert, deg, debounce
+            None if lean is None else abs(lean), t, None, th.trunk_lean_alert, deg, debounce, settle
         )
         hands = metrics.get("hands_on_hips")
         judged = th.check_hands_on_hips and stance in ("left", "right") and hands is not None
         levels["hands_off_hips"] = _WARN * (
-            c["hands_off_hips"].update(_flag(not hands) if judged else None, t, None, 0.5, 0.0, debounce)
+            c["hands_off_hips"].update(
+                _flag(not hands) if judged else None, t, None, 0.5, 0.0, debounce, settle
+            )
             > _OK
         )
         levels["balance_lost"] = _WARN * bool(balance_lost)
