@@ -17,7 +17,7 @@
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 #define MARK 0x4b51 /* "KQ" */
-#define REGIONS 8
+#define REGIONS 16
 
 static uint64_t insns;
 static uint64_t started[REGIONS], total[REGIONS], count[REGIONS];
