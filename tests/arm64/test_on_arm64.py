@@ -23,10 +23,13 @@ DANCE = "tfjs_dance_single_leg_frontal.mp4"
 
 
 def test_the_lane_is_what_it_says():
-    """Python 3.11 on aarch64, the runtime the lane asked for, and the numpy it needs."""
+    """Python 3.11 on aarch64, the project as installed in the venv (not the source tree
+    the tests come from), the runtime the lane asked for, and the numpy it needs."""
+    import firmware_py
     from firmware_py.pose.runtime import load_interpreter_class
 
     assert sys.version_info[:2] == (3, 11)
+    assert f"{os.sep}site-packages{os.sep}" in firmware_py.__file__, firmware_py.__file__
     runtime, _ = load_interpreter_class()
     assert runtime == os.environ["KNEECUE_RUNTIME"]
     if runtime == "tflite":  # tflite-runtime 2.14 is built against numpy 1
