@@ -68,6 +68,16 @@ BONES: tuple[tuple[int, int], ...] = (
 )
 
 
+def flat(pose: np.ndarray) -> list[float]:
+    """``pose`` as 51 plain floats (x0, y0, s0, x1, ...): what the per-frame core
+    works on, since numpy's per-call overhead on 17 points costs more than the
+    arithmetic (README, performance).  Raises ValueError unless the shape is (17, 3)."""
+    p = np.asarray(pose, dtype=np.float64)
+    if p.shape != (COUNT, 3):
+        raise ValueError(f"pose must have shape (17, 3), got {p.shape}")
+    return p.ravel().tolist()
+
+
 def empty_pose() -> np.ndarray:
     """A pose with every keypoint at the origin and score 0 (nothing seen)."""
     return np.zeros((COUNT, 3), dtype=np.float64)

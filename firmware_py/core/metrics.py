@@ -139,18 +139,11 @@ class Body:
 
 def measure(pose: np.ndarray, *, roll_deg: float = 0.0, min_score: float = 0.3) -> Body:
     """Level ``pose`` by the camera roll and decide what in it can be trusted."""
-    p = np.asarray(pose, dtype=np.float64)
-    if p.shape != (kp.COUNT, 3):
-        raise ValueError(f"pose must have shape (17, 3), got {p.shape}")
-    return measure_flat(p.ravel().tolist(), roll_deg=roll_deg, min_score=min_score)
+    return measure_flat(kp.flat(pose), roll_deg=roll_deg, min_score=min_score)
 
 
 def measure_flat(flat: list[float], *, roll_deg: float = 0.0, min_score: float = 0.3) -> Body:
-    """``measure`` of a pose given as ``pose.ravel().tolist()`` (x, y, score per keypoint).
-
-    Plain floats: the scorer calls this every frame, and numpy's per-call overhead
-    on 17 points costs more than the arithmetic (GUIDE.md's instruction budget).
-    """
+    """``measure`` of a pose given as ``keypoints.flat(pose)`` (the scorer's form)."""
     image_x, image_y = flat[0::3], flat[1::3]
     if roll_deg:
         r = math.radians(roll_deg)

@@ -284,18 +284,19 @@ class RepCounter:
             self.phase = "up"
         elapsed = t - rep.start_t
         if elapsed > p.max_duration_s or (rep.depth < p.min_depth and elapsed > p.max_descent_s):
-            self._abandon()  # a slow sag or a sit-down, not a squat
-            self._armed = False
+            self._abandon(wait_for_standing=True)  # a slow sag or a sit-down, not a squat
             return None
         if depth < max(p.end_depth, p.end_fraction * rep.depth):
-            self._abandon()
-            self._armed = False
+            self._abandon(wait_for_standing=True)
             if rep.depth >= p.min_depth and elapsed >= p.min_duration_s:
                 return self._finish(rep, frame, t)
         return None
 
-    def _abandon(self) -> None:
+    def _abandon(self, *, wait_for_standing: bool = False) -> None:
+        """No rep under way; with ``wait_for_standing`` the next starts only from standing."""
         self._rep, self.phase = None, "standing"
+        if wait_for_standing:
+            self._armed = False
 
     def _begin(self, frame: int, t: float) -> _Ongoing:
         self.phase = "down"

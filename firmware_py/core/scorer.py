@@ -161,9 +161,7 @@ class Scorer:
     ) -> FrameScore:
         th = self.thresholds
         cal = self.calibration
-        flat = pose.ravel().tolist()  # plain floats from here on: see smoothing.PoseSmoother
-        if len(flat) != 3 * kp.COUNT:
-            raise ValueError(f"pose must have shape (17, 3), got {np.shape(pose)}")
+        flat = kp.flat(pose)  # plain floats from here on
         self._smoother.smooth(flat, t)
         body = measure_flat(flat, roll_deg=0.0 if cal is None else cal.roll_deg, min_score=th.min_score)
         stance = self._stance.update_body(body, t)

@@ -53,9 +53,7 @@ class PoseSmoother:
 
     ``update(pose, t)`` takes a (17, 3) pose and its time in seconds and returns a
     new (17, 3) array: smoothed x, y and the raw scores.  ``smooth(flat, t)`` does
-    the same in place on ``pose.ravel().tolist()`` (x0, y0, s0, x1, ...), which is
-    what the scorer uses: plain floats cost a fraction of numpy's per-call overhead
-    on 17 points (GUIDE.md's instruction budget).  ``points`` limits the work to
+    the same in place on ``keypoints.flat(pose)``, which is what the scorer uses.  ``points`` limits the work to
     the keypoints a caller reads (the torso is always included: it decides resets);
     the others pass through raw.  ``reset_reason`` says why the last update started
     afresh (``"start"``, ``"lost"``, ``"jump"``, ``"gap"``, ``"time"``) or is None
@@ -82,9 +80,7 @@ class PoseSmoother:
         return self._x is not None
 
     def update(self, pose: np.ndarray, t: float) -> np.ndarray:
-        flat = np.asarray(pose, dtype=np.float64).ravel().tolist()
-        if len(flat) != 3 * kp.COUNT:
-            raise ValueError(f"pose must have shape (17, 3), got {np.shape(pose)}")
+        flat = kp.flat(pose)
         self.smooth(flat, t)
         return np.array(flat).reshape(kp.COUNT, 3)
 
