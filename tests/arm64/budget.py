@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import gc
 import os
 
 from firmware_py.app import build_model, build_pipeline
@@ -54,6 +55,7 @@ def main() -> None:
             if i >= args.warmup + args.frames:
                 break
             counting = i >= args.warmup
+            gc.collect()  # each frame starts with an empty young generation, wherever the last one left it
             engine.prepare(frame.rgb, engine.region_for(frame.rgb))  # the input this frame's pipeline builds
             if counting:
                 mark(BARE, True)
