@@ -49,19 +49,11 @@ def _ratio(value: float | None) -> str:
 
 def rep_line(rep: Rep) -> str:
     """One rep in a line: leg, verdict and reasons, and the working leg's peaks."""
-    leg = rep.leg if rep.leg in LEGS else None
-    fppa = getattr(rep, f"fppa_{leg}").value if leg else _worst(rep.fppa_left.value, rep.fppa_right.value)
-    medial = (getattr(rep, f"knee_medial_{leg}").value if leg
-              else _worst(rep.knee_medial_left.value, rep.knee_medial_right.value))
+    fppa, medial = rep.working_peak("fppa"), rep.working_peak("knee_medial")
     verdict = "pass" if rep.passed else "FAIL (" + ", ".join(r.replace("_", " ") for r in rep.failed) + ")"
     return (f"#{rep.index + 1} {rep.leg} {verdict}: depth {rep.depth:.2f}, FPPA {_deg(fppa)}, "
             f"knee inside foot {_ratio(medial)}, pelvic drop {_deg(rep.pelvic_drop.value)}, "
             f"trunk lean {_deg(rep.trunk_lean.value)}")
-
-
-def _worst(a: float | None, b: float | None) -> float | None:
-    values = [v for v in (a, b) if v is not None]
-    return max(values) if values else None
 
 
 class GuidedCalibration:

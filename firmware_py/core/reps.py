@@ -59,7 +59,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["RepParams", "Peak", "Rep", "RepCounter", "CRITERIA"]
+__all__ = ["RepParams", "Peak", "Rep", "RepCounter", "CRITERIA", "working_value"]
 
 CRITERIA = ("knee_inward", "hands_off_hips", "trunk_sway", "balance_lost")
 
@@ -131,6 +131,12 @@ class Rep:
     def passed(self) -> bool:
         return not self.failed
 
+    def working_peak(self, metric: str) -> float | None:
+        """The peak of a per-side metric (``"fppa"``, ``"knee_medial"``) on the
+        working leg; see ``working_value``."""
+        return working_value(self.leg, getattr(self, metric + "_left").value,
+                             getattr(self, metric + "_right").value)
+
     @property
     def verdict(self) -> str:
         return "pass" if self.passed else "fail"
@@ -150,6 +156,18 @@ class Rep:
         peaks = {k: Peak(**(data.get(k) or {})) for k in ("fppa_left", "fppa_right", "knee_medial_left",
                                                           "knee_medial_right", "pelvic_drop", "trunk_lean")}
         return cls(**fields, **peaks, failed=tuple(data.get("failed") or ()))
+
+
+def working_value(leg: str | None, left: float | None, right: float | None) -> float | None:
+    """A rep's per-side value on its working leg: that leg's in a single-leg rep,
+    the larger of the two in a two-footed one (None where neither was measured).
+    Summaries, the console and the session report all read peaks this way."""
+    if leg == "left":
+        return left
+    if leg == "right":
+        return right
+    values = [v for v in (left, right) if v is not None]
+    return max(values) if values else None
 
 
 _PEAK_KEYS = ("fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right", "pelvic_drop")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from firmware_py import __version__
-from firmware_py.core.reps import CRITERIA
+from firmware_py.core.reps import CRITERIA, working_value
 from firmware_py.records import clips, plots
 from firmware_py.records.sessionfile import Session, read_session
 
@@ -47,12 +47,12 @@ def _num(value: Any, fmt: str = "+.1f") -> str:
 
 def _peak(rep: dict[str, Any], metric: str) -> float | None:
     """The working leg's peak (the larger of both for a two-footed rep)."""
+    def value(key: str) -> float | None:
+        return (rep.get(key) or {}).get("value")
+
     if metric == "pelvic_drop" or metric == "trunk_lean":
-        return (rep.get(metric) or {}).get("value")
-    legs = LEGS if rep.get("leg") not in LEGS else (rep["leg"],)
-    values = [(rep.get(f"{metric}_{leg}") or {}).get("value") for leg in legs]
-    values = [v for v in values if v is not None]
-    return max(values) if values else None
+        return value(metric)
+    return working_value(rep.get("leg"), value(metric + "_left"), value(metric + "_right"))
 
 
 def _img(png: bytes, alt: str) -> str:

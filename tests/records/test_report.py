@@ -1,0 +1,37 @@
+"""The session report's numbers: the same working-leg peaks the console tells."""
+
+from __future__ import annotations
+
+import re
+
+from firmware_py.core.procedures import rep_line
+from firmware_py.core.reps import Peak, Rep
+from firmware_py.records.recorder import SessionWriter
+from firmware_py.records.report import render
+from firmware_py.records.sessionfile import read_session
+
+
+def _rep(i: int, leg: str, fppa_left: float, fppa_right: float) -> Rep:
+    return Rep(i, leg, 10 * i, i * 1.0, 10 * i + 4, i + 0.4, 10 * i + 8, i + 0.8, 0.3,
+               fppa_left=Peak(fppa_left, 10 * i + 4, i + 0.4), fppa_right=Peak(fppa_right, 10 * i + 5, i + 0.5))
+
+
+def test_each_rep_shows_its_working_legs_peak_in_the_report_and_on_the_console(tmp_path):
+    # A left-leg rep whose free (right) leg read more; a two-footed rep; a right-leg rep
+    # whose free leg was never measured.
+    reps = [_rep(0, "left", 7.5, 19.0), _rep(1, "both", 6.0, 13.5), _rep(2, "right", 0.0, 11.0)]
+    reps[2].fppa_left = Peak()
+    writer = SessionWriter(tmp_path / "s")
+    writer.write({"type": "session", "id": "s", "athlete": "ana"}, sync=True)
+    for rep in reps:
+        writer.write({"type": "rep", **rep.to_dict()}, sync=True)
+    writer.close()
+
+    html = render(read_session(writer.path), tmp_path)
+    rows = re.findall(r'<tr class="rep [a-z]+" data-leg="(\w+)">(.*?)</tr>', html)
+    # columns: rep, leg, verdict, failed on, time, depth, peak FPPA, ...
+    shown = [re.findall(r"<td[^>]*>(.*?)</td>", cells)[6] for _, cells in rows]
+    assert shown == ["+7.5", "+13.5", "+11.0"]
+    assert [rep.working_peak("fppa") for rep in reps] == [7.5, 13.5, 11.0]
+    for rep, value in zip(reps, shown):
+        assert f"FPPA {value}°" in rep_line(rep)
