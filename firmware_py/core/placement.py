@@ -34,7 +34,7 @@ import numpy as np
 from . import keypoints as kp
 from .metrics import Body, body_scale, measure
 
-__all__ = ["PROBLEMS", "PlacementParams", "PlacementMonitor", "placement_votes"]
+__all__ = ["PROBLEMS", "PlacementParams", "PlacementMonitor", "placement_votes", "body_votes"]
 
 NOT_FRONTAL = "not_frontal"
 TOO_SMALL = "too_small"
@@ -63,16 +63,20 @@ def placement_votes(
     pose: np.ndarray,
     frame_size: tuple[int, int],
     params: PlacementParams = PlacementParams(),
-    body: Body | None = None,
 ) -> tuple[bool | None, ...]:
     """This frame's vote on each of PROBLEMS: True (problem), False, or None (no opinion).
 
-    ``frame_size`` is (width, height) in pixels; ``body`` may be passed to save
-    measuring the pose again (it must be measured from the same pose with the
-    same ``min_score``).
+    ``frame_size`` is (width, height) in pixels.
     """
-    if body is None:
-        body = measure(pose, min_score=params.min_score)
+    return body_votes(measure(pose, min_score=params.min_score), frame_size, params)
+
+
+def body_votes(
+    body: Body,
+    frame_size: tuple[int, int],
+    params: PlacementParams = PlacementParams(),
+) -> tuple[bool | None, ...]:
+    """``placement_votes`` of a pose already measured (with ``params.min_score``)."""
     ok = body.ok
     if sum(ok) < MIN_KEYPOINTS_FOR_A_PERSON:
         return (None, None, None, None)
@@ -102,8 +106,8 @@ class PlacementMonitor:
     """Time-voted placement problems, steady over ``window_s`` seconds.
 
     ``update(pose, t, frame_size)`` returns the current problems as a tuple in
-    PROBLEMS order (empty when the placement is fine or nobody is in view).  With
-    ``body`` (the pose already measured) ``pose`` is not read and may be None.
+    PROBLEMS order (empty when the placement is fine or nobody is in view);
+    ``update_body`` does the same for a pose already measured (the scorer's way).
     """
 
     def __init__(self, params: PlacementParams | None = None) -> None:
@@ -120,17 +124,14 @@ class PlacementMonitor:
         self._last_t: float | None = None
         self.problems: tuple[str, ...] = ()
 
-    def update(
-        self,
-        pose: np.ndarray | None,
-        t: float,
-        frame_size: tuple[int, int],
-        body: Body | None = None,
-    ) -> tuple[str, ...]:
+    def update(self, pose: np.ndarray, t: float, frame_size: tuple[int, int]) -> tuple[str, ...]:
+        return self.update_body(measure(pose, min_score=self.params.min_score), t, frame_size)
+
+    def update_body(self, body: Body, t: float, frame_size: tuple[int, int]) -> tuple[str, ...]:
         if self._last_t is not None and t < self._last_t:
             self.reset()  # time ran backwards: a new recording
         self._last_t = t
-        votes = placement_votes(pose, frame_size, self.params, body)
+        votes = body_votes(body, frame_size, self.params)
         self._add(t, votes)
         p = self.params
         for i in range(4):

@@ -166,7 +166,7 @@ class Scorer:
         body = measure_flat(flat, roll_deg=0.0 if cal is None else cal.roll_deg, min_score=th.min_score)
         stance = self._stance.update_body(body, t)
         metrics = metrics_from_body(body, thresholds=th, calibration=cal, stance=stance)
-        problems = self._placement.update(None, t, frame_size, body)
+        problems = self._placement.update_body(body, t, frame_size)
         # Someone is there: torso and hips seen, and legs too (a trusted chain, or
         # both ankles while a deep squat foreshortens the thighs past the gate).
         present = self._smoother.reset_reason != "lost" and (

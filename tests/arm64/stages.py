@@ -33,7 +33,7 @@ STAGES = (
     ("measuring the pose (levelling, chain gate)", scoring, "measure_flat"),
     ("stance", StanceTracker, "update_body"),
     ("metrics", scoring, "metrics_from_body"),
-    ("camera placement vote", PlacementMonitor, "update"),
+    ("camera placement vote", PlacementMonitor, "update_body"),
     ("cue decision", CueTracker, "update"),
     ("reps", RepCounter, "update"),
 )
