@@ -23,8 +23,8 @@ def build_model(model: str | None, *, threads: int = 2, runtime: str | None = No
 
 def build_pipeline(model: MoveNet, *, track: bool = True, thresholds: Thresholds | None = None,
                    mode: str = "concurrent", calibration: Calibration | None = None,
-                   still: bool = False) -> Pipeline:
-    scorer = Scorer(thresholds or Thresholds(), mode, calibration, still=still)
+                   still: bool = False, keep_reps: int | None = None) -> Pipeline:
+    scorer = Scorer(thresholds or Thresholds(), mode, calibration, still=still, keep_reps=keep_reps)
     return Pipeline(PoseEngine(model, track=track), scorer)
 
 

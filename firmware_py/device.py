@@ -28,6 +28,7 @@ from firmware_py.core.reps import Rep
 
 log = logging.getLogger("kneecue")
 FPS_SMOOTHING_S = 2.0  # time constant of the frame-rate average
+RECENT_REPS = 100  # reps the console can list; the session files keep every one
 
 
 class Procedure(Protocol):
@@ -74,7 +75,7 @@ class Device:
         self.faults: dict[str, str] = {}  # cues cannot go on: the LEDs show the fault pattern
         self.fault_since: dict[str, float] = {}
         self.readings: Readings | None = None
-        self.reps: deque[Rep] = deque(maxlen=100)
+        self.reps: deque[Rep] = deque(maxlen=RECENT_REPS)
         self.last_cue: tuple[float, Cue] | None = None  # (clock, cue) of the latest warn or alert
         self.notices: queue.Queue[Notice] = queue.Queue(maxsize=256)
         self.procedure: Any = None  # owned by the loop thread

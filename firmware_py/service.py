@@ -22,7 +22,7 @@ from firmware_py.app import build_model, build_pipeline, open_settings, state_fo
 from firmware_py.config import CONSOLE_BAUDS
 from firmware_py.console.transport import ConsoleThread
 from firmware_py.cues.outputs import CueOutputs, make_pin_factory
-from firmware_py.device import Device
+from firmware_py.device import RECENT_REPS, Device
 from firmware_py.errors import KneeCueError, ModelError
 from firmware_py.eventlog import JsonLinesWriter
 from firmware_py.live import LiveLoop, LoopStats
@@ -67,7 +67,7 @@ def run_service(args: argparse.Namespace) -> int:
         if model is not None:
             device.info["model"] = model.describe()
             pipeline = build_pipeline(model, thresholds=config.thresholds, mode=config.mode,
-                                      calibration=config.calibration)
+                                      calibration=config.calibration, keep_reps=RECENT_REPS)
             loop = LiveLoop(source, pipeline, outputs, events=events, stop=stop, device=device, notifier=notifier,
                             source_open=not source.live, recorder=recorder)
             stats = loop.run()

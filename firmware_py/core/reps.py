@@ -56,6 +56,7 @@ cannot fail a rep.  The raw peaks are recorded too.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -201,7 +202,9 @@ class RepCounter:
     body scale (``metrics.body_scale``), both in pixels and None when unseen, the
     tracked stance, the metric dict and the cue's raw per-reason levels
     (``CueTracker.levels``); it returns the Rep completed on this frame, if
-    any.  ``phase`` and ``depth`` describe the current frame.
+    any.  ``phase`` and ``depth`` describe the current frame.  ``reps`` holds
+    the completed reps, oldest first: all of them, or with ``keep`` the last
+    ``keep`` (a device scores for days; ``count`` goes on numbering).
     """
 
     def __init__(
@@ -211,17 +214,19 @@ class RepCounter:
         standing_height_px: float | None = None,
         leg_length_px: float | None = None,
         check_hands: bool = True,
+        keep: int | None = None,
     ) -> None:
         self.params = params or RepParams()
         self._seed_height = standing_height_px
         self._seed_scale = leg_length_px
         self.check_hands = check_hands
-        self.reps: list[Rep] = []
+        self.reps: deque[Rep] = deque(maxlen=keep)
         self.reset()
 
     def reset(self) -> None:
         """Forget the standing references, the rep under way and all reps."""
         self.reps.clear()
+        self.count = 0  # reps completed, including those no longer kept
         self.phase = "standing"
         self.depth = 0.0
         self._ref: float | None = self._seed_height
@@ -369,7 +374,7 @@ class RepCounter:
             return peaks[key] if side in legs else Peak()
 
         result = Rep(
-            index=len(self.reps),
+            index=self.count,
             leg=leg,
             start_frame=rep.start_frame,
             start_t=rep.start_t,
@@ -387,6 +392,7 @@ class RepCounter:
             failed=tuple(failed),
         )
         self.reps.append(result)
+        self.count += 1
         return result
 
     def _working_leg(self, rep: _Ongoing) -> str:

@@ -66,6 +66,10 @@ class Scorer:
     FrameScore.  ``summary()`` totals the reps so far; ``reset()`` starts over
     (keeping thresholds, mode and calibration).
 
+    ``keep_reps`` bounds how many completed reps are kept for ``reps`` and
+    ``summary()`` (the last ones; None keeps all, as for a clip): a device that
+    scores for days must not keep every rep it ever counted.
+
     ``still=True`` scores photos: a photo has no time to debounce over and no
     standing reference to measure knee bend against, so conditions raise at once
     and every loaded knee is judged.
@@ -81,10 +85,12 @@ class Scorer:
         placement: PlacementParams | None = None,
         reps: RepParams | None = None,
         still: bool = False,
+        keep_reps: int | None = None,
     ) -> None:
         self._smoothing_params = smoothing
         self._placement_params = placement
         self._rep_params = reps
+        self._keep_reps = keep_reps
         self.still = still
         self.mode = FeedbackMode.parse(mode)
         self.calibration = calibration
@@ -100,6 +106,7 @@ class Scorer:
         self._reps = RepCounter(
             standing_height_px=None if cal is None else cal.hip_height_px,
             leg_length_px=None if cal is None else cal.leg_length_px,
+            keep=self._keep_reps,
         )
         self._configure(thresholds)
 
@@ -142,9 +149,10 @@ class Scorer:
         """Use a new calibration (or none).  Its standing references re-seed the
         trackers, so they start afresh; completed reps are kept."""
         self.calibration = calibration
-        reps = self._reps.reps[:]
+        reps, count = self._reps.reps, self._reps.count
         self._build(self.thresholds)
         self._reps.reps.extend(reps)
+        self._reps.count = count
 
     def reset(self) -> None:
         """Forget everything about the athlete: filters, stance, reps."""
@@ -195,7 +203,7 @@ class Scorer:
 
     @property
     def reps(self) -> list[Rep]:
-        """Completed reps, oldest first."""
+        """Completed reps, oldest first (the last ``keep_reps`` if bounded)."""
         return list(self._reps.reps)
 
     def summary(self) -> dict[str, Any]:

@@ -147,6 +147,17 @@ def test_per_frame_cost_stays_flat_over_a_long_session():
     assert np.median(costs) < 5e-3
 
 
+def test_a_device_keeps_only_its_recent_reps_and_numbers_on():
+    scorer = Scorer(keep_reps=3)
+    done = [s.rep for s in play(scorer, squats(5)) if s.rep is not None]
+    assert [r.index for r in done] == [0, 1, 2, 3, 4]
+    assert [r.index for r in scorer.reps] == [2, 3, 4]
+    scorer.set_calibration(None)  # re-seeds the trackers, keeps the reps
+    done = [s.rep for s in play(scorer, [(100.0 + t, pose) for t, pose in squats(1)]) if s.rep is not None]
+    assert [r.index for r in done] == [5]
+    assert [r.index for r in scorer.reps] == [3, 4, 5] and scorer.summary()["reps"] == 3
+
+
 def test_pose_input_is_not_modified():
     pose = shoot()
     keep = pose.copy()
