@@ -17,7 +17,7 @@ import shutil
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -99,17 +99,23 @@ def draw(small: np.ndarray, source_size: tuple[int, int], overlay: Overlay | Non
     return img
 
 
-def write_clip(path: Path, frames: Sequence[np.ndarray], fps: float) -> int:
-    """Write RGB frames as an MP4 (to a temp name, renamed when whole); returns the size."""
-    if not frames:
+def write_clip(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:
+    """Write RGB frames as an MP4 (to a temp name, renamed when whole); returns the size.
+    ``frames`` may be a generator: each is encoded as it comes, so a clip never holds
+    all its drawn frames at once (60 of them are 10 MB)."""
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
         raise ValueError("no frames to write")
-    h, w = frames[0].shape[:2]
+    h, w = first.shape[:2]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*FOURCC), float(fps), (w, h))
     try:
         if not writer.isOpened():
             raise OSError(f"cannot write {tmp} (OpenCV has no {FOURCC} encoder, or the folder is not writable)")
+        writer.write(cv2.cvtColor(first, cv2.COLOR_RGB2BGR))
+        del first  # each frame goes once it is encoded
         for frame in frames:
             writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     except BaseException:

@@ -342,7 +342,7 @@ class Recorder:
             return {**record, "error": "disk nearly full: clip skipped"}
         by_index = {o.index: o for o in overlays}
         kept = kept[::clips.stride(kept)]
-        frames = [clips.draw(k.small, k.source_size, by_index.get(k.index), title, reason) for k in kept]
+        frames = (clips.draw(k.small, k.source_size, by_index.get(k.index), title, reason) for k in kept)
         span = kept[-1].t - kept[0].t
         fps = (len(kept) - 1) / span if span > 0 else clips.CLIP_FPS
         size = clips.write_clip(folder / name, frames, min(60.0, max(1.0, fps)))
@@ -350,7 +350,7 @@ class Recorder:
         removed = clips.enforce_quota(self.root if self.fixed_folder is None else folder.parent, self.quota_bytes)
         if removed:
             log.info("clip quota (%.0f MB): removed %d oldest clip(s)", self.quota_bytes / (1 << 20), len(removed))
-        return {**record, "path": name, "frames": len(frames), "first_frame": kept[0].index,
+        return {**record, "path": name, "frames": len(kept), "first_frame": kept[0].index,
                 "last_frame": kept[-1].index, "fps": round(fps, 3), "bytes": size}
 
     def _clip_done(self, writer: SessionWriter, record: dict[str, Any]) -> None:

@@ -6,6 +6,9 @@ import itertools
 import os
 import subprocess
 import time
+import weakref
+
+import numpy as np
 
 import pytest
 
@@ -150,3 +153,25 @@ def test_a_full_disk_never_holds_up_the_frames_and_is_reported(tiny_disk):
     s = read_session(session_files(tiny_disk)[0])
     assert 0 < len(s.reps) < len(reps)  # what fitted reads back
     assert os.statvfs(tiny_disk).f_bavail == 0
+
+
+def test_a_clip_is_encoded_frame_by_frame_never_all_in_memory(tmp_path):
+    # A Pi has little memory to spare: a 4-second clip's drawn frames are 10 MB.
+    alive = []
+    most = 0
+
+    def drawn():
+        nonlocal most
+        for i in range(60):
+            frame = np.full((180, 320, 3), i * 4, np.uint8)
+            alive.append(weakref.ref(frame))
+            most = max(most, sum(r() is not None for r in alive))
+            yield frame
+
+    size = clips.write_clip(tmp_path / "rep-001.mp4", drawn(), 15.0)
+    assert size > 0 and most <= 2
+    cap = cv2.VideoCapture(str(tmp_path / "rep-001.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 60
+    cap.release()
+    with pytest.raises(ValueError, match="no frames"):
+        clips.write_clip(tmp_path / "empty.mp4", iter(()), 15.0)
