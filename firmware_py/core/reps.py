@@ -162,7 +162,7 @@ class Rep:
 def working_value(leg: str | None, left: float | None, right: float | None) -> float | None:
     """A rep's per-side value on its working leg: that leg's in a single-leg rep,
     the larger of the two in a two-footed one (None where neither was measured).
-    Summaries, the console and the session report all read peaks this way."""
+    The console's rep lines and the session report read peaks this way."""
     if leg == "left":
         return left
     if leg == "right":
