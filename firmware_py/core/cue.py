@@ -158,10 +158,9 @@ class _Condition:
             self._calm_since = t
         if calm and t - self._calm_since >= settle:
             self._calm_since = None
-            if self.level == _ALERT:
-                self.level = _WARN if warn is not None and value >= warn - hysteresis else _OK
-            if self.level == _WARN and (warn is None or value < warn - hysteresis):
-                self.level = _OK
+            # an alert steps down to warn while the value is still at warn level
+            still_warn = self.level == _ALERT and warn is not None and value >= warn - hysteresis
+            self.level = _WARN if still_warn else _OK
         # raise after debounce
         if self._alert_since is not None and t - self._alert_since >= debounce:
             self.level = _ALERT
