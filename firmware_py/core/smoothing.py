@@ -53,11 +53,11 @@ class PoseSmoother:
 
     ``update(pose, t)`` takes a (17, 3) pose and its time in seconds and returns a
     new (17, 3) array: smoothed x, y and the raw scores.  ``smooth(flat, t)`` does
-    the same in place on ``keypoints.flat(pose)``, which is what the scorer uses.  ``points`` limits the work to
-    the keypoints a caller reads (the torso is always included: it decides resets);
-    the others pass through raw.  ``reset_reason`` says why the last update started
-    afresh (``"start"``, ``"lost"``, ``"jump"``, ``"gap"``, ``"time"``) or is None
-    when it continued smoothly.
+    the same in place on ``keypoints.flat(pose)``, which is what the scorer uses.
+    ``points`` limits the work to the keypoints a caller reads (the torso is always
+    included: it decides resets); the others pass through raw.  ``reset_reason``
+    says why the last update started afresh (``"start"``, ``"lost"``, ``"jump"``,
+    ``"gap"``, ``"time"``) or is None when it continued smoothly.
     """
 
     def __init__(self, params: SmoothingParams | None = None, points: Iterable[int] = range(kp.COUNT)) -> None:
