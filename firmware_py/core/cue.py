@@ -14,7 +14,10 @@ state machine with:
   5, 12, 17, 23 degrees as the knee starts to go: the 5 cleared the alert for
   five frames);
 * a short hold: a value that goes missing keeps its state for ``HOLD_S`` and
-  is then dropped, so a lost keypoint does not toggle the cue.
+  is then dropped, so a lost keypoint does not toggle the cue; but a knee
+  whose leg is no longer loaded and bent (the free foot is down on the other
+  side, or the athlete stands up straight) drops its knee cues at once: it is
+  not hidden, it is fine.
 
 Reasons (fixed vocabulary) and the level each raises:
 
@@ -37,12 +40,16 @@ hands_off_hips             warn     single-leg stance, check_hands_on_hips on,
 balance_lost               warn     the caller says so (free foot touched down
                                     during a single-leg rep)
 camera_placement           warn     any placement problem; with ``not_frontal``
-                                    the frontal-plane reasons above are
-                                    suppressed (their numbers mean nothing)
+                                    or ``turned`` the frontal-plane reasons
+                                    above are suppressed (their numbers mean
+                                    nothing: a knee or trunk bent forward reads
+                                    as sideways)
 =========================  =======  ==========================================
 
-The three knee reasons are judged on loaded, bent legs only: the stance leg (or
-both when two-footed), and only while ``flexed`` (the scorer passes "hips sunk
+The knee reasons are judged on loaded, bent legs only: the stance leg (or both
+when two-footed; there ``metrics`` leaves only the separation ratio, since
+per-knee angles swing with the smallest turn, GUIDE.md section 3), and only
+while ``flexed`` (the scorer passes "hips sunk
 at least 0.04 leg lengths", about 35 deg of knee flexion).  A free leg swinging
 behind says nothing about knee control, and a straight leg has no dynamic
 valgus: standing in a wide stance puts the knees inside the ankles (0.2 hip
@@ -231,21 +238,27 @@ class CueTracker:
 
         knees = flexed is None or flexed
         for side in ("left", "right"):
-            loaded = knees and (stance == side or stance == "both")
-            value = None
-            if loaded:
-                # relative to the standing baseline when asked and calibrated
-                if th.fppa_from_baseline:
-                    value = metrics.get("fppa_rel_" + side)
-                if value is None:
-                    value = metrics.get("fppa_" + side)
-            levels["knee_valgus_" + side] = c["knee_valgus_" + side].update(
+            valgus, inside = c["knee_valgus_" + side], c["knee_inside_foot_" + side]
+            # (two-footed, metrics gates the per-knee measures: the separation ratio judges)
+            if not (knees and (stance == side or stance == "both")):
+                # A leg that is free or straight again has nothing wrong with it: its
+                # knee cues drop at once (the hold is for a knee the camera lost).
+                valgus.reset()
+                inside.reset()
+                levels["knee_valgus_" + side] = levels["knee_inside_foot_" + side] = _OK
+                continue
+            # relative to the standing baseline when asked and calibrated
+            value = metrics.get("fppa_rel_" + side) if th.fppa_from_baseline else None
+            if value is None:
+                value = metrics.get("fppa_" + side)
+            levels["knee_valgus_" + side] = valgus.update(
                 value, t, th.fppa_warn, th.fppa_alert, deg, debounce, settle
             )
-            value = metrics.get("knee_medial_" + side) if loaded else None
-            levels["knee_inside_foot_" + side] = c["knee_inside_foot_" + side].update(
-                value, t, None, th.knee_medial_alert, ratio, debounce, settle
+            levels["knee_inside_foot_" + side] = inside.update(
+                metrics.get("knee_medial_" + side), t, None, th.knee_medial_alert, ratio, debounce, settle
             )
+        if not knees:
+            self._separation.reset()
         separation = metrics.get("knee_separation_ratio") if knees else None
         # Narrower is worse: negate so that the larger-is-worse machinery applies.
         sep_level = self._separation.update(
@@ -280,7 +293,7 @@ class CueTracker:
         problems = tuple(placement)
         levels["camera_placement"] = _WARN if problems else _OK
 
-        if "not_frontal" in problems:
+        if "not_frontal" in problems or "turned" in problems:
             shown = {r: (_OK if r in FRONTAL_PLANE_REASONS else v) for r, v in levels.items()}
         else:
             shown = levels

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import keypoints as kp
+from . import validity as gate
 from .settings import DEFAULT, Thresholds
 
 if TYPE_CHECKING:
@@ -96,6 +97,12 @@ METRIC_KEYS = (
     "leg_trusted_left",
     "leg_trusted_right",
 )
+# Beside the metrics, each metric dict carries "gated": {metric: why it is None}.
+# The per-knee measures the thigh and two-footed gates apply to.
+_PER_KNEE = {
+    "left": ("fppa_left", "fppa_rel_left", "knee_medial_left"),
+    "right": ("fppa_right", "fppa_rel_right", "knee_medial_right"),
+}
 
 _DEG = 180.0 / math.pi
 
@@ -402,8 +409,15 @@ def metrics_from_body(
     thresholds: Thresholds = DEFAULT,
     calibration: Calibration | None = None,
     stance: str | None = None,
+    thighs: gate.UprightLengths | None = None,
 ) -> dict[str, Any]:
-    """The metric dict (see ``compute_metrics``) of an already measured body."""
+    """The metric dict (see ``compute_metrics``) of an already measured body.
+
+    ``thighs`` turns the validity gates on (``core.validity``): it holds the
+    upright thigh lengths the foreshortening gate compares against (an empty one
+    lets each shank stand in, as for a photo).  None: the plain geometry, as
+    ``compute_metrics`` gives it, with only untrusted chains missing.
+    """
     if stance is None:
         stance = instant_stance(b, thresholds.stance_enter)
     elif stance not in STANCES:
@@ -437,18 +451,53 @@ def metrics_from_body(
             trunk_lean = math.atan2(abs(vx), -vy) * _DEG
 
     separation = None
+    gated: dict[str, str] = {}
     if stance == "both" and b.trusted_left and b.trusted_right and b.hip_width:
         ankles = abs(x[kp.L_ANKLE] - x[kp.R_ANKLE])
         if ankles >= max(MIN_SEGMENT_PX, MIN_ANKLE_SEPARATION_PER_HIP_WIDTH * b.hip_width):
-            separation = abs(x[kp.L_KNEE] - x[kp.R_KNEE]) / ankles
+            # Against the smaller of the ankle separation (Mizner 2012) and where
+            # straight legs would put the knees (halfway between hips and ankles,
+            # thigh = shank): in a stance wider than the hips straight legs already
+            # bring the knees inside the ankles, which is not valgus.
+            hips = abs(x[kp.L_HIP] - x[kp.R_HIP])
+            separation = abs(x[kp.L_KNEE] - x[kp.R_KNEE]) / min(ankles, 0.5 * (ankles + hips))
+        else:
+            gated["knee_separation_ratio"] = gate.FEET_TOGETHER
+    else:
+        gated["knee_separation_ratio"] = gate.NOT_TWO_FOOTED if stance != "both" else gate.NOT_SEEN
+    knee_left, knee_right = _knee_medial(b, "left"), _knee_medial(b, "right")
+    for side in ("left", "right"):
+        if not (b.trusted(side) and b.ok[kp.OTHER_HIP[side]]):
+            reason = gate.NOT_SEEN
+        elif thighs is None:
+            continue
+        elif stance == "both":
+            reason = gate.TWO_FOOTED
+        elif thigh_ratio_below(b, side, thighs, thresholds.min_thigh_ratio):
+            reason = gate.THIGH_FORESHORTENED
+        else:
+            continue
+        for key in _PER_KNEE[side]:
+            gated[key] = reason
+        if side == "left":
+            f_left = rel_left = knee_left = None
+        else:
+            f_right = rel_right = knee_right = None
+    if pelvic_drop is None:
+        gated["pelvic_drop"] = gated["hip_drift"] = gate.NOT_SEEN if single else gate.NOT_SINGLE_LEG
+    if trunk_lean is None:
+        gated["trunk_lean"] = gate.NOT_SEEN
+    elif thighs is not None and thighs.torso and b.torso < thresholds.min_torso_ratio * thighs.torso:
+        trunk_lean = None
+        gated["trunk_lean"] = gate.TRUNK_FORESHORTENED
 
     return {
         "fppa_left": _round(f_left, 1),
         "fppa_right": _round(f_right, 1),
         "fppa_rel_left": _round(rel_left, 1),
         "fppa_rel_right": _round(rel_right, 1),
-        "knee_medial_left": _round(_knee_medial(b, "left"), 3),
-        "knee_medial_right": _round(_knee_medial(b, "right"), 3),
+        "knee_medial_left": _round(knee_left, 3),
+        "knee_medial_right": _round(knee_right, 3),
         "knee_separation_ratio": _round(separation, 3),
         "pelvic_drop": _round(pelvic_drop, 1),
         "trunk_lean": _round(trunk_lean, 1),
@@ -457,7 +506,13 @@ def metrics_from_body(
         "hands_on_hips": _hands_on_hips(b, thresholds.hands_on_hips_tolerance),
         "leg_trusted_left": b.trusted_left,
         "leg_trusted_right": b.trusted_right,
+        "gated": gated,
     }
+
+
+def thigh_ratio_below(b: Body, side: str, thighs: gate.UprightLengths, limit: float) -> bool:
+    """Whether ``side``'s thigh is foreshortened past ``limit`` of its upright length."""
+    return gate.thigh_ratio(b, side, thighs.get(side)) < limit
 
 
 def compute_metrics(
@@ -477,8 +532,11 @@ def compute_metrics(
       standing baseline (None without one).
     * ``knee_medial_left/right``: knee's horizontal offset from the ankle toward
       the midline / hip width; + when the knee is inside the foot.
-    * ``knee_separation_ratio``: knee-to-knee / ankle-to-ankle horizontal
-      separation (Mizner 2012); two-footed stance only, feet apart.
+    * ``knee_separation_ratio``: knee-to-knee horizontal separation over the
+      smaller of the ankle-to-ankle separation (Mizner 2012) and the knee
+      separation straight legs would give (halfway between hips and ankles), so
+      a stance wider than the hips does not read as valgus; two-footed stance
+      only, feet apart.
     * ``pelvic_drop``: hip line against horizontal, + when the free side is lower;
       single-leg stance only.
     * ``trunk_lean``: hip-mid to shoulder-mid line against vertical.  In single-leg
@@ -495,6 +553,13 @@ def compute_metrics(
       shoulder (hands clasped in front are near the hips and bent too); None
       when wrists, elbows, hips or shoulders are not seen.
     * ``leg_trusted_left/right``: the chain gate itself.
+    * ``gated``: for each metric that is None, why (``validity.GATE_REASONS``).
+      With the validity gates on (``metrics_from_body(thighs=...)``, as the
+      scorer always runs), the per-knee measures (FPPA, relative FPPA,
+      knee-medial) are also None in two-footed stance (the separation ratio
+      judges those) and while the thigh is foreshortened below
+      ``min_thigh_ratio`` of its upright length; trunk lean while the torso is
+      foreshortened below ``min_torso_ratio`` (bent toward the camera).
 
     ``calibration`` supplies camera roll (defining horizontal) and baselines.
     """

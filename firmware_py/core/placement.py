@@ -19,6 +19,11 @@ steady message instead of a flicker.  Problems use a fixed vocabulary:
 * ``feet_out_of_view`` / ``hips_out_of_view``: an ankle / hip is below
   ``min_score`` or outside the frame.  (MoveNet places unseen points anyway,
   often at the frame edge.)
+* ``turned``: the body is turned more than ``max_turn_deg`` off the camera,
+  too little for ``not_frontal`` but enough to move a bent knee's (or a trunk
+  bent forward's) angle by an alert's worth.  The vote comes from the scorer (``validity.turn_vote``: both
+  knees shifted the same way in a two-footed squat, or the hips narrowed against
+  the calibration's), since it needs the athlete's upright references.
 
 Nothing is voted while nobody is in view (fewer than five keypoints seen).
 """
@@ -40,7 +45,10 @@ NOT_FRONTAL = "not_frontal"
 TOO_SMALL = "too_small"
 FEET_OUT_OF_VIEW = "feet_out_of_view"
 HIPS_OUT_OF_VIEW = "hips_out_of_view"
-PROBLEMS = (NOT_FRONTAL, TOO_SMALL, FEET_OUT_OF_VIEW, HIPS_OUT_OF_VIEW)
+TURNED = "turned"
+PROBLEMS = (NOT_FRONTAL, TOO_SMALL, FEET_OUT_OF_VIEW, HIPS_OUT_OF_VIEW, TURNED)
+_N = len(PROBLEMS)
+_TURNED_AT = PROBLEMS.index(TURNED)
 
 STATURE_PER_SCALE = 2.1  # stature / leg length (1.75 m / 0.85 m)
 MIN_KEYPOINTS_FOR_A_PERSON = 5
@@ -56,7 +64,7 @@ class PlacementParams:
     window_s: float = 2.0
     raise_fraction: float = 0.6  # of the window's votes, to raise a problem
     clear_fraction: float = 0.3  # of the window's votes, to clear it
-    min_votes: int = 8  # fewer votes in the window: no opinion (problem cleared)
+    min_votes: int = 8  # fewer votes in the window: no opinion (problem cleared; turned kept)
 
 
 def placement_votes(
@@ -76,10 +84,11 @@ def body_votes(
     frame_size: tuple[int, int],
     params: PlacementParams = PlacementParams(),
 ) -> tuple[bool | None, ...]:
-    """``placement_votes`` of a pose already measured (with ``params.min_score``)."""
+    """``placement_votes`` of a pose already measured (with ``params.min_score``);
+    the ``turned`` vote is the scorer's (None here)."""
     ok = body.ok
     if sum(ok) < MIN_KEYPOINTS_FOR_A_PERSON:
-        return (None, None, None, None)
+        return (None, None, None, None, None)
     w, h = frame_size
     x, y = body.x, body.y
 
@@ -99,7 +108,7 @@ def body_votes(
                 return True
         return False
 
-    return (frontal, small, out(kp.L_ANKLE, kp.R_ANKLE), out(kp.L_HIP, kp.R_HIP))
+    return (frontal, small, out(kp.L_ANKLE, kp.R_ANKLE), out(kp.L_HIP, kp.R_HIP), None)
 
 
 class PlacementMonitor:
@@ -107,7 +116,8 @@ class PlacementMonitor:
 
     ``update(pose, t, frame_size)`` returns the current problems as a tuple in
     PROBLEMS order (empty when the placement is fine or nobody is in view);
-    ``update_body`` does the same for a pose already measured (the scorer's way).
+    ``update_body`` does the same for a pose already measured (the scorer's way),
+    with the scorer's ``turned`` vote.
     """
 
     def __init__(self, params: PlacementParams | None = None) -> None:
@@ -118,26 +128,34 @@ class PlacementMonitor:
     def reset(self) -> None:
         """Forget all votes and raised problems."""
         self._votes.clear()
-        self._yes = [0, 0, 0, 0]
-        self._seen = [0, 0, 0, 0]
-        self._raised = [False, False, False, False]
+        self._yes = [0] * _N
+        self._seen = [0] * _N
+        self._raised = [False] * _N
         self._last_t: float | None = None
         self.problems: tuple[str, ...] = ()
 
     def update(self, pose: np.ndarray, t: float, frame_size: tuple[int, int]) -> tuple[str, ...]:
         return self.update_body(measure(pose, min_score=self.params.min_score), t, frame_size)
 
-    def update_body(self, body: Body, t: float, frame_size: tuple[int, int]) -> tuple[str, ...]:
+    def update_body(
+        self, body: Body, t: float, frame_size: tuple[int, int], turned: bool | None = None
+    ) -> tuple[str, ...]:
         if self._last_t is not None and t < self._last_t:
             self.reset()  # time ran backwards: a new recording
         self._last_t = t
         votes = body_votes(body, frame_size, self.params)
+        if turned is not None and votes[0] is not None:
+            votes = (*votes[:4], turned)
         self._add(t, votes)
         p = self.params
-        for i in range(4):
+        for i in range(_N):
             seen = self._seen[i]
             if seen < p.min_votes:
-                self._raised[i] = False
+                # A turn is seen only while the knees are bent (or, calibrated, while
+                # standing tall); between squats the camera has not moved, so a raised
+                # ``turned`` stands until frames show otherwise or nobody is in view.
+                if i != _TURNED_AT or not any(self._seen):
+                    self._raised[i] = False
                 continue
             share = self._yes[i] / seen
             if self._raised[i]:

@@ -21,11 +21,13 @@ from .reps import CRITERIA, Rep, RepCounter, RepParams
 from .settings import DEFAULT, FeedbackMode, Thresholds
 from .smoothing import PoseSmoother, SmoothingParams
 from .stance import StanceParams, StanceTracker
+from .validity import UprightLengths, turn_vote
 
 __all__ = ["FrameScore", "Scorer"]
 
 # The keypoints the metrics read (shoulders to ankles); the face only counts as seen.
 _SCORED_POINTS = range(kp.L_SHOULDER, kp.COUNT)
+_NO_UPRIGHT = UprightLengths()
 
 
 class FrameScore(NamedTuple):
@@ -103,6 +105,13 @@ class Scorer:
         self._stance = StanceTracker()
         self._placement = PlacementMonitor()
         self._cue = CueTracker()
+        self._thighs = UprightLengths(None if cal is None else cal.leg_length_px,
+                                      None if cal is None else cal.torso_length_px)
+        self._frontal_widths = (
+            cal.hip_width_px / cal.torso_length_px
+            if cal is not None and cal.hip_width_px and cal.torso_length_px
+            else None
+        )
         self._reps = RepCounter(
             standing_height_px=None if cal is None else cal.hip_height_px,
             leg_length_px=None if cal is None else cal.leg_length_px,
@@ -173,8 +182,16 @@ class Scorer:
         self._smoother.smooth(flat, t)
         body = measure_flat(flat, roll_deg=0.0 if cal is None else cal.roll_deg, min_score=th.min_score)
         stance = self._stance.update_body(body, t)
-        metrics = metrics_from_body(body, thresholds=th, calibration=cal, stance=stance)
-        problems = self._placement.update_body(body, t, frame_size)
+        reps = self._reps
+        upright = not self.still and reps.depth < reps.params.start_depth
+        thighs = self._thighs
+        thighs.update(body, t, upright)
+        # a photo has no upright frames: each shank stands in for its thigh
+        metrics = metrics_from_body(body, thresholds=th, calibration=cal, stance=stance,
+                                    thighs=_NO_UPRIGHT if self.still else thighs)
+        turned = turn_vote(body, stance, thighs, th.max_turn_deg, upright=upright,
+                           frontal_widths=self._frontal_widths)
+        problems = self._placement.update_body(body, t, frame_size, turned)
         # Someone is there: torso and hips seen, and legs too (a trusted chain, or
         # both ankles while a deep squat foreshortens the thighs past the gate).
         present = self._smoother.reset_reason != "lost" and (
@@ -185,10 +202,10 @@ class Scorer:
             t,
             present=present,
             placement=problems,
-            balance_lost=self._reps.balance_lost_now,
-            flexed=None if self.still else self._reps.depth >= self._reps.params.start_depth,
+            balance_lost=reps.balance_lost_now,
+            flexed=None if self.still else not upright,
         )
-        rep = self._reps.update(
+        rep = reps.update(
             frame_index,
             t,
             hip_height(body, stance),

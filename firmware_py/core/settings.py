@@ -63,6 +63,9 @@ class Thresholds:
     stance_exit: float = 0.12
     stance_dwell_ms: float = 150.0
     rep_min_depth: float = 0.15  # a quarter squat; real reps in the footage are 0.23+
+    min_thigh_ratio: float = 0.6  # thigh within 53 deg of vertical (see core.validity)
+    min_torso_ratio: float = 0.8  # trunk within 37 deg of vertical (see core.validity)
+    max_turn_deg: float = 15.0  # a turn that moves FPPA by about an alert's worth at SLS depth
 
     def __post_init__(self) -> None:
         for key, spec in SETTINGS.items():
@@ -194,6 +197,17 @@ SETTINGS: dict[str, SettingSpec] = {
     ),
     "rep_min_depth": SettingSpec(
         float, 0.02, 0.5, "leg lengths", "hips must sink this far for a squat rep to count"
+    ),
+    "min_thigh_ratio": SettingSpec(
+        float, 0.2, 1.0, "of upright",
+        "knee angles are read only while the thigh keeps this share of its upright length",
+    ),
+    "min_torso_ratio": SettingSpec(
+        float, 0.2, 1.0, "of upright",
+        "trunk lean is read only while the torso keeps this share of its upright length",
+    ),
+    "max_turn_deg": SettingSpec(
+        float, 5, 45, "deg", "body turned further off the camera than this: knee cues held back",
     ),
 }
 

@@ -68,7 +68,7 @@ def test_nobody_in_view_votes_nothing_and_clears_old_problems():
     _watch([shoot(Camera(yaw_deg=70.0))] * 60, mon)
     assert mon.problems == ("not_frontal",)
     empty = kp.empty_pose()
-    assert placement_votes(empty, SIZE) == (None, None, None, None)
+    assert placement_votes(empty, SIZE) == (None,) * len(PROBLEMS)
     for i in range(90):
         mon.update(empty, 2.0 + i * DT, SIZE)
     assert mon.problems == ()
