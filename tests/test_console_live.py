@@ -117,7 +117,9 @@ def onsets(events, start, end):
 def test_set_fppa_alert_20_changes_the_cues_from_the_next_frame(device_factory):
     """The sit-to-stand clip, looped: its right knee collapses to 60° once per pass."""
     dev = device_factory(COLLAPSE, "--realtime", "--loop")
-    for line in ONLY_FPPA:
+    # No debounce, so that each onset is the frame the knee angle crossed the line (the
+    # collapse steepens from 17 to 25 degrees within the 100 ms debounce).
+    for line in (*ONLY_FPPA, "set pelvic_drop_alert 30", "set pelvic_drop_warn 30", "set debounce_ms 0"):
         dev.console.command(line, "in use from the next frame")
     deadline = time.monotonic() + 60
     while not onsets(dev.read_events(), 0, COLLAPSE_FRAMES)[1]:  # the first pass's alert has come and gone

@@ -6,7 +6,13 @@ frame to a square around the person found in this one gives the legs most of the
 input (GUIDE section 5: ~56 px ankle error without it, ~4 px with it).  The rule is
 MoveNet's own published one: a square centred on the hips, half-side the larger of
 1.9 × the torso's extent and 1.2 × the body's, back to the padded full frame when
-the torso is lost or the square would outgrow the frame.
+the torso is lost or the square would outgrow the frame.  As in MoveNet's own
+tracker (tfjs-models pose-detection, ``CROP_FILTER_ALPHA``), the square's edges
+follow that target through a light low-pass filter (0.9 of the new edge, 0.1 of
+the old): the int8 model's keypoints shift by pixels when its input moves by a
+fraction of one, and a crop that twitches with every keypoint twitch turns that
+into a knee angle that jumps by several degrees from frame to frame.  The filter
+steadies the crop, not the keypoints, so it adds no lag to what is measured.
 
 Coordinates are continuous source pixels with pixel i spanning [i, i+1).
 """
@@ -20,6 +26,7 @@ import numpy as np
 from firmware_py.core.keypoints import L_HIP, L_SHOULDER, R_HIP, R_SHOULDER
 
 MIN_CROP_SCORE = 0.2
+CROP_FILTER_ALPHA = 0.9  # weight of the new edge (tfjs-models' MoveNet constant)
 TORSO = np.array([L_SHOULDER, R_SHOULDER, L_HIP, R_HIP])
 
 
@@ -73,3 +80,22 @@ def next_crop(pose: np.ndarray, width: int, height: int, min_score: float = MIN_
     if half > max(width, height) / 2.0 or half <= 1.0:
         return full_frame(width, height)
     return Square(float(cx - half), float(cy - half), float(2.0 * half))
+
+
+def follow_crop(previous: Square | None, target: Square, width: int, height: int,
+                alpha: float = CROP_FILTER_ALPHA) -> Square:
+    """``target`` seen through the crop's low-pass filter, given the crop in use.
+
+    A crop coming from or going to the whole frame (a person found or lost) is
+    taken as it is: there is nothing to steady across that jump.
+    """
+    whole = max(width, height)
+    if previous is None or previous.size >= whole or target.size >= whole:
+        return target
+    keep = 1.0 - alpha
+    x0 = alpha * target.x0 + keep * previous.x0
+    y0 = alpha * target.y0 + keep * previous.y0
+    x1 = alpha * (target.x0 + target.size) + keep * (previous.x0 + previous.size)
+    y1 = alpha * (target.y0 + target.size) + keep * (previous.y0 + previous.size)
+    size = max(x1 - x0, y1 - y0)
+    return Square(0.5 * (x0 + x1 - size), 0.5 * (y0 + y1 - size), size)

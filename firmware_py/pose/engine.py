@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from firmware_py.cv import cv2
-from firmware_py.core.crop import MIN_CROP_SCORE, Square, full_frame, next_crop
+from firmware_py.core.crop import MIN_CROP_SCORE, Square, follow_crop, full_frame, next_crop
 from firmware_py.pose.movenet import MoveNet
 
 
@@ -63,7 +63,7 @@ class PoseEngine:
         """Choose the crop for the next frame from this frame's pose."""
         if self.track:
             h, w = rgb.shape[:2]
-            self._region = next_crop(pose, w, h, self.min_crop_score)
+            self._region = follow_crop(self._region, next_crop(pose, w, h, self.min_crop_score), w, h)
 
     def estimate(self, rgb: np.ndarray) -> np.ndarray:
         """The athlete's keypoints in this RGB frame: (17, 3) of x, y, score."""
