@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -49,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "and write DIR/report.html")
     _model_options(p)
     _state_option(p)
+
+    p = sub.add_parser("eval", help="the knee judgement on the shared clips against labels made by eye")
+    p.add_argument("labels", nargs="?", metavar="LABELS",
+                   help="labels CSV (default: tests/eval/labels.csv of the checkout)")
+    p.add_argument("--media", metavar="DIR", help="where the clips are (default: $KNEECUE_MEDIA_DIR)")
+    p.add_argument("--json", action="store_true", help="one JSON object per clip")
+    _model_options(p)
 
     p = sub.add_parser("bench", help="time each pipeline stage against the bare model invoke")
     p.add_argument("path", nargs="?", metavar="PATH", help="clip to run (default: synthetic frames)")
@@ -185,6 +193,46 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from firmware_py import evaluation
+    from firmware_py.app import build_model, build_pipeline
+    from firmware_py.sources import make_source
+    from firmware_py.sources.opencv import StillImage
+
+    labels_path = args.labels or evaluation.default_labels_path()
+    if labels_path is None:
+        raise KneeCueError("no labels file given and no tests/eval/labels.csv beside the package")
+    media = args.media or os.environ.get("KNEECUE_MEDIA_DIR")
+    if not media or not Path(media).is_dir():
+        raise KneeCueError("the clips are not found: give --media DIR or set KNEECUE_MEDIA_DIR "
+                           "(the shared footage, ../shared/media beside a checkout)")
+    labels = evaluation.read_labels(labels_path)
+    model = build_model(args.model, threads=args.threads, runtime=args.runtime)
+    missing = []
+
+    def score_clip(name: str):
+        path = Path(media) / name
+        if not path.is_file():
+            missing.append(name)
+            return None
+        source = make_source(str(path))
+        # the defaults, never a saved athlete's thresholds or calibration
+        pipeline = build_pipeline(model, still=isinstance(source, StillImage))
+        with source:
+            return [pipeline.process(frame).score for frame in source]
+
+    results = evaluation.evaluate(labels, score_clip)
+    if args.json:
+        for r in results:
+            print(json.dumps(r.to_dict()))
+    else:
+        print(f"labels {labels_path}, default thresholds")
+        print(evaluation.format_table(results))
+    for name in missing:
+        print(f"kneecue: {name} is not in {media}: skipped", file=sys.stderr)
+    return 1 if missing else 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from firmware_py.app import build_model, build_pipeline
     from firmware_py.bench import file_frames, format_report, run_bench, synthetic_frames
@@ -286,7 +334,7 @@ def cmd_outputs_off(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"analyze": cmd_analyze, "bench": cmd_bench, "model": cmd_model, "run": cmd_run,
+COMMANDS = {"analyze": cmd_analyze, "eval": cmd_eval, "bench": cmd_bench, "model": cmd_model, "run": cmd_run,
             "calibrate": cmd_calibrate, "outputs-off": cmd_outputs_off, "report": cmd_report}
 
 

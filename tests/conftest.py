@@ -67,3 +67,26 @@ def private_state(tmp_path_factory, monkeypatch):
     settings and session records never land in the home of whoever runs the tests."""
     monkeypatch.delenv("STATE_DIRECTORY", raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+
+
+@pytest.fixture(scope="session")
+def scored(movenet, media):
+    """clip name -> (per-frame FrameScores, summary), each clip scored once per session
+    with the default thresholds (the footage tests and the labelled evaluation share it)."""
+    import functools
+
+    from firmware_py.core.scorer import Scorer
+    from firmware_py.pipeline import Pipeline
+    from firmware_py.pose.engine import PoseEngine
+    from firmware_py.sources import make_source
+    from firmware_py.sources.opencv import StillImage
+
+    @functools.cache
+    def run(name: str):
+        source = make_source(str(media(name)))
+        pipeline = Pipeline(PoseEngine(movenet), Scorer(still=isinstance(source, StillImage)))
+        with source:
+            scores = [pipeline.process(frame).score for frame in source]
+        return scores, pipeline.scorer.summary()
+
+    return run

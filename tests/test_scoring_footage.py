@@ -2,32 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-
 import pytest
 
-from firmware_py.core.scorer import Scorer
-from firmware_py.pipeline import Pipeline
-from firmware_py.pose.engine import PoseEngine
-from firmware_py.sources import make_source
-from firmware_py.sources.opencv import StillImage
-
 pytestmark = pytest.mark.media
-
-
-@pytest.fixture(scope="session")
-def scored(movenet, media):
-    """clip name -> (per-frame FrameScores, summary), each clip scored once per session."""
-
-    @functools.cache
-    def run(name: str):
-        source = make_source(str(media(name)))
-        pipeline = Pipeline(PoseEngine(movenet), Scorer(still=isinstance(source, StillImage)))
-        with source:
-            scores = [pipeline.process(frame).score for frame in source]
-        return scores, pipeline.scorer.summary()
-
-    return run
 
 
 def test_collapsing_knee_photo_alerts_on_the_right_knee(scored):

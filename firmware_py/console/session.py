@@ -25,6 +25,10 @@ LINES_PER_S = 20.0  # commands obeyed per second, sustained; a burst of BURST fi
 BURST = 40.0
 CLEAR_LINE = "\r\x1b[K"
 
+# The text stream's word for a metric that is not read (core.validity's reasons).
+GATE_TAGS = {"thigh_foreshortened": "deep", "two_footed": "2-ft", "trunk_foreshortened": "bent",
+             "not_single_leg": "2-ft", "not_two_footed": "1-ft", "feet_together": "feet-in"}
+
 
 class ConsoleSession:
     def __init__(self, device: Device, *, echo: bool = True) -> None:
@@ -133,9 +137,13 @@ class ConsoleSession:
                                           "reasons": list(r.cue.reasons), "phase": r.phase,
                                           **{k: v for k, v in m.items() if not k.startswith("leg_trusted")}}})
 
+        gated = m.get("gated") or {}
+
         def num(key: str, fmt: str) -> str:
             value = m.get(key)
-            return "--" if value is None else format(value, fmt)
+            if value is None:  # why it is not read, in a word ("--": not seen)
+                return GATE_TAGS.get(gated.get(key, ""), "--")
+            return format(value, fmt)
         reasons = ",".join(r.cue.reasons)
         return (f"t {r.t:7.2f} stance {m.get('stance')}: FPPA L {num('fppa_left', '+.1f')} R {num('fppa_right', '+.1f')}"
                 f" | inside L {num('knee_medial_left', '+.2f')} R {num('knee_medial_right', '+.2f')}"

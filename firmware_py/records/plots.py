@@ -59,6 +59,41 @@ def _shade_reps(ax: Any, reps: Sequence[dict[str, Any]]) -> None:
                 color="#c00000" if failed else "#2b8a3e")
 
 
+# Why a metric was not read, as the plot's legend says it (core.validity's reasons;
+# "not_seen" stays a gap: there is nothing there to show).
+GATE_WORDS = {"thigh_foreshortened": "thigh foreshortened (deep)", "two_footed": "two-footed: judged by knee separation",
+              "trunk_foreshortened": "trunk bent toward the camera", "not_single_leg": "not on one leg"}
+
+
+def gated_spans(t: Sequence[float], gated: Sequence[Any], key: str) -> list[tuple[float, float, str]]:
+    """(from, to, reason) of each stretch in which ``key`` was not read for a reason
+    worth showing, from the trace's ``gated`` column."""
+    spans: list[tuple[float, float, str]] = []
+    last = -2  # index of the last gated frame
+    for i, when in enumerate(t):
+        reason = (gated[i] or {}).get(key) if i < len(gated) else None
+        if reason not in GATE_WORDS:
+            continue
+        until = t[i + 1] if i + 1 < len(t) else when
+        if last == i - 1 and spans[-1][2] == reason:
+            spans[-1] = (spans[-1][0], until, reason)
+        else:
+            spans.append((when, until, reason))
+        last = i
+    return spans
+
+
+def _shade_gated(ax: Any, t: Sequence[float], gated: Sequence[Any], series: Sequence[tuple[str, str]]) -> None:
+    shown: set[tuple[str, str]] = set()
+    for key, label in series:
+        color = LEG_COLORS.get(label, "#495057")
+        for since, until, reason in gated_spans(t, gated, key):
+            first = (label, reason) not in shown
+            shown.add((label, reason))
+            ax.axvspan(since, until, ymin=0.0, ymax=0.06, color=color, alpha=0.35, linewidth=0,
+                       label=f"{label} not read: {GATE_WORDS[reason]}" if first else None)
+
+
 def metric_plot(session: Session, name: str) -> bytes:
     title, ylabel, series, thresholds = METRIC_PLOTS[name]
     trace = session.trace
@@ -77,6 +112,7 @@ def metric_plot(session: Session, name: str) -> bytes:
         loaded = [v if s in (label, "both") else float("nan") for v, s in zip(values, stance)]
         ax.plot(t, values, linewidth=0.8, color=color, alpha=0.25)
         ax.plot(t, loaded, linewidth=1.2, label=f"{label} (loaded)", color=color)
+    _shade_gated(ax, t, trace.get("gated") or [], series)
     end = t[-1] if t else 1.0
     start = t[0] if t else 0.0
     for key, kind in thresholds:

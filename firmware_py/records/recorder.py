@@ -35,7 +35,7 @@ from firmware_py import __version__
 from firmware_py.core.sessions import END, START, Change, SessionParams, SessionTracker
 from firmware_py.records import clips
 from firmware_py.records.ring import FrameRing, background
-from firmware_py.records.sessionfile import CLIPS, FILE_NAME, FORMAT, TRACE_KEYS
+from firmware_py.records.sessionfile import CLIPS, FILE_NAME, FORMAT, TRACE_KEYS, TRACE_METRICS
 
 log = logging.getLogger("kneecue")
 TRACE_CHUNK = 150  # frames of trace per line between reps
@@ -212,13 +212,14 @@ class Recorder:
         m = score.metrics
         self._overlays.append(clips.Overlay(score.frame_index, score.t, result.pose, m.get("fppa_left"),
                                             m.get("fppa_right"), m.get("pelvic_drop"), score.cue.level))
-        row = {"t": _num(score.t, 3), "frame": score.frame_index, "level": score.cue.level}
+        gated = {k: v for k, v in (m.get("gated") or {}).items() if k in TRACE_METRICS} or None
+        row = {"t": _num(score.t, 3), "frame": score.frame_index, "level": score.cue.level, "gated": gated}
         for key in TRACE_KEYS:
             self._trace[key].append(row[key] if key in row else _num(m.get(key)))
         if changed:
             self._write({"type": "cue", "t": _num(score.t, 3), "frame": score.frame_index, "pattern": pattern,
                          "level": score.cue.level, "reasons": list(score.cue.reasons),
-                         "metrics": {k: _num(m.get(k)) for k in TRACE_KEYS[2:-1]}})
+                         "metrics": {k: _num(m.get(k)) for k in TRACE_METRICS}, "gated": gated or {}})
         if score.rep is not None:
             self._rep(score.rep)
         elif len(self._trace["t"]) >= TRACE_CHUNK:

@@ -34,7 +34,9 @@ FILE_NAME = "session.jsonl"
 CLIPS = "clips"
 FORMAT = 1
 TRACE_KEYS = ("t", "frame", "fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right",
-              "pelvic_drop", "trunk_lean", "stance", "level")
+              "pelvic_drop", "trunk_lean", "stance", "level", "gated")
+# "gated": per frame, {traced metric: why it was not read} (core.validity), or null
+TRACE_METRICS = tuple(k for k in TRACE_KEYS if k not in ("t", "frame", "level", "gated"))
 PEAKS = ("fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right", "pelvic_drop", "trunk_lean")
 
 

@@ -1,0 +1,211 @@
+"""``kneecue eval``: the device's knee judgement against labels made by eye.
+
+The labels (``tests/eval/labels.csv``) were written by looking at the frames of
+each shared clip, before any threshold was tuned: per clip, per leg, frame ranges
+labelled ``valgus`` (the loaded knee falls inside the foot), ``over_foot`` (the
+loaded knee tracks over the foot) or ``not_judgeable`` (free leg, hidden, side
+view, borderline), each with a one-line reason.  A label is never changed to fit
+a result; where one was wrong, the commit that changes it says what the frames show.
+
+What is counted, per clip and in total:
+
+* **caught**: labelled valgus frames on which that leg's knee cue is at alert
+  level (knee-valgus or knee-inside-foot: what makes the buzzer sound);
+* **false alerts**: labelled over-the-foot frames on which that leg's knee cue
+  is at alert level; and, beside it, **buzz**: the share of frames with a leg
+  labelled over the foot (and none valgus) on which the device is at alert level
+  for any reason, which is what the athlete hears (a trunk lean may be a real
+  fault the knee labels say nothing about, so this is shown, not judged);
+* **rep verdicts**: a rep whose working leg(s) have a valgus frame should fail on
+  ``knee_inward``; one whose working leg(s) are over the foot on every frame
+  should not.  Other reps (a borderline or hidden stretch, no valgus) are not counted.
+
+Pure apart from ``score_clip``, which the caller passes in (the CLI runs the real
+model; the tests share their scored footage).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from firmware_py.core.scorer import FrameScore
+from firmware_py.errors import KneeCueError
+
+__all__ = ["LABELS", "Label", "ClipResult", "read_labels", "judge_clip", "evaluate", "format_table",
+           "knee_alert", "default_labels_path"]
+
+LABELS = ("valgus", "over_foot", "not_judgeable")
+_LEGS = ("left", "right")
+
+
+class LabelError(KneeCueError, ValueError):
+    """A labels file is malformed: unknown label or leg, bad range, overlap."""
+
+
+@dataclass(frozen=True)
+class Label:
+    clip: str
+    leg: str
+    first: int
+    last: int
+    label: str
+    reason: str
+
+
+def default_labels_path() -> Path | None:
+    """The repository's labels, when running from a checkout (None when installed)."""
+    path = Path(__file__).resolve().parents[1] / "tests" / "eval" / "labels.csv"
+    return path if path.is_file() else None
+
+
+def read_labels(path: str | Path) -> dict[str, list[Label]]:
+    """Clip name -> its labels, in file order.  Lines starting with ``#`` are comments."""
+    labels: dict[str, list[Label]] = {}
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = csv.reader(line for line in f if line.strip() and not line.lstrip().startswith("#"))
+        for n, row in enumerate(rows, 1):
+            if len(row) != 6:
+                raise LabelError(f"{path}: row {n} has {len(row)} fields, expected "
+                                 "clip,leg,first,last,label,reason")
+            clip, leg, first, last, label, reason = (cell.strip() for cell in row)
+            if leg not in _LEGS or label not in LABELS:
+                raise LabelError(f"{path}: row {n}: leg must be left/right and label one of "
+                                 f"{', '.join(LABELS)} (got {leg!r}, {label!r})")
+            try:
+                a, b = int(first), int(last)
+            except ValueError:
+                raise LabelError(f"{path}: row {n}: frames must be whole numbers") from None
+            if not 0 <= a <= b:
+                raise LabelError(f"{path}: row {n}: need 0 <= first <= last (got {a}, {b})")
+            labels.setdefault(clip, []).append(Label(clip, leg, a, b, label, reason))
+    for clip, rows_of_clip in labels.items():
+        for leg in _LEGS:
+            spans = sorted((r.first, r.last) for r in rows_of_clip if r.leg == leg)
+            for (_, end), (start, _) in zip(spans, spans[1:]):
+                if start <= end:
+                    raise LabelError(f"{path}: {clip} {leg}: ranges overlap at frame {start}")
+    return labels
+
+
+def _per_frame(labels: Iterable[Label], leg: str, frames: int) -> list[str | None]:
+    out: list[str | None] = [None] * frames
+    for lab in labels:
+        if lab.leg == leg:
+            for i in range(lab.first, min(lab.last, frames - 1) + 1):
+                out[i] = lab.label
+    return out
+
+
+def knee_alert(score: FrameScore, leg: str) -> bool:
+    """Whether ``leg``'s knee cue is at alert level on this frame."""
+    levels = dict(score.cue.levels)
+    return levels.get("knee_valgus_" + leg) == "alert" or levels.get("knee_inside_foot_" + leg) == "alert"
+
+
+@dataclass
+class ClipResult:
+    clip: str
+    frames: int
+    valgus: int = 0
+    caught: int = 0
+    fine: int = 0
+    false_alerts: int = 0
+    quiet: int = 0  # frames with a leg over the foot and none valgus
+    buzz: int = 0  # ... of them at alert level for any reason
+    reps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def reps_judged(self) -> int:
+        return sum(r["expected"] is not None for r in self.reps)
+
+    @property
+    def reps_agree(self) -> int:
+        return sum(r["expected"] is not None and r["expected"] == r["got"] for r in self.reps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"clip": self.clip, "frames": self.frames, "valgus_frames": self.valgus, "caught": self.caught,
+                "fine_frames": self.fine, "false_alerts": self.false_alerts, "quiet_frames": self.quiet,
+                "buzz": self.buzz, "reps": self.reps}
+
+
+def judge_clip(clip: str, labels: Sequence[Label], scores: Sequence[FrameScore]) -> ClipResult:
+    """Count one scored clip against its labels (see the module docstring)."""
+    n = len(scores)
+    by_leg = {leg: _per_frame(labels, leg, n) for leg in _LEGS}
+    result = ClipResult(clip, n)
+    for i, score in enumerate(scores):
+        here = (by_leg["left"][i], by_leg["right"][i])
+        if "over_foot" in here and "valgus" not in here:
+            result.quiet += 1
+            result.buzz += score.cue.level == "alert"
+        for leg in _LEGS:
+            label = by_leg[leg][i]
+            if label == "valgus":
+                result.valgus += 1
+                result.caught += knee_alert(score, leg)
+            elif label == "over_foot":
+                result.fine += 1
+                result.false_alerts += knee_alert(score, leg)
+    for score in scores:
+        rep = score.rep
+        if rep is None:
+            continue
+        legs = (rep.leg,) if rep.leg in _LEGS else _LEGS
+        seen = {by_leg[leg][i] for leg in legs for i in range(rep.start_frame, min(rep.end_frame, n - 1) + 1)}
+        expected = "fail" if "valgus" in seen else "pass" if seen == {"over_foot"} else None
+        got = "fail" if "knee_inward" in rep.failed else "pass"
+        result.reps.append({"rep": rep.index + 1, "leg": rep.leg, "start": rep.start_frame, "end": rep.end_frame,
+                            "expected": expected, "got": got})
+    return result
+
+
+def evaluate(labels: dict[str, list[Label]],
+             score_clip: Callable[[str], Sequence[FrameScore] | None]) -> list[ClipResult]:
+    """Each labelled clip scored by ``score_clip(name)`` (None: missing, skipped) and judged."""
+    results = []
+    for clip in sorted(labels):
+        scores = score_clip(clip)
+        if scores is not None:
+            results.append(judge_clip(clip, labels[clip], scores))
+    return results
+
+
+def _pct(part: int, whole: int) -> str:
+    return "-" if whole == 0 else f"{100.0 * part / whole:.0f}%"
+
+
+def format_table(results: Sequence[ClipResult]) -> str:
+    """The table the README shows: per clip, then the total."""
+    head = f"{'clip':58s} {'valgus':>7s} {'caught':>7s} {'fine':>6s} {'false':>7s} {'buzz':>6s} {'reps ok':>8s}"
+    lines = [head, "-" * len(head)]
+    total = ClipResult("total", 0)
+    agree = judged = 0
+    for r in results:
+        lines.append(f"{r.clip[:58]:58s} {r.valgus:7d} {_pct(r.caught, r.valgus):>7s} {r.fine:6d} "
+                     f"{_pct(r.false_alerts, r.fine):>7s} {_pct(r.buzz, r.quiet):>6s} "
+                     f"{f'{r.reps_agree}/{r.reps_judged}':>8s}")
+        total.quiet += r.quiet
+        total.buzz += r.buzz
+        total.valgus += r.valgus
+        total.caught += r.caught
+        total.fine += r.fine
+        total.false_alerts += r.false_alerts
+        agree += r.reps_agree
+        judged += r.reps_judged
+    lines.append("-" * len(head))
+    lines.append(f"{'total':58s} {total.valgus:7d} {_pct(total.caught, total.valgus):>7s} {total.fine:6d} "
+                 f"{_pct(total.false_alerts, total.fine):>7s} {_pct(total.buzz, total.quiet):>6s} "
+                 f"{f'{agree}/{judged}':>8s}")
+    wrong = [(r.clip, rep) for r in results for rep in r.reps
+             if rep["expected"] is not None and rep["expected"] != rep["got"]]
+    for clip, rep in wrong:
+        lines.append(f"  rep {rep['rep']} of {clip} ({rep['leg']}, frames {rep['start']}-{rep['end']}): "
+                     f"labels say {rep['expected']}, the device says {rep['got']} on the knee")
+    lines.append("valgus: labelled valgus frames (per leg); caught: share with that knee's alert on; "
+                 "fine: labelled over-the-foot frames (per leg); false: share of those with that knee's "
+                 "alert on; buzz: share of frames with a knee over the foot (none valgus) at alert level "
+                 "for any reason")
+    return "\n".join(lines)
