@@ -26,7 +26,8 @@ def frames(n: int, present=lambda i: True, reps=None, fps: float = FPS):
         t = i / fps
         cue = Cue("alert", ("knee_valgus_left",)) if present(i) and i % 10 < 3 else Cue("ok" if present(i) else "idle")
         metrics = {"fppa_left": 10.0 + i % 7, "fppa_right": -2.0, "knee_medial_left": 0.05,
-                   "knee_medial_right": None, "pelvic_drop": 3.0, "trunk_lean": float("nan"), "stance": "left"}
+                   "knee_medial_right": None, "pelvic_drop": 3.0, "trunk_lean": float("nan"), "stance": "left",
+                   "gated": {"knee_medial_right": "thigh_foreshortened"} if i % 4 == 0 else {}}
         score = FrameScore(i, t, metrics, cue, (reps or {}).get(i), (), "standing")
         yield Frame(i, time.monotonic_ns(), rgb, t), FrameResult(0, POSE, score)
 

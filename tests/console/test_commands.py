@@ -196,6 +196,15 @@ def test_notices_and_stream_lines_redraw_what_the_coach_was_typing(coach):
     streamed = [x for x in lines if "FPPA" in x]
     assert len(streamed) == 10  # 1 s at 10 Hz
     assert "FPPA L +9.5 R --" in streamed[0] and "drop +4.2" in streamed[0] and "warn pelvic_drop" in streamed[0]
+    # a metric that is not read says why in a word, and in full in JSON
+    coach.device.readings = Readings(2, 0.2, {"stance": "left", "fppa_left": None, "pelvic_drop": 4.2,
+                                              "gated": {"fppa_left": "thigh_foreshortened"}}, cue,
+                                     "down", "warn", 30.0, 10.0, 0, coach.now)
+    later = [coach.session.tick(coach.now + 1.0 + i * 0.05).decode() for i in range(4)]
+    assert any("FPPA L deep R --" in x for x in later), later
+    coach.reply("json on")
+    line = next(x for x in (coach.session.tick(coach.now + 2.0 + i * 0.05).decode() for i in range(4)) if x)
+    assert '"gated": {"fppa_left": "thigh_foreshortened"}' in line
 
 
 def test_procedures_start_once_and_stop_on_request(coach):

@@ -53,6 +53,9 @@ def test_a_session_holds_its_reps_trace_and_a_clip_for_the_failed_rep(tmp_path):
     assert [(r["index"], r["run_index"], r["verdict"]) for r in s.reps] == [(0, 7, "fail"), (1, 8, "pass")]
     assert s.trace["frame"] == list(range(100))[:len(s.trace["frame"])] and len(s.trace["t"]) >= 80
     assert s.trace["trunk_lean"][0] is None  # NaN is written as null
+    # why a metric was not read travels with the trace: every 4th frame here
+    assert s.trace["gated"][:5] == [{"knee_medial_right": "thigh_foreshortened"}, None, None, None,
+                                    {"knee_medial_right": "thigh_foreshortened"}]
     assert [c["frame"] for c in s.cues][:3] == [0, 10, 20]
     clip = s.clips[0]
     assert 1 not in s.clips and s.reps[1]["clip"] is None

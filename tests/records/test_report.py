@@ -35,3 +35,14 @@ def test_each_rep_shows_its_working_legs_peak_in_the_report_and_on_the_console(t
     assert [rep.working_peak("fppa") for rep in reps] == [7.5, 13.5, 11.0]
     for rep, value in zip(reps, shown):
         assert f"FPPA {value}°" in rep_line(rep)
+
+
+def test_gated_stretches_are_spans_with_their_reason_not_gaps():
+    from firmware_py.records.plots import gated_spans
+
+    t = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+    deep = {"fppa_left": "thigh_foreshortened"}
+    gated = [None, deep, deep, None, {"fppa_left": "two_footed"}, {"fppa_left": "not_seen"}, None]
+    # not_seen stays a gap: nothing was there to read
+    assert gated_spans(t, gated, "fppa_left") == [(0.1, 0.3, "thigh_foreshortened"), (0.4, 0.5, "two_footed")]
+    assert gated_spans(t, gated, "fppa_right") == []
