@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("model", help="fetch or check model files")
     msub = p.add_subparsers(dest="model_command", required=True, metavar="ACTION")
     f = msub.add_parser("fetch", help="download pinned MoveNet models (sha256-checked)")
-    f.add_argument("names", nargs="*", metavar="NAME", help="lightning-int8 (default), lightning-float16, thunder-int8, thunder-float16, all")
+    f.add_argument("names", nargs="*", metavar="NAME", help="lightning-int8 (default, ships in models/), lightning-float16, thunder-int8, thunder-float16, all")
     f.add_argument("--dir", metavar="DIR", help="destination (default: the project's models/)")
     f.add_argument("--url", action="append", metavar="URL",
                    help="download from URL instead (a mirror or file://); the pinned sha256 still applies")
@@ -258,7 +258,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     if args.model_command == "fetch":
         names = args.names or [modelfiles.DEFAULT_MODEL]
         if "all" in names:
-            names = list(modelfiles.MODELS)
+            names = [spec.name for spec in modelfiles.MODELS.values() if spec.urls]
         for name in names:
             path = modelfiles.fetch(name, Path(args.dir) if args.dir else None,
                                     urls=tuple(args.url) if args.url else None)
@@ -270,14 +270,18 @@ def cmd_model(args: argparse.Namespace) -> int:
                 where = str(modelfiles.find_model(name=spec.name))
             except KneeCueError:
                 where = "not found"
-            print(f"{spec.name:<18} {spec.input_size}px  {spec.size:>10,} bytes  {where}")
+            print(f"{spec.name:<18} {spec.kind:<9} {spec.input_size}px  {spec.size:>10,} bytes  {where}")
         return 0
+    from firmware_py.pose.blazepose import FootModel
     from firmware_py.pose.movenet import MoveNet
 
     path = modelfiles.find_model(args.path)
     modelfiles.check_header(path)
     spec = modelfiles.identify(path)
-    model = MoveNet(path, runtime=args.runtime)
+    if spec is not None and spec.kind == "blazepose":
+        model = FootModel(path, runtime=args.runtime)
+    else:
+        model = MoveNet(path, runtime=args.runtime)
     origin = f"pinned {spec.name}, sha256 ok" if spec else "not a pinned file (sha256 unknown), signature ok"
     print(f"{path}: {model.describe()}; {origin}")
     return 0

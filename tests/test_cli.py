@@ -32,13 +32,22 @@ def test_missing_model(media, tmp_path):
 
 
 def test_no_model_anywhere_says_how_to_get_one(media, tmp_path):
-    from firmware_py.pose.modelfiles import DEFAULT_MODEL, MODELS, PROJECT_MODEL_DIR
+    # The package on its own, without the checkout's models/ beside it (as a copy
+    # installed elsewhere would be), and an empty KNEECUE_MODEL_DIR.
+    import shutil
+    from pathlib import Path
 
-    if (PROJECT_MODEL_DIR / MODELS[DEFAULT_MODEL].filename).exists():
-        pytest.skip("a developer fetched a model into the project's models/")
-    result = kneecue("analyze", media("tfjs_three_people_upper_body.jpg"),
-                     env_extra={"KNEECUE_MODEL_DIR": str(tmp_path)})
-    assert_one_line_error(result, "kneecue model fetch", str(tmp_path))
+    import firmware_py
+
+    pkg = tmp_path / "pkg"
+    shutil.copytree(Path(firmware_py.__file__).parent, pkg / "firmware_py",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = dict(os.environ, KNEECUE_MODEL_DIR=str(empty), PYTHONPATH=str(pkg))
+    result = subprocess.run([sys.executable, "-m", "firmware_py", "analyze", str(media("tfjs_three_people_upper_body.jpg"))],
+                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert_one_line_error(result, "kneecue model fetch", str(empty), str(pkg / "models"))
 
 
 def test_text_file_renamed_tflite(media, tmp_path):

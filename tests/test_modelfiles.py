@@ -98,3 +98,22 @@ def test_wrong_signature_is_named(model_path, inp, out):
     model = MoveNet(model_path, num_threads=1)
     with pytest.raises(ModelInvalid, match=r"not MoveNet SinglePose: expected .* found in \["):
         model._check_signature(inp, out)
+
+
+def test_the_models_the_device_runs_ship_with_the_project_and_match_their_pins():
+    from firmware_py.pose.modelfiles import PROJECT_MODEL_DIR, sha256_of
+
+    sums = dict(reversed(line.split()) for line in (PROJECT_MODEL_DIR / "SHA256SUMS").read_text().splitlines())
+    shipped = {spec.filename: spec for spec in MODELS.values() if (PROJECT_MODEL_DIR / spec.filename).is_file()}
+    assert set(shipped) >= {"movenet_singlepose_lightning_int8.tflite", "pose_landmark_full.tflite",
+                            "pose_landmark_lite.tflite"}
+    for filename, spec in shipped.items():
+        assert sha256_of(PROJECT_MODEL_DIR / filename) == spec.sha256 == sums[filename]
+        # fetch finds the pinned file already in place and says so, with no network
+        assert fetch(spec.name) == PROJECT_MODEL_DIR / filename
+
+
+def test_a_shipped_model_that_went_missing_says_how_to_restore_it(tmp_path):
+    with pytest.raises(ModelFetchError) as e:
+        fetch("blazepose-lite", tmp_path)
+    assert "git checkout models/pose_landmark_lite.tflite" in str(e.value)

@@ -1,9 +1,11 @@
 """Where model files come from, where they are looked up, and how they are checked.
 
-Model files are never committed: a real device fetches them once (``kneecue model
-fetch``) from the pinned upstream URLs below and checks every byte against the
-pinned sha256.  Checksums: the TF Hub files as hashed by several unrelated public
-projects that agree on them (see the README's model section).
+The three models the device runs (MoveNet Lightning int8 and BlazePose's landmark
+models, all Apache-2.0) ship in the project's models/, so a clone works offline.
+Other MoveNet variants are fetched once (``kneecue model fetch``) from the pinned
+upstream URLs below, every byte checked against the pinned sha256.  Checksums: the
+TF Hub files as hashed by several unrelated public projects that agree on them, the
+BlazePose files as in the npm package ``@mediapipe/pose`` (see models/README.md).
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from firmware_py.errors import ModelFetchError, ModelInvalid, ModelMissing
 class ModelSpec:
     name: str
     filename: str
-    urls: tuple[str, ...]
+    urls: tuple[str, ...]  # empty: ships with the project (models/), nothing to fetch
     sha256: str
     size: int
     input_size: int
+    kind: str = "movenet"  # or "blazepose" (the feet)
 
 
 def _urls(variant: str, quant: str) -> tuple[str, ...]:
@@ -71,6 +74,24 @@ MODELS: dict[str, ModelSpec] = {
             "41641538679ec79b07d4101e591dda47d098c09af29607674b2a40b8a3798dd3",
             12_584_128,
             256,
+        ),
+        ModelSpec(
+            "blazepose-full",
+            "pose_landmark_full.tflite",
+            (),
+            "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+            6_440_512,
+            256,
+            "blazepose",
+        ),
+        ModelSpec(
+            "blazepose-lite",
+            "pose_landmark_lite.tflite",
+            (),
+            "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61",
+            2_819_824,
+            256,
+            "blazepose",
         ),
     )
 }
@@ -158,6 +179,9 @@ def fetch(name: str, dest_dir: Path | None = None, *, urls: tuple[str, ...] | No
     dest = dest_dir / spec.filename
     if dest.is_file() and sha256_of(dest) == spec.sha256:
         return dest
+    if not spec.urls:
+        raise ModelFetchError(f"{spec.filename} ships with the project in {PROJECT_MODEL_DIR} and is not "
+                              f"fetched: restore it with `git checkout models/{spec.filename}`")
     dest_dir.mkdir(parents=True, exist_ok=True)
     failures = []
     for url in urls or spec.urls:
