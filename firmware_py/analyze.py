@@ -11,6 +11,7 @@ import math
 import sys
 from typing import IO, Iterable, Iterator
 
+from firmware_py.core.faults import pattern_words
 from firmware_py.handoff import CaptureThread
 from firmware_py.pipeline import FrameResult, Pipeline
 from firmware_py.sources.base import Frame, FrameSource
@@ -56,7 +57,15 @@ def frame_record(result: FrameResult) -> dict:
         "cue": {"level": score.cue.level, "reasons": list(score.cue.reasons)},
         "placement": list(score.placement),
         "phase": score.phase,
+        **({} if result.feet is None else {"feet": _feet(result.feet)}),
     }
+
+
+def _feet(reading) -> dict:
+    """The foot reading a frame was scored with: heels and foot indices (x, y, score)."""
+    names = ("left_heel", "right_heel", "left_foot_index", "right_foot_index")
+    points = {n: [round(float(x), 1), round(float(y), 1), round(float(s), 3)] for n, (x, y, s) in zip(names, reading.points)}
+    return {"frame": reading.frame_index, **points}
 
 
 def _fmt(value, width: int, digits: int = 1) -> str:
@@ -99,9 +108,11 @@ def rep_line(rep) -> str:
     fppa = rep.fppa_left if rep.leg == "left" else rep.fppa_right if rep.leg == "right" else (
         max((rep.fppa_left, rep.fppa_right), key=lambda p: float("-inf") if p.value is None else p.value))
     verdict = "PASS" if rep.passed else "FAIL " + ", ".join(rep.failed)
-    return (f"rep {rep.index + 1:>2}  {rep.leg:<5} frames {rep.start_frame}-{rep.end_frame}  "
+    line = (f"rep {rep.index + 1:>2}  {rep.leg:<5} frames {rep.start_frame}-{rep.end_frame}  "
             f"depth {rep.depth:.2f}  FPPA {_peak(fppa, '°')}  pelvis {_peak(rep.pelvic_drop, '°')}  "
             f"trunk {_peak(rep.trunk_lean, '°')}  {verdict}")
+    pattern = pattern_words(rep)
+    return f"{line}: {pattern}" if pattern else line
 
 
 def summary_text(summary: dict) -> str:

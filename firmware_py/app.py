@@ -23,9 +23,34 @@ def build_model(model: str | None, *, threads: int = 2, runtime: str | None = No
 
 def build_pipeline(model: MoveNet, *, track: bool = True, thresholds: Thresholds | None = None,
                    mode: str = "concurrent", calibration: Calibration | None = None,
-                   still: bool = False, keep_reps: int | None = None) -> Pipeline:
+                   still: bool = False, keep_reps: int | None = None, feet=None) -> Pipeline:
     scorer = Scorer(thresholds or Thresholds(), mode, calibration, still=still, keep_reps=keep_reps)
-    return Pipeline(PoseEngine(model, track=track), scorer)
+    return Pipeline(PoseEngine(model, track=track), scorer, feet)
+
+
+FOOT_MODELS = ("off", "lite", "full")
+
+
+def default_foot_model() -> str:
+    """The foot model for this machine: lite everywhere (README, "The feet": it costs
+    less per reading on every CPU measured, and it read the turned-out feet of the
+    shared clips that the eye sees; full only agrees better with full's own output)."""
+    return "lite"
+
+
+def build_foot_stage(choice: str | None, *, threaded: bool, runtime: str | None = None):
+    """The foot stage (``pose.feetstage``) for ``choice`` (off, lite, full; None: this
+    machine's default), or None when off."""
+    from firmware_py.pose.blazepose import FootModel
+    from firmware_py.pose.feetstage import FootStage
+
+    choice = choice or default_foot_model()
+    if choice == "off":
+        return None
+    if choice not in FOOT_MODELS:
+        raise ValueError(f"foot model must be one of {', '.join(FOOT_MODELS)}, got {choice!r}")
+    model = FootModel(find_model(name="blazepose-" + choice), num_threads=1, runtime=runtime)
+    return FootStage(model, threaded=threaded)
 
 
 def state_folder(state_dir: str | None) -> Path:

@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pace the clip at its frame rate and drop frames the model cannot keep up with, as live")
     p.add_argument("--no-track", action="store_true", help="run every frame uncropped (for comparison)")
     p.add_argument("--brief", action="store_true", help="table: only reps and the summary, no per-frame rows")
+    p.add_argument("--feet", choices=("off", "lite", "full"), default="off",
+                   help="run BlazePose on every frame for heels and toes (slower; default off)")
     p.add_argument("--mode", choices=("concurrent", "terminal", "silent"),
                    help="feedback mode recorded with the cues (default: the saved setting)")
     p.add_argument("--report", metavar="DIR",
@@ -70,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gpio", choices=("auto", "mock"), default="auto",
                    help="pin factory: gpiozero's own choice (falls back to its mock without GPIO), or mock")
     p.add_argument("--realtime", action="store_true", help="pace a video file at its frame rate, as a camera")
+    p.add_argument("--feet", choices=("off", "lite", "full"),
+                   help="the foot model beside the cue path (default: lite)")
     p.add_argument("--loop", action="store_true", help="replay a video file forever")
     p.add_argument("--events", metavar="FILE", help="JSON Lines: one line per output change and per settings change")
     p.add_argument("--mode", choices=("concurrent", "terminal", "silent"), help="default: the saved setting")
@@ -119,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from firmware_py.analyze import run_analyze
-    from firmware_py.app import build_model, build_pipeline, load_settings
+    from firmware_py.app import build_foot_stage, build_model, build_pipeline, load_settings
     from firmware_py.sources import make_source
     from firmware_py.sources.opencv import StillImage
 
@@ -129,7 +133,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime),
                               track=not args.no_track, thresholds=config.thresholds,
                               mode=args.mode or config.mode, calibration=config.calibration,
-                              still=isinstance(source, StillImage))
+                              still=isinstance(source, StillImage),
+                              feet=build_foot_stage(args.feet, threaded=False, runtime=args.runtime))
     recorder = None
     if args.report:
         from firmware_py.records.recorder import Recorder

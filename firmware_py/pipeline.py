@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 
+from firmware_py.core.feet import FootReading
 from firmware_py.core.scorer import FrameScore, Scorer
 from firmware_py.pose.engine import PoseEngine
 from firmware_py.sources.base import Frame
@@ -25,6 +26,7 @@ class FrameResult:
     t_ns: int  # capture timestamp (monotonic ns), what latency is measured from
     pose: np.ndarray  # raw model keypoints, source pixels
     score: FrameScore
+    feet: FootReading | None = None  # the newest foot reading the frame was scored with
 
     @property
     def index(self) -> int:
@@ -40,9 +42,14 @@ class FrameResult:
 
 
 class Pipeline:
-    def __init__(self, engine: PoseEngine, scorer: Scorer | None = None):
+    """``feet``: an optional foot stage (``pose.feetstage.FootStage``), offered each
+    frame after MoveNet; its newest reading goes to the scorer, never waited for."""
+
+    def __init__(self, engine: PoseEngine, scorer: Scorer | None = None, feet=None):
         self.engine = engine
         self.scorer = scorer if scorer is not None else Scorer()
+        self.feet = feet
+        self.scorer.feet_enabled = feet is not None
 
     def process(self, frame: Frame, lap: Lap | None = None) -> FrameResult:
         engine = self.engine
@@ -58,7 +65,11 @@ class Pipeline:
         if lap:
             lap("keypoints")
         h, w = frame.rgb.shape[:2]
-        score = self.scorer.update(pose, frame.index, frame.pts, (w, h))
+        reading = None
+        if self.feet is not None:
+            self.feet.offer(frame.index, frame.pts, frame.rgb, pose)
+            reading = self.feet.latest()
+        score = self.scorer.update(pose, frame.index, frame.pts, (w, h), reading)
         if lap:
             lap("scoring")
-        return FrameResult(frame.t_ns, pose, score)
+        return FrameResult(frame.t_ns, pose, score, reading)

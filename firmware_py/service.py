@@ -18,7 +18,7 @@ import logging
 import signal
 import threading
 
-from firmware_py.app import build_model, build_pipeline, open_settings, state_folder
+from firmware_py.app import build_foot_stage, build_model, build_pipeline, open_settings, state_folder
 from firmware_py.config import CONSOLE_BAUDS
 from firmware_py.console.transport import ConsoleThread
 from firmware_py.cues.outputs import CueOutputs, make_pin_factory
@@ -57,7 +57,7 @@ def run_service(args: argparse.Namespace) -> int:
     console_port = args.console or saved.console_port
     console = None
     monitor = threading.Thread(target=_monitor, args=(device, notifier, stop), name="monitor", daemon=True)
-    stats, model = LoopStats(), None
+    stats, model, feet = LoopStats(), None, None
     try:
         if console_port != "none":
             console = ConsoleThread(console_port, args.baud or saved.console_baud, device)
@@ -66,8 +66,9 @@ def run_service(args: argparse.Namespace) -> int:
         model = _wait_for_model(args, device, outputs, events, stop)
         if model is not None:
             device.info["model"] = model.describe()
+            feet = _foot_stage(args, device)
             pipeline = build_pipeline(model, thresholds=config.thresholds, mode=config.mode,
-                                      calibration=config.calibration, keep_reps=RECENT_REPS)
+                                      calibration=config.calibration, keep_reps=RECENT_REPS, feet=feet)
             loop = LiveLoop(source, pipeline, outputs, events=events, stop=stop, device=device, notifier=notifier,
                             source_open=not source.live, recorder=recorder)
             stats = loop.run()
@@ -81,6 +82,8 @@ def run_service(args: argparse.Namespace) -> int:
             source.close()
         if console is not None:
             console.stop()
+        if feet is not None:
+            feet.close()
         outputs.close()
         if recorder is not None:  # after the outputs: finishing a clip must not hold a cue
             recorder.close()
@@ -105,6 +108,19 @@ def _recorder(args: argparse.Namespace, config, device: Device, *, source_name: 
                         lossless=lossless, on_problem=lambda problem: device.set_warning("records", problem))
     device.recorder = recorder
     return recorder
+
+
+def _foot_stage(args: argparse.Namespace, device: Device):
+    """The foot stage on its own thread, or None (off, or its model will not load: the
+    cues go on without the feet, and ``status`` says why)."""
+    try:
+        feet = build_foot_stage(getattr(args, "feet", None), threaded=True, runtime=args.runtime)
+    except ModelError as e:
+        device.set_warning("feet", f"no foot points: {e}")
+        return None
+    if feet is not None:
+        device.info["feet"] = feet.model.describe()
+    return feet
 
 
 def _wait_for_model(args: argparse.Namespace, device: Device, outputs: CueOutputs,

@@ -92,10 +92,10 @@ def test_an_exception_mid_alert_leaves_every_pin_low(movenet, media, tmp_path):
     from firmware_py.sources import make_source
 
     class Crashing(Scorer):
-        def update(self, pose, frame_index, t, frame_size):
+        def update(self, pose, frame_index, t, frame_size, feet=None):
             if frame_index == 185:  # deep in the knee collapse
                 raise RuntimeError("scoring bug")
-            return super().update(pose, frame_index, t, frame_size)
+            return super().update(pose, frame_index, t, frame_size, feet)
 
     factory = MockFactory(pin_class=MockPWMPin)
     events = JsonLinesWriter(tmp_path / "events.jsonl")

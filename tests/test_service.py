@@ -138,7 +138,8 @@ def test_ready_then_watchdog_pings_that_stop_when_the_camera_stalls(model_path, 
         notify.close()
 
 
-@pytest.mark.parametrize("problem, says", [("missing", "no model"), ("corrupt", "not a valid Flatbuffer")])
+# (--model names the file: the project's own models/ would otherwise stand in for a missing one)
+@pytest.mark.parametrize("problem, says", [("missing", "does not exist"), ("corrupt", "not a valid Flatbuffer")])
 def test_a_bad_model_keeps_the_device_up_showing_the_fault_until_a_good_one_is_there(model_path, media, tmp_path,
                                                                                      problem, says):
     notify = NotifySocket(tmp_path / "notify")
@@ -151,7 +152,7 @@ def test_a_bad_model_keeps_the_device_up_showing_the_fault_until_a_good_one_is_t
     proc = subprocess.Popen(
         [sys.executable, "-m", "firmware_py", "run", "--source", str(media(CLIP)), "--gpio", "mock", "--loop",
          "--realtime", "--console", str(tmp_path / "tty"), "--state-dir", str(tmp_path / "state"),
-         "--events", str(events)],
+         "--events", str(events), "--model", str(models / model_path.name)],
         env=service_env(notify.path, KNEECUE_MODEL_DIR=str(models)), stderr=subprocess.PIPE, text=True)
     try:
         console.expect("kneecue> ")

@@ -409,11 +409,11 @@ def metrics_from_body(
     thresholds: Thresholds = DEFAULT,
     calibration: Calibration | None = None,
     stance: str | None = None,
-    thighs: gate.UprightLengths | None = None,
+    lengths: gate.UprightLengths | None = None,
 ) -> dict[str, Any]:
     """The metric dict (see ``compute_metrics``) of an already measured body.
 
-    ``thighs`` turns the validity gates on (``core.validity``): it holds the
+    ``lengths`` turns the validity gates on (``core.validity``): it holds the
     upright thigh lengths the foreshortening gate compares against (an empty one
     lets each shank stand in, as for a photo).  None: the plain geometry, as
     ``compute_metrics`` gives it, with only untrusted chains missing.
@@ -423,7 +423,19 @@ def metrics_from_body(
     elif stance not in STANCES:
         raise ValueError(f"stance must be one of {STANCES}, got {stance!r}")
 
-    f_left, f_right = _fppa(b, "left"), _fppa(b, "right")
+    # Which per-knee measures are read at all (core.validity), before computing them.
+    gated: dict[str, str] = {}
+    why_left = _knee_gate(b, "left", stance, lengths, thresholds.min_thigh_ratio)
+    why_right = _knee_gate(b, "right", stance, lengths, thresholds.min_thigh_ratio)
+    f_left = knee_left = f_right = knee_right = None
+    if why_left is None:
+        f_left, knee_left = _fppa(b, "left"), _knee_medial(b, "left")
+    else:
+        gated["fppa_left"] = gated["fppa_rel_left"] = gated["knee_medial_left"] = why_left
+    if why_right is None:
+        f_right, knee_right = _fppa(b, "right"), _knee_medial(b, "right")
+    else:
+        gated["fppa_right"] = gated["fppa_rel_right"] = gated["knee_medial_right"] = why_right
     rel_left = rel_right = None
     if calibration is not None:
         base = calibration.fppa_baseline_left
@@ -451,7 +463,6 @@ def metrics_from_body(
             trunk_lean = math.atan2(abs(vx), -vy) * _DEG
 
     separation = None
-    gated: dict[str, str] = {}
     if stance == "both" and b.trusted_left and b.trusted_right and b.hip_width:
         ankles = abs(x[kp.L_ANKLE] - x[kp.R_ANKLE])
         if ankles >= max(MIN_SEGMENT_PX, MIN_ANKLE_SEPARATION_PER_HIP_WIDTH * b.hip_width):
@@ -465,29 +476,11 @@ def metrics_from_body(
             gated["knee_separation_ratio"] = gate.FEET_TOGETHER
     else:
         gated["knee_separation_ratio"] = gate.NOT_TWO_FOOTED if stance != "both" else gate.NOT_SEEN
-    knee_left, knee_right = _knee_medial(b, "left"), _knee_medial(b, "right")
-    for side in ("left", "right"):
-        if not (b.trusted(side) and b.ok[kp.OTHER_HIP[side]]):
-            reason = gate.NOT_SEEN
-        elif thighs is None:
-            continue
-        elif stance == "both":
-            reason = gate.TWO_FOOTED
-        elif thigh_ratio_below(b, side, thighs, thresholds.min_thigh_ratio):
-            reason = gate.THIGH_FORESHORTENED
-        else:
-            continue
-        for key in _PER_KNEE[side]:
-            gated[key] = reason
-        if side == "left":
-            f_left = rel_left = knee_left = None
-        else:
-            f_right = rel_right = knee_right = None
     if pelvic_drop is None:
         gated["pelvic_drop"] = gated["hip_drift"] = gate.NOT_SEEN if single else gate.NOT_SINGLE_LEG
     if trunk_lean is None:
         gated["trunk_lean"] = gate.NOT_SEEN
-    elif thighs is not None and thighs.torso and b.torso < thresholds.min_torso_ratio * thighs.torso:
+    elif lengths is not None and lengths.torso and b.torso < thresholds.min_torso_ratio * lengths.torso:
         trunk_lean = None
         gated["trunk_lean"] = gate.TRUNK_FORESHORTENED
 
@@ -510,9 +503,23 @@ def metrics_from_body(
     }
 
 
-def thigh_ratio_below(b: Body, side: str, thighs: gate.UprightLengths, limit: float) -> bool:
-    """Whether ``side``'s thigh is foreshortened past ``limit`` of its upright length."""
-    return gate.thigh_ratio(b, side, thighs.get(side)) < limit
+def _knee_gate(b: Body, side: str, stance: str, lengths: gate.UprightLengths | None, limit: float) -> str | None:
+    """Why ``side``'s per-knee measures are not read (None: they are).  Without
+    ``lengths`` only an untrusted chain stops them (the plain geometry)."""
+    if not (b.trusted(side) and b.ok[kp.OTHER_HIP[side]]):
+        return gate.NOT_SEEN
+    if lengths is None:
+        return None
+    if stance == "both":
+        return gate.TWO_FOOTED
+    h, k, a = kp.LEG[side]
+    x, y = b.x, b.y
+    upright = lengths.left if side == "left" else lengths.right
+    if upright is None:  # the shank of the same leg stands in (thigh and shank are alike)
+        upright = math.hypot(x[k] - x[a], y[k] - y[a])
+    if math.hypot(x[h] - x[k], y[h] - y[k]) < limit * upright:
+        return gate.THIGH_FORESHORTENED
+    return None
 
 
 def compute_metrics(
@@ -554,7 +561,7 @@ def compute_metrics(
       when wrists, elbows, hips or shoulders are not seen.
     * ``leg_trusted_left/right``: the chain gate itself.
     * ``gated``: for each metric that is None, why (``validity.GATE_REASONS``).
-      With the validity gates on (``metrics_from_body(thighs=...)``, as the
+      With the validity gates on (``metrics_from_body(lengths=...)``, as the
       scorer always runs), the per-knee measures (FPPA, relative FPPA,
       knee-medial) are also None in two-footed stance (the separation ratio
       judges those) and while the thigh is foreshortened below

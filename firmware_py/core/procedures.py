@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .calibration import Calibration, Calibrator
+from .faults import pattern_words
 from .reps import Rep
 
 __all__ = ["Notice", "GuidedCalibration", "SingleLegSquatTest", "PASS_SHARE", "rep_line"]
@@ -51,9 +52,11 @@ def rep_line(rep: Rep) -> str:
     """One rep in a line: leg, verdict and reasons, and the working leg's peaks."""
     fppa, medial = rep.working_peak("fppa"), rep.working_peak("knee_medial")
     verdict = "pass" if rep.passed else "FAIL (" + ", ".join(r.replace("_", " ") for r in rep.failed) + ")"
-    return (f"#{rep.index + 1} {rep.leg} {verdict}: depth {rep.depth:.2f}, FPPA {_deg(fppa)}, "
+    line = (f"#{rep.index + 1} {rep.leg} {verdict}: depth {rep.depth:.2f}, FPPA {_deg(fppa)}, "
             f"knee inside foot {_ratio(medial)}, pelvic drop {_deg(rep.pelvic_drop.value)}, "
             f"trunk lean {_deg(rep.trunk_lean.value)}")
+    pattern = pattern_words(rep)
+    return f"{line}; {pattern}" if pattern else line
 
 
 class GuidedCalibration:

@@ -127,6 +127,13 @@ class Rep:
     pelvic_drop: Peak = field(default_factory=Peak)
     trunk_lean: Peak = field(default_factory=Peak)  # largest |lean|, signed value kept
     failed: tuple[str, ...] = ()
+    hip_drift: Peak = field(default_factory=Peak)
+    foot_turnout_rel_left: Peak = field(default_factory=Peak)
+    foot_turnout_rel_right: Peak = field(default_factory=Peak)
+    foot_frames: dict[str, int] = field(default_factory=dict)  # frames each foot was read
+    pronation_frames: dict[str, int] = field(default_factory=dict)  # ... with pronation suspected
+    pattern: tuple[str, ...] = ()  # which fault pattern a knee_inward failure fits (core.faults)
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -145,6 +152,7 @@ class Rep:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["failed"] = list(self.failed)
+        d["pattern"] = list(self.pattern)
         d["verdict"] = self.verdict
         d["depth"] = round(self.depth, 3)
         return d
@@ -155,8 +163,13 @@ class Rep:
         fields = {k: data[k] for k in ("index", "leg", "start_frame", "start_t", "bottom_frame", "bottom_t",
                                        "end_frame", "end_t", "depth")}
         peaks = {k: Peak(**(data.get(k) or {})) for k in ("fppa_left", "fppa_right", "knee_medial_left",
-                                                          "knee_medial_right", "pelvic_drop", "trunk_lean")}
-        return cls(**fields, **peaks, failed=tuple(data.get("failed") or ()))
+                                                          "knee_medial_right", "pelvic_drop", "trunk_lean",
+                                                          "hip_drift", "foot_turnout_rel_left",
+                                                          "foot_turnout_rel_right")}
+        return cls(**fields, **peaks, failed=tuple(data.get("failed") or ()),
+                   foot_frames=dict(data.get("foot_frames") or {}),
+                   pronation_frames=dict(data.get("pronation_frames") or {}),
+                   pattern=tuple(data.get("pattern") or ()), evidence=dict(data.get("evidence") or {}))
 
 
 def working_value(leg: str | None, left: float | None, right: float | None) -> float | None:
@@ -171,7 +184,8 @@ def working_value(leg: str | None, left: float | None, right: float | None) -> f
     return max(values) if values else None
 
 
-_PEAK_KEYS = ("fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right", "pelvic_drop")
+_PEAK_KEYS = ("fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right", "pelvic_drop", "hip_drift")
+_FOOT_PEAKS = ("foot_turnout_rel_left", "foot_turnout_rel_right")
 
 
 @dataclass
@@ -186,8 +200,10 @@ class _Ongoing:
     stance_seq: list[str] = field(default_factory=list)  # stances in order, no repeats
     depth_stance: list[tuple[float, str]] = field(default_factory=list)
     peaks: dict[str, Peak] = field(
-        default_factory=lambda: {key: Peak() for key in (*_PEAK_KEYS, "trunk_lean")}
+        default_factory=lambda: {key: Peak() for key in (*_PEAK_KEYS, *_FOOT_PEAKS, "trunk_lean")}
     )
+    foot_frames: dict[str, int] = field(default_factory=lambda: {"left": 0, "right": 0})
+    pronation_frames: dict[str, int] = field(default_factory=lambda: {"left": 0, "right": 0})
     knee_alert: dict[str, bool] = field(default_factory=lambda: {"left": False, "right": False})
     hands_off: bool = False
     trunk_sway: bool = False
@@ -345,6 +361,13 @@ class RepCounter:
         for key in _PEAK_KEYS:
             peaks[key].offer(metrics.get(key), frame, t)
         peaks["trunk_lean"].offer(metrics.get("trunk_lean"), frame, t, magnitude=True)
+        if "foot_ref_left" in metrics:  # a foot stage is running
+            for side in ("left", "right"):
+                peaks["foot_turnout_rel_" + side].offer(metrics["foot_turnout_rel_" + side], frame, t)
+                suspected = metrics["pronation_suspected_" + side]
+                if suspected is not None:
+                    rep.foot_frames[side] += 1
+                    rep.pronation_frames[side] += suspected
         for side in ("left", "right"):
             if stance in (side, "both") and (
                 cue_levels.get("knee_valgus_" + side, 0) >= _ALERT
@@ -390,6 +413,11 @@ class RepCounter:
             pelvic_drop=peaks["pelvic_drop"],
             trunk_lean=peaks["trunk_lean"],
             failed=tuple(failed),
+            hip_drift=peaks["hip_drift"],
+            foot_turnout_rel_left=working("foot_turnout_rel_left", "left"),
+            foot_turnout_rel_right=working("foot_turnout_rel_right", "right"),
+            foot_frames={s: rep.foot_frames[s] for s in legs},
+            pronation_frames={s: rep.pronation_frames[s] for s in legs},
         )
         self.reps.append(result)
         self.count += 1

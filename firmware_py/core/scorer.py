@@ -15,6 +15,8 @@ import numpy as np
 from . import keypoints as kp
 from .calibration import Calibration
 from .cue import Cue, CueTracker
+from .faults import fault_pattern
+from .feet import FootReading, PlantedFeet, foot_metrics
 from .metrics import body_scale, hip_height, measure_flat, metrics_from_body
 from .placement import PlacementMonitor, PlacementParams
 from .reps import CRITERIA, Rep, RepCounter, RepParams
@@ -94,6 +96,7 @@ class Scorer:
         self._rep_params = reps
         self._keep_reps = keep_reps
         self.still = still
+        self.feet_enabled = False  # set by a pipeline with a foot stage: foot metrics every frame
         self.mode = FeedbackMode.parse(mode)
         self.calibration = calibration
         self._build(thresholds)
@@ -105,8 +108,10 @@ class Scorer:
         self._stance = StanceTracker()
         self._placement = PlacementMonitor()
         self._cue = CueTracker()
-        self._thighs = UprightLengths(None if cal is None else cal.leg_length_px,
+        self._upright = UprightLengths(None if cal is None else cal.leg_length_px,
                                       None if cal is None else cal.torso_length_px)
+        self._turnout_base: dict[str, float | None] = {"left": None, "right": None}
+        self._planted = PlantedFeet()
         self._frontal_widths = (
             cal.hip_width_px / cal.torso_length_px
             if cal is not None and cal.hip_width_px and cal.torso_length_px
@@ -175,6 +180,7 @@ class Scorer:
         frame_index: int,
         t: float,
         frame_size: tuple[int, int],
+        feet: FootReading | None = None,
     ) -> FrameScore:
         th = self.thresholds
         cal = self.calibration
@@ -184,12 +190,14 @@ class Scorer:
         stance = self._stance.update_body(body, t)
         reps = self._reps
         upright = not self.still and reps.depth < reps.params.start_depth
-        thighs = self._thighs
-        thighs.update(body, t, upright)
+        lengths = self._upright
+        lengths.update(body, t, upright)
         # a photo has no upright frames: each shank stands in for its thigh
         metrics = metrics_from_body(body, thresholds=th, calibration=cal, stance=stance,
-                                    thighs=_NO_UPRIGHT if self.still else thighs)
-        turned = turn_vote(body, stance, thighs, th.max_turn_deg, upright=upright,
+                                    lengths=_NO_UPRIGHT if self.still else lengths)
+        if self.feet_enabled:
+            self._add_feet(metrics, body, feet, t, upright and stance == "both", th.knee_over_toe_trigger)
+        turned = turn_vote(body, stance, lengths, th.max_turn_deg, upright=upright,
                            frontal_widths=self._frontal_widths)
         problems = self._placement.update_body(body, t, frame_size, turned)
         # Someone is there: torso and hips seen, and legs too (a trusted chain, or
@@ -214,7 +222,33 @@ class Scorer:
             metrics,
             self._cue.levels,
         )
+        if rep is not None and rep.failed:
+            rep.pattern, rep.evidence = fault_pattern(rep, th)
         return FrameScore(frame_index, t, metrics, cue, rep, problems, self._reps.phase)
+
+    def _add_feet(self, metrics: dict[str, Any], body, feet: FootReading | None, t: float,
+                  standing: bool, on_the_foot: bool) -> None:
+        """Foot metrics into ``metrics``; with ``on_the_foot`` (knee_over_toe_trigger),
+        knee-inside-foot is judged against the heel->toe line where the foot is read
+        (``foot_ref_*`` says which reference each knee was judged against)."""
+        shanks = tuple(
+            ((body.x[k] - body.x[a]) ** 2 + (body.y[k] - body.y[a]) ** 2) ** 0.5
+            for k, a in ((kp.L_KNEE, kp.L_ANKLE), (kp.R_KNEE, kp.R_ANKLE))
+        )
+        fm = foot_metrics(body, self._planted.update(feet, shanks), t, baseline=self._turnout_base)
+        base = self._turnout_base
+        for side in ("left", "right"):
+            turn = fm["foot_turnout_" + side]
+            if standing and turn is not None:  # the athlete's own standing turn-out
+                base[side] = turn if base[side] is None else base[side] + 0.1 * (turn - base[side])
+            over = fm["knee_over_toe_" + side]
+            if not on_the_foot:
+                fm["foot_ref_" + side] = "ankle"
+            elif over is not None and metrics["knee_medial_" + side] is not None and body.hip_width:
+                h, k, a = kp.LEG[side]
+                shank = ((body.x[k] - body.x[a]) ** 2 + (body.y[k] - body.y[a]) ** 2) ** 0.5
+                metrics["knee_medial_" + side] = round(over * shank / body.hip_width, 3) + 0.0
+        metrics.update(fm)
 
     # -- totals -----------------------------------------------------------------
 

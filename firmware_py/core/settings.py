@@ -65,7 +65,8 @@ class Thresholds:
     rep_min_depth: float = 0.15  # a quarter squat; real reps in the footage are 0.23+
     min_thigh_ratio: float = 0.6  # thigh within 53 deg of vertical (see core.validity)
     min_torso_ratio: float = 0.8  # trunk within 37 deg of vertical (see core.validity)
-    max_turn_deg: float = 15.0  # a turn that moves FPPA by about an alert's worth at SLS depth
+    max_turn_deg: float = 15.0
+    knee_over_toe_trigger: bool = False  # judge knee-inside-foot on the heel->toe line (see core.feet)  # a turn that moves FPPA by about an alert's worth at SLS depth
 
     def __post_init__(self) -> None:
         for key, spec in SETTINGS.items():
@@ -208,6 +209,9 @@ SETTINGS: dict[str, SettingSpec] = {
     ),
     "max_turn_deg": SettingSpec(
         float, 5, 45, "deg", "body turned further off the camera than this: knee cues held back",
+    ),
+    "knee_over_toe_trigger": SettingSpec(
+        bool, None, None, "", "judge knee-inside-foot against the heel->toe line where the foot is read",
     ),
 }
 

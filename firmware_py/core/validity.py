@@ -51,7 +51,6 @@ __all__ = [
     "GATE_REASONS",
     "THIGH_SHARE",
     "UprightLengths",
-    "thigh_ratio",
     "turn_vote",
 ]
 
@@ -104,30 +103,17 @@ class UprightLengths:
         if not upright:
             return
         dt = 1e9 if last is None or t <= last else t - last
+        rise, fall = min(1.0, dt / RISE_TAU_S), min(1.0, dt / FALL_TAU_S)
         x, y = b.x, b.y
         if b.trusted_left:
-            self.left = _follow(self.left, math.hypot(x[kp.L_HIP] - x[kp.L_KNEE], y[kp.L_HIP] - y[kp.L_KNEE]), dt)
+            length, ref = math.hypot(x[kp.L_HIP] - x[kp.L_KNEE], y[kp.L_HIP] - y[kp.L_KNEE]), self.left
+            self.left = length if ref is None else ref + (rise if length > ref else fall) * (length - ref)
         if b.trusted_right:
-            self.right = _follow(self.right, math.hypot(x[kp.R_HIP] - x[kp.R_KNEE], y[kp.R_HIP] - y[kp.R_KNEE]), dt)
+            length, ref = math.hypot(x[kp.R_HIP] - x[kp.R_KNEE], y[kp.R_HIP] - y[kp.R_KNEE]), self.right
+            self.right = length if ref is None else ref + (rise if length > ref else fall) * (length - ref)
         if b.torso and b.any_leg:
-            self.torso = _follow(self.torso, b.torso, dt)
-
-
-def _follow(ref: float | None, length: float, dt: float) -> float:
-    if ref is None:
-        return length
-    return ref + min(1.0, dt / (RISE_TAU_S if length > ref else FALL_TAU_S)) * (length - ref)
-
-
-def thigh_ratio(b, side: str, upright: float | None) -> float:
-    """``side``'s projected thigh over its upright length (the shank of the same
-    leg stands in when the upright length is not known).  The chain must be trusted."""
-    h, k, a = kp.LEG[side]
-    x, y = b.x, b.y
-    thigh = math.hypot(x[h] - x[k], y[h] - y[k])
-    if upright is None:
-        upright = math.hypot(x[k] - x[a], y[k] - y[a])
-    return thigh / upright
+            length, ref = b.torso, self.torso
+            self.torso = length if ref is None else ref + (rise if length > ref else fall) * (length - ref)
 
 
 def turn_vote(

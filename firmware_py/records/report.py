@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from firmware_py import __version__
-from firmware_py.core.reps import CRITERIA, working_value
+from firmware_py.core.faults import pattern_words
+from firmware_py.core.reps import CRITERIA, Rep, working_value
 from firmware_py.records import clips, plots
 from firmware_py.records.sessionfile import Session, read_session
 
@@ -136,13 +137,23 @@ def _rep_table(session: Session, out_dir: Path, replays: Replays) -> str:
             f'<td>{_num(rep.get("start_t"), ".1f")}–{_num(rep.get("end_t"), ".1f")}</td>'
             f'<td>{_num(rep.get("depth"), ".2f")}</td><td>{_num(_peak(rep, "fppa"))}</td>'
             f'<td>{_num(_peak(rep, "knee_medial"), "+.2f")}</td><td>{_num(_peak(rep, "pelvic_drop"))}</td>'
-            f'<td>{_num(_peak(rep, "trunk_lean"))}</td><td class="l">{_clip_cell(session, rep, out_dir, replays)}</td></tr>')
+            f'<td>{_num(_peak(rep, "trunk_lean"))}</td><td class="l">{_clip_cell(session, rep, out_dir, replays)}</td>'
+            f'<td class="l">{_e(_pattern(rep))}</td></tr>')
     if not rows:
         return '<p id="reps">No reps in this session.</p>'
     return ('<table id="reps"><tr><th>rep</th><th class="l">leg</th><th class="l">verdict</th>'
             '<th class="l">failed on</th><th>time (s)</th><th>depth (leg lengths)</th><th>peak FPPA °</th>'
-            '<th>peak knee-medial</th><th>peak pelvic drop °</th><th>peak trunk lean °</th><th class="l">clip</th></tr>'
+            '<th>peak knee-medial</th><th>peak pelvic drop °</th><th>peak trunk lean °</th><th class="l">clip</th>'
+            '<th class="l">knee: pattern to check</th></tr>'
             + "".join(rows) + "</table>")
+
+
+def _pattern(rep: dict) -> str:
+    """Which fault pattern a knee failure fits (core.faults), as the console says it."""
+    try:
+        return pattern_words(Rep.from_dict(rep)) or "–"
+    except (KeyError, TypeError, ValueError):  # a rep record from an older session file
+        return "–"
 
 
 def _replays(session: Session, out_dir: Path, replays: Replays) -> str:

@@ -27,25 +27,25 @@ def test_a_foreshortened_thigh_gates_the_per_knee_measures_with_a_reason():
     # the stick figure pitches the thigh by half the knee flexion: 70 deg -> cos 35 = 0.82,
     # 140 deg -> cos 70 = 0.34 of its upright length
     half = metrics_from_body(measure(shoot(FRONT, stance="left", flexion=70, valgus_left=15)),
-                             stance="left", thighs=thighs)
+                             stance="left", lengths=thighs)
     deep = metrics_from_body(measure(shoot(FRONT, stance="left", flexion=140, valgus_left=15)),
-                             stance="left", thighs=thighs)
+                             stance="left", lengths=thighs)
     assert half["fppa_left"] == pytest.approx(15.0, abs=0.5) and "fppa_left" not in half["gated"]
     assert deep["fppa_left"] is None and deep["knee_medial_left"] is None
     assert deep["gated"]["fppa_left"] == deep["gated"]["knee_medial_left"] == "thigh_foreshortened"
     # the gate is a setting: a coach who wants deep squats read can lower it
     lenient = metrics_from_body(measure(shoot(FRONT, stance="left", flexion=140, valgus_left=15)),
-                                stance="left", thighs=thighs,
+                                stance="left", lengths=thighs,
                                 thresholds=DEFAULT.with_value("min_thigh_ratio", 0.3))
     assert lenient["fppa_left"] == pytest.approx(15.0, abs=1.0)  # (perspective at this depth)
 
 
 def test_two_footed_stance_is_judged_by_separation_not_per_knee_angles():
-    m = metrics_from_body(measure(shoot(FRONT, flexion=60)), stance="both", thighs=_upright("both"))
+    m = metrics_from_body(measure(shoot(FRONT, flexion=60)), stance="both", lengths=_upright("both"))
     assert m["fppa_left"] is None and m["fppa_right"] is None
     assert m["gated"]["fppa_left"] == "two_footed" and m["gated"]["knee_medial_right"] == "two_footed"
     assert m["knee_separation_ratio"] is not None and "knee_separation_ratio" not in m["gated"]
-    single = metrics_from_body(measure(shoot(FRONT, stance="left")), stance="left", thighs=_upright())
+    single = metrics_from_body(measure(shoot(FRONT, stance="left")), stance="left", lengths=_upright())
     assert single["gated"]["knee_separation_ratio"] == "not_two_footed"
     assert "pelvic_drop" not in single["gated"] and m["gated"]["pelvic_drop"] == "not_single_leg"
 
@@ -53,7 +53,7 @@ def test_two_footed_stance_is_judged_by_separation_not_per_knee_angles():
 def test_untrusted_legs_say_not_seen():
     pose = shoot(FRONT, stance="left")
     pose[13, 2] = 0.1  # left knee unseen
-    m = metrics_from_body(measure(pose), stance="left", thighs=_upright())
+    m = metrics_from_body(measure(pose), stance="left", lengths=_upright())
     assert m["gated"]["fppa_left"] == "not_seen"
 
 

@@ -1,0 +1,191 @@
+"""The feet and ankles (GUIDE.md section 3, "Feet and ankles"): knee over the toes,
+foot turn-out, shank tilt, and "pronation suspected", from BlazePose's heel and foot
+index beside MoveNet's body.
+
+Pure: a measured body and a ``FootReading`` in, numbers out.  The reading may be a
+few frames old (the foot stage runs beside the cue path, never in it); a planted foot
+does not move, so its points are carried along by however far MoveNet's ankle moved
+since, and a reading older than ``MAX_AGE_S`` is not used.
+
+Definitions (subject's sides; + medial or out, as GUIDE section 2):
+
+* ``knee_over_toe_left/right``: the knee's horizontal offset from the heel->foot
+  index line (extended up to the knee's height), toward the midline, over shank
+  length.  From the front, the vertical plane through a foot's long axis is seen
+  almost edge-on, as the image line through heel and toe: a knee over the second
+  toe lies on it, whichever way the foot points.  + the knee falls inside the foot.
+* ``foot_turnout_left/right``: the foot progression angle, heel -> foot index in
+  BlazePose's world landmarks (metres, steadier than the image) against the
+  direction the hips face, + toes out; ``foot_turnout_rel_*`` minus that foot's
+  standing baseline (the scorer's, from the athlete's upright two-footed frames:
+  lite and full models differ by ~7 deg in absolute angle, so only the change is
+  judged).
+* ``shank_tilt_left/right``: ankle -> knee against vertical in the levelled image,
+  + the knee toward the midline.
+* ``pronation_suspected_left/right``: from the front, the shin tilting in (shank
+  tilt >= ``PRONATION_SHANK_TILT_DEG``) with the ankle drifting medially off the
+  foot line and no turn-out (``foot_turnout_rel`` below ``TURNOUT_DEG``); None
+  without a standing baseline.  Only ever "suspected": pronation is read from
+  behind (GUIDE), never claimed.
+
+A foot is trusted when the reading is recent, the model's scores reach
+``MIN_FOOT_SCORE`` and heel and toe lie within a shank length of the ankle.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import keypoints as kp
+
+__all__ = ["FootReading", "FOOT_METRIC_KEYS", "PlantedFeet", "foot_metrics", "turnout_deg", "MAX_AGE_S"]
+
+MAX_AGE_S = 0.5  # an older foot reading is not used
+MIN_FOOT_SCORE = 0.5
+TURNOUT_DEG = 10.0  # a change of turn-out from standing that counts as "turning out"
+PRONATION_SHANK_TILT_DEG = 10.0
+# BlazePose world landmark order in a reading: heel L, heel R, toe L, toe R, hip L, hip R
+_SIDES = ("left", "right")
+FOOT_METRIC_KEYS = (
+    "knee_over_toe_left", "knee_over_toe_right", "foot_turnout_left", "foot_turnout_right",
+    "foot_turnout_rel_left", "foot_turnout_rel_right", "shank_tilt_left", "shank_tilt_right",
+    "pronation_suspected_left", "pronation_suspected_right",
+)
+_DEG = 180.0 / math.pi
+
+
+class FootReading(NamedTuple):
+    """One foot-stage result: the frame it came from, heels and toes in source pixels
+    with scores ((4, 3): heel L, heel R, toe L, toe R), world points ((6, 3) metres:
+    the same four, then hip L, hip R), and MoveNet's ankles on that frame ((2, 2))."""
+
+    frame_index: int
+    t: float
+    points: np.ndarray
+    world: np.ndarray
+    ankles: np.ndarray
+
+
+PLANTED_WEIGHT = 0.25  # weight of each new reading in a planted foot's average
+MOVED_PER_SHANK = 0.3  # a heel or toe this far (in shank lengths) from the average: the foot moved
+
+
+class PlantedFeet:
+    """Each foot averaged over its readings while it stays planted.
+
+    A knee over the toes is judged on the heel->toe line extended up to the knee, so
+    a few pixels of noise in a foot point become several times that at the knee; but
+    a planted foot does not move, so its heel and toe (relative to MoveNet's ankle)
+    are averaged over successive readings, and the average starts afresh when a new
+    reading puts them elsewhere (the foot was lifted or set down anew).
+    ``update(reading)`` returns the reading with averaged points (or None).
+    """
+
+    def __init__(self) -> None:
+        self._last_frame: int | None = None
+        self._rel: np.ndarray | None = None  # (4, 2) heel/toe minus their side's ankle
+        self._out: FootReading | None = None
+
+    def update(self, reading: FootReading | None, shanks: tuple[float, float]) -> FootReading | None:
+        if reading is None or reading.frame_index == self._last_frame:
+            return self._out if reading is not None else None
+        self._last_frame = reading.frame_index
+        ankles = np.vstack([reading.ankles, reading.ankles])  # heel L, heel R, toe L, toe R
+        rel = reading.points[:, :2] - ankles
+        if self._rel is None:
+            self._rel = rel.copy()
+        else:
+            for i in range(4):
+                limit = MOVED_PER_SHANK * shanks[i % 2]
+                if np.hypot(*(rel[i] - self._rel[i])) > limit:
+                    self._rel[i] = rel[i]
+                else:
+                    self._rel[i] += PLANTED_WEIGHT * (rel[i] - self._rel[i])
+        points = reading.points.copy()
+        points[:, :2] = self._rel + ankles
+        self._out = reading._replace(points=points)
+        return self._out
+
+
+def turnout_deg(world: np.ndarray, side: str) -> float | None:
+    """Foot progression angle of ``side`` from world landmarks, + toes out."""
+    i = 0 if side == "left" else 1
+    heel, toe = world[i], world[2 + i]
+    hip_l, hip_r = world[4], world[5]
+    fx, fz = toe[0] - heel[0], toe[2] - heel[2]
+    hx, hz = hip_l[0] - hip_r[0], hip_l[2] - hip_r[2]  # right hip -> left hip
+    if math.hypot(fx, fz) < 1e-3 or math.hypot(hx, hz) < 1e-3:
+        return None
+    # facing: perpendicular to the hip line, on the side the toes point to on average
+    face_x, face_z = -hz, hx
+    both_x = world[2, 0] + world[3, 0] - world[0, 0] - world[1, 0]
+    both_z = world[2, 2] + world[3, 2] - world[0, 2] - world[1, 2]
+    if face_x * both_x + face_z * both_z < 0:
+        face_x, face_z = -face_x, -face_z
+    angle = math.atan2(face_x * fz - face_z * fx, face_x * fx + face_z * fz) * _DEG
+    # + when the toe points away from the other foot (lateral): the left foot's lateral
+    # side is toward the left hip
+    lat_x, lat_z = (hx, hz) if side == "left" else (-hx, -hz)
+    lateral = (fx * lat_x + fz * lat_z) >= 0
+    return abs(angle) if lateral else -abs(angle)
+
+
+def foot_metrics(b, reading: FootReading | None, t: float, *, baseline: dict[str, float | None] | None = None,
+                 view: str = "front") -> dict[str, Any]:
+    """The foot metrics of body ``b`` (``metrics.Body``) with the newest foot reading.
+
+    Values are None where the foot or leg is not trusted; ``foot_ref_left/right`` say
+    which the knee-inside-foot judgement uses: ``foot`` (heel->toe line) or ``ankle``.
+    ``baseline``: standing turn-out per side (``{"left": deg, "right": deg}``).
+    """
+    out: dict[str, Any] = {key: None for key in FOOT_METRIC_KEYS}
+    out["foot_ref_left"] = out["foot_ref_right"] = "ankle"
+    x, y = b.x, b.y
+    fresh = reading is not None and 0.0 <= t - reading.t <= MAX_AGE_S
+    for side in _SIDES:
+        h, k, a = kp.LEG[side]
+        if not b.trusted(side):
+            continue
+        medial = 1.0 if x[kp.OTHER_HIP[side]] > x[h] else -1.0
+        sx, sy = x[k] - x[a], y[k] - y[a]
+        shank = math.hypot(sx, sy)
+        out["shank_tilt_" + side] = _r(math.atan2(sx * medial, -sy) * _DEG, 1)
+        if not fresh or view != "front":
+            continue
+        i = 0 if side == "left" else 1
+        heel, toe = reading.points[i], reading.points[2 + i]
+        if min(heel[2], toe[2]) < MIN_FOOT_SCORE:
+            continue
+        # carry the planted foot along with MoveNet's ankle since the reading
+        ax, ay = b.image_x[a] - reading.ankles[i, 0], b.image_y[a] - reading.ankles[i, 1]
+        hx, hy, tx, ty = heel[0] + ax, heel[1] + ay, toe[0] + ax, toe[1] + ay
+        ix, iy = b.image_x[a], b.image_y[a]
+        if max(math.hypot(hx - ix, hy - iy), math.hypot(tx - ix, ty - iy)) > shank:
+            continue  # not this person's foot
+        dx, dy = tx - hx, ty - hy
+        if abs(dy) < 0.3 * math.hypot(dx, dy):
+            continue  # the foot line is near-horizontal in the image: no height to project to
+        kx, ky = b.image_x[k], b.image_y[k]
+        line_x = hx + dx * (ky - hy) / dy
+        out["knee_over_toe_" + side] = _r((kx - line_x) * medial / shank, 3)
+        out["foot_ref_" + side] = "foot"
+        turn = turnout_deg(reading.world, side)
+        out["foot_turnout_" + side] = _r(turn, 1)
+        base = None if baseline is None else baseline.get(side)
+        rel = None if turn is None or base is None else turn - base
+        out["foot_turnout_rel_" + side] = _r(rel, 1)
+        # pronation suspected: shin in, ankle medial of the foot line, no turn-out
+        ankle_off = (ix - (hx + dx * (iy - hy) / dy)) * medial / shank
+        tilt = out["shank_tilt_" + side]
+        if rel is not None and tilt is not None:  # without a standing baseline, no claim
+            out["pronation_suspected_" + side] = (
+                tilt >= PRONATION_SHANK_TILT_DEG and ankle_off > 0.0 and rel < TURNOUT_DEG
+            )
+    return out
+
+
+def _r(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits) + 0.0

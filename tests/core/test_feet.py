@@ -1,0 +1,115 @@
+"""Foot metrics and the fault pattern a failed rep fits (core.feet, core.faults)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from firmware_py.core import keypoints as kp
+from firmware_py.core.faults import fault_pattern, pattern_words
+from firmware_py.core.feet import FootReading, PlantedFeet, foot_metrics, turnout_deg
+from firmware_py.core.metrics import measure
+from firmware_py.core.reps import Peak, Rep
+from firmware_py.core.settings import DEFAULT
+from stickfigure import Camera, shoot
+
+FRONT = Camera()
+
+
+def _world(turn_left: float, turn_right: float) -> np.ndarray:
+    """World points (metres; x to the subject's left here, z toward the camera) of two
+    feet under the hips, each turned out by the given degrees."""
+    pts = np.zeros((6, 3))
+    for i, (side_x, turn) in enumerate(((0.1, turn_left), (-0.1, turn_right))):
+        out = 1.0 if side_x > 0 else -1.0  # lateral direction of this foot
+        a = math.radians(turn)
+        pts[i] = (side_x, 0.9, 0.0)  # heel
+        pts[2 + i] = (side_x + out * 0.2 * math.sin(a), 0.9, 0.2 * math.cos(a))  # toe, forward = +z
+    pts[4], pts[5] = (0.1, 0.0, 0.0), (-0.1, 0.0, 0.0)
+    return pts
+
+
+@pytest.mark.parametrize("left, right", [(0.0, 0.0), (20.0, 5.0), (-10.0, 30.0)])
+def test_turnout_is_the_angle_from_the_facing_direction_toes_out_positive(left, right):
+    w = _world(left, right)
+    assert turnout_deg(w, "left") == pytest.approx(left, abs=0.1)
+    assert turnout_deg(w, "right") == pytest.approx(right, abs=0.1)
+
+
+def _reading(pose, *, knee_shift=0.0, t=0.0):
+    """A foot reading with each heel and toe on the vertical through its ankle."""
+    pts = np.zeros((4, 3))
+    for i, a in enumerate((kp.L_ANKLE, kp.R_ANKLE)):
+        x, y = pose[a, 0], pose[a, 1]
+        pts[i] = (x, y + 5.0, 0.9)  # heel just below the ankle in the image
+        pts[2 + i] = (x, y + 25.0, 0.9)  # toe nearer the camera: lower in the image
+    return FootReading(0, t, pts, _world(0.0, 0.0), pose[[kp.L_ANKLE, kp.R_ANKLE], :2].copy())
+
+
+def test_a_knee_over_the_toes_reads_zero_and_a_knee_inside_the_foot_positive():
+    straight = shoot(FRONT, stance="left", flexion=60)
+    m = foot_metrics(measure(straight), _reading(straight), 0.1)
+    assert m["foot_ref_left"] == "foot" and m["knee_over_toe_left"] == pytest.approx(0.0, abs=0.02)
+    caved = shoot(FRONT, stance="left", flexion=60, valgus_left=20.0)
+    m = foot_metrics(measure(caved), _reading(caved), 0.1)
+    assert m["knee_over_toe_left"] > 0.1 and m["shank_tilt_left"] > 5.0
+
+
+def test_an_old_or_missing_reading_leaves_the_foot_unread():
+    pose = shoot(FRONT, stance="left", flexion=60)
+    old = foot_metrics(measure(pose), _reading(pose, t=0.0), 2.0)
+    assert old["knee_over_toe_left"] is None and old["foot_ref_left"] == "ankle"
+    assert old["shank_tilt_left"] is not None  # the shank needs no foot
+    none = foot_metrics(measure(pose), None, 2.0)
+    assert none["foot_turnout_left"] is None
+
+
+def test_a_planted_foot_is_averaged_and_starts_afresh_when_it_moves():
+    pose = shoot(FRONT, stance="left", flexion=60)
+    planted = PlantedFeet()
+    first = _reading(pose)
+    jittered = first._replace(frame_index=1, points=first.points + np.array([4.0, 0.0, 0.0]))
+    planted.update(first, (100.0, 100.0))
+    out = planted.update(jittered, (100.0, 100.0))
+    assert out.points[0, 0] - first.points[0, 0] == pytest.approx(1.0)  # a quarter of the jitter
+    moved = first._replace(frame_index=2, points=first.points + np.array([60.0, 0.0, 0.0]))
+    assert planted.update(moved, (100.0, 100.0)).points[0, 0] == pytest.approx(first.points[0, 0] + 60.0)
+
+
+def _failed(**kw) -> Rep:
+    rep = Rep(0, "left", 0, 0.0, 10, 0.3, 20, 0.7, 0.3, failed=("knee_inward",))
+    for key, value in kw.items():
+        setattr(rep, key, value)
+    return rep
+
+
+def test_a_failed_rep_says_which_pattern_the_evidence_fits():
+    assert fault_pattern(_failed(pelvic_drop=Peak(6.0)), DEFAULT)[0] == ("hip",)
+    assert fault_pattern(_failed(hip_drift=Peak(0.2)), DEFAULT)[0] == ("hip",)
+    ankle = _failed(foot_turnout_rel_left=Peak(14.0))
+    assert fault_pattern(ankle, DEFAULT) == (("ankle",), {"foot_turnout_rel": 14.0})
+    pron = _failed(foot_frames={"left": 10}, pronation_frames={"left": 6})
+    assert fault_pattern(pron, DEFAULT)[0] == ("pronation_suspected",)
+    both = _failed(pelvic_drop=Peak(8.0), foot_turnout_rel_left=Peak(12.0))
+    assert fault_pattern(both, DEFAULT)[0] == ("hip", "ankle")
+    quiet = _failed(pelvic_drop=Peak(1.0), foot_frames={"left": 10}, pronation_frames={"left": 1})
+    assert fault_pattern(quiet, DEFAULT)[0] == ()
+    # only a knee failure is matched; the free leg's foot says nothing
+    assert fault_pattern(Rep(0, "left", 0, 0.0, 10, 0.3, 20, 0.7, 0.3, pelvic_drop=Peak(9.0),
+                             failed=("trunk_sway",)), DEFAULT)[0] == ()
+    assert fault_pattern(_failed(foot_turnout_rel_right=Peak(20.0)), DEFAULT)[0] == ()
+
+
+def test_the_pattern_is_worded_as_something_to_check_not_a_diagnosis():
+    rep = _failed(pelvic_drop=Peak(6.1), hip_drift=Peak(0.14))
+    rep.pattern, rep.evidence = fault_pattern(rep, DEFAULT)
+    assert pattern_words(rep) == "fits the hip pattern (pelvic drop +6.1°, hip drift +0.14)"
+    rep = _failed(foot_frames={"left": 10}, pronation_frames={"left": 5})
+    rep.pattern, rep.evidence = fault_pattern(rep, DEFAULT)
+    assert pattern_words(rep).startswith("pronation suspected")
+    rep = _failed()
+    assert pattern_words(rep) == "no hip, ankle or foot pattern seen"
+    back = Rep.from_dict(_failed(pelvic_drop=Peak(6.0)).to_dict())
+    assert back.hip_drift == Peak() and back.pattern == ()

@@ -1,0 +1,86 @@
+"""The feet on real footage: BlazePose's heels and toes on MoveNet's crop, and what they say."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from firmware_py.core.scorer import Scorer
+from firmware_py.pipeline import Pipeline
+from firmware_py.pose.blazepose import FOOT_POINTS, FootModel
+from firmware_py.pose.engine import PoseEngine
+from firmware_py.pose.feetstage import FootStage
+from firmware_py.sources import make_source
+
+pytestmark = pytest.mark.media
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+@functools.cache
+def foot_model(which: str) -> FootModel:
+    return FootModel(MODELS / f"pose_landmark_{which}.tflite", num_threads=2)
+
+
+@pytest.fixture(scope="module")
+def with_feet(movenet, media):
+    """(clip name, lite|full) -> per-frame FrameResults with the foot stage inline on every frame."""
+
+    @functools.cache
+    def run(name: str, which: str = "lite"):
+        pipeline = Pipeline(PoseEngine(movenet), Scorer(), FootStage(foot_model(which), threaded=False))
+        with make_source(str(media(name))) as source:
+            return [pipeline.process(frame) for frame in source]
+
+    return run
+
+
+def test_foot_points_agree_with_the_tfjs_blazepose_output(with_feet, media):
+    with open(media("tfjs_bodyweight_squats_band_frontal.blazepose_full_expected.json")) as f:
+        expected = np.array(json.load(f))
+    results = with_feet("tfjs_bodyweight_squats_band_frontal.mp4", "full")  # tfjs ran the full model
+    assert len(results) == len(expected) == 65
+    errors = [np.hypot(*(r.feet.points[:, :2] - expected[r.index][list(FOOT_POINTS), :2]).T)
+              for r in results if r.feet is not None and r.feet.frame_index == r.index]
+    assert len(errors) >= 60
+    assert np.median(errors) <= 8.0  # heels and foot indices, pixels (tfjs's own test allows 28)
+
+
+def test_the_knee_over_the_toes_reads_the_sit_to_stand_collapse(with_feet):
+    results = with_feet("sqd_single_leg_sit_to_stand_good_then_valgus_frontal.mp4")
+    over = {r.index: r.metrics["knee_over_toe_right"] for r in results}
+    # labelled by eye: right knee over the foot 82-140 (both feet down), inside it 152-211
+    standing = [v for i, v in over.items() if 82 <= i <= 140 and v is not None]
+    collapse = [v for i, v in over.items() if 165 <= i <= 210 and v is not None]
+    assert len(standing) > 30 and len(collapse) > 30
+    assert np.median(collapse) > np.median(standing) + 0.2  # shank lengths
+
+
+def test_a_foot_turned_out_at_rest_reads_turned_out_against_its_partner(with_feet):
+    # Looked at first (a zoomed crop of frame 5): standing before the squat, the subject's
+    # left foot (image right) points out to the side, the right one nearly at the camera.
+    results = with_feet("lnc_overhead_squat_frontal_good_IMG_7035.mov")[:15]
+    left = [r.metrics["foot_turnout_left"] for r in results if r.metrics["foot_turnout_left"] is not None]
+    right = [r.metrics["foot_turnout_right"] for r in results if r.metrics["foot_turnout_right"] is not None]
+    assert len(left) > 10 and len(right) > 10
+    assert np.median(left) > np.median(right) + 10.0
+
+
+def test_the_foot_stage_on_its_own_thread_never_holds_the_frame_up(movenet, media):
+    # Threaded, the stage takes the newest frame it can; frames offered while it is busy
+    # are replaced, so the cue path scores every frame and the feet get some of them.
+    stage = FootStage(foot_model("full"), threaded=True)
+    pipeline = Pipeline(PoseEngine(movenet), Scorer(), stage)
+    try:
+        with make_source(str(media("sqd_single_leg_squat_man_frontal.mp4"))) as source:
+            results = [pipeline.process(frame) for frame in source]
+    finally:
+        stage.close()
+    assert len(results) == 227
+    assert 0 < stage.readings < len(results)
+    used = [r.feet.frame_index for r in results if r.feet is not None]
+    assert used == sorted(used) and all(f <= r.index for f, r in zip(used, [r for r in results if r.feet]))
