@@ -136,6 +136,9 @@ def format_report(report: dict, source_name: str) -> str:
         lines.append(f"{name:<14}{s['median_ms']:>11.3f}{s['p95_ms']:>10.3f}")
     lines.append(f"scoring median: {report['scoring_median_us']:.1f} µs per frame")
     lines.append(f"pipeline / bare invoke: {report['ratio']:.3f}  (peak RSS {report['peak_rss_mb']:.0f} MB)")
+    if "feet" in report:
+        lines.append(f"foot stage ({report['feet']['model']}) on its own thread throughout: "
+                     f"{report['feet']['readings']} foot readings")
     if "latency_median_ms" in report:
         lines.append(f"capture → pin latency: median {report['latency_median_ms']:.2f} ms, p95 "
                      f"{report['latency_p95_ms']:.2f} ms ({report['latency_over_invoke_ms']:+.2f} ms over the bare invoke)")

@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="time each pipeline stage against the bare model invoke")
     p.add_argument("path", nargs="?", metavar="PATH", help="clip to run (default: synthetic frames)")
     p.add_argument("--frames", type=int, default=300, metavar="N", help="frames to time (default 300)")
+    p.add_argument("--feet", choices=("off", "lite", "full"), default="off",
+                   help="time the cue path while the foot stage runs on its own thread (default off)")
     p.add_argument("--json", action="store_true", help="one JSON object")
     _model_options(p)
 
@@ -239,7 +241,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from firmware_py.app import build_model, build_pipeline
+    from firmware_py.app import build_foot_stage, build_model, build_pipeline
     from firmware_py.bench import file_frames, format_report, run_bench, synthetic_frames
     from firmware_py.sources import make_source
 
@@ -249,10 +251,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
         frames = synthetic_frames(args.frames)
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
 
-    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime))
-    with CueOutputs(pin_factory=make_pin_factory("mock")) as outputs:
-        report = run_bench(pipeline, frames, outputs)
+    feet = build_foot_stage(args.feet, threaded=True, runtime=args.runtime)
+    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime), feet=feet)
+    try:
+        with CueOutputs(pin_factory=make_pin_factory("mock")) as outputs:
+            report = run_bench(pipeline, frames, outputs)
+    finally:
+        if feet is not None:
+            feet.close()
     report["source"] = args.path or "synthetic"
+    if feet is not None:
+        report["feet"] = {"model": args.feet, "readings": feet.readings}
     print(json.dumps(report) if args.json else format_report(report, report["source"]))
     return 0
 
