@@ -117,11 +117,6 @@ class _Condition:
     def __init__(self) -> None:
         self.reset()
 
-    def clear(self) -> None:
-        """``reset`` for a value that is not judged: cheap when there is nothing to clear."""
-        if self.level or self._warn_since is not None or self._alert_since is not None:
-            self.reset()
-
     def reset(self) -> None:
         self.level = _OK
         self._warn_since: float | None = None
@@ -248,8 +243,11 @@ class CueTracker:
             if not (knees and (stance == side or stance == "both")):
                 # A leg that is free or straight again has nothing wrong with it: its
                 # knee cues drop at once (the hold is for a knee the camera lost).
-                valgus.clear()
-                inside.clear()
+                # (clear() inlined: this runs for the free leg on every frame)
+                if valgus.level or valgus._alert_since is not None or valgus._warn_since is not None:
+                    valgus.reset()
+                if inside.level or inside._alert_since is not None:
+                    inside.reset()
                 levels["knee_valgus_" + side] = levels["knee_inside_foot_" + side] = _OK
                 continue
             # relative to the standing baseline when asked and calibrated

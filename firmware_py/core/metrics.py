@@ -398,11 +398,6 @@ def _hands_on_hips(b: Body, tolerance: float) -> bool | None:
     return True
 
 
-def _round(value: float | None, digits: int) -> float | None:
-    # "+ 0.0" turns a rounded -0.0 into 0.0, which reads better in a log.
-    return None if value is None else round(value, digits) + 0.0
-
-
 def metrics_from_body(
     b: Body,
     *,
@@ -484,17 +479,19 @@ def metrics_from_body(
         trunk_lean = None
         gated["trunk_lean"] = gate.TRUNK_FORESHORTENED
 
+    # Rounded inline (a call per value costs more than the rest of a metric); "+ 0.0"
+    # turns a rounded -0.0 into 0.0, which reads better in a log.
     return {
-        "fppa_left": _round(f_left, 1),
-        "fppa_right": _round(f_right, 1),
-        "fppa_rel_left": _round(rel_left, 1),
-        "fppa_rel_right": _round(rel_right, 1),
-        "knee_medial_left": _round(knee_left, 3),
-        "knee_medial_right": _round(knee_right, 3),
-        "knee_separation_ratio": _round(separation, 3),
-        "pelvic_drop": _round(pelvic_drop, 1),
-        "trunk_lean": _round(trunk_lean, 1),
-        "hip_drift": _round(hip_drift, 3),
+        "fppa_left": None if f_left is None else round(f_left, 1) + 0.0,
+        "fppa_right": None if f_right is None else round(f_right, 1) + 0.0,
+        "fppa_rel_left": None if rel_left is None else round(rel_left, 1) + 0.0,
+        "fppa_rel_right": None if rel_right is None else round(rel_right, 1) + 0.0,
+        "knee_medial_left": None if knee_left is None else round(knee_left, 3) + 0.0,
+        "knee_medial_right": None if knee_right is None else round(knee_right, 3) + 0.0,
+        "knee_separation_ratio": None if separation is None else round(separation, 3) + 0.0,
+        "pelvic_drop": None if pelvic_drop is None else round(pelvic_drop, 1) + 0.0,
+        "trunk_lean": None if trunk_lean is None else round(trunk_lean, 1) + 0.0,
+        "hip_drift": None if hip_drift is None else round(hip_drift, 3) + 0.0,
         "stance": stance,
         "hands_on_hips": _hands_on_hips(b, thresholds.hands_on_hips_tolerance),
         "leg_trusted_left": b.trusted_left,
@@ -506,7 +503,7 @@ def metrics_from_body(
 def _knee_gate(b: Body, side: str, stance: str, lengths: gate.UprightLengths | None, limit: float) -> str | None:
     """Why ``side``'s per-knee measures are not read (None: they are).  Without
     ``lengths`` only an untrusted chain stops them (the plain geometry)."""
-    if not (b.trusted(side) and b.ok[kp.OTHER_HIP[side]]):
+    if not ((b.trusted_left if side == "left" else b.trusted_right) and b.ok[kp.OTHER_HIP[side]]):
         return gate.NOT_SEEN
     if lengths is None:
         return None
@@ -517,7 +514,9 @@ def _knee_gate(b: Body, side: str, stance: str, lengths: gate.UprightLengths | N
     upright = lengths.left if side == "left" else lengths.right
     if upright is None:  # the shank of the same leg stands in (thigh and shank are alike)
         upright = math.hypot(x[k] - x[a], y[k] - y[a])
-    if math.hypot(x[h] - x[k], y[h] - y[k]) < limit * upright:
+    need = limit * upright
+    # (the thigh's height alone settles most frames: its length is at least that)
+    if y[k] - y[h] < need and math.hypot(x[h] - x[k], y[h] - y[k]) < need:
         return gate.THIGH_FORESHORTENED
     return None
 

@@ -197,8 +197,10 @@ class Scorer:
                                     lengths=_NO_UPRIGHT if self.still else lengths)
         if self.feet_enabled:
             self._add_feet(metrics, body, feet, t, upright and stance == "both", th.knee_over_toe_trigger)
-        turned = turn_vote(body, stance, lengths, th.max_turn_deg, upright=upright,
-                           frontal_widths=self._frontal_widths)
+        turned = None  # (turn_vote's own early answers, without the call on most frames)
+        if (upright and self._frontal_widths) or (not upright and stance == "both"):
+            turned = turn_vote(body, stance, lengths, th.max_turn_deg, upright=upright,
+                               frontal_widths=self._frontal_widths)
         problems = self._placement.update_body(body, t, frame_size, turned)
         # Someone is there: torso and hips seen, and legs too (a trusted chain, or
         # both ankles while a deep squat foreshortens the thighs past the gate).

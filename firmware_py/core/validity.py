@@ -103,7 +103,8 @@ class UprightLengths:
         if not upright:
             return
         dt = 1e9 if last is None or t <= last else t - last
-        rise, fall = min(1.0, dt / RISE_TAU_S), min(1.0, dt / FALL_TAU_S)
+        rise = 1.0 if dt >= RISE_TAU_S else dt / RISE_TAU_S
+        fall = 1.0 if dt >= FALL_TAU_S else dt / FALL_TAU_S
         x, y = b.x, b.y
         if b.trusted_left:
             length, ref = math.hypot(x[kp.L_HIP] - x[kp.L_KNEE], y[kp.L_HIP] - y[kp.L_KNEE]), self.left
@@ -111,7 +112,7 @@ class UprightLengths:
         if b.trusted_right:
             length, ref = math.hypot(x[kp.R_HIP] - x[kp.R_KNEE], y[kp.R_HIP] - y[kp.R_KNEE]), self.right
             self.right = length if ref is None else ref + (rise if length > ref else fall) * (length - ref)
-        if b.torso and b.any_leg:
+        if b.torso and (b.trusted_left or b.trusted_right):
             length, ref = b.torso, self.torso
             self.torso = length if ref is None else ref + (rise if length > ref else fall) * (length - ref)
 
@@ -130,12 +131,13 @@ def turn_vote(
     ``frontal_widths`` is hip width / torso length when square to the camera (the
     calibration's), else None.
     """
-    limit = math.sin(math.radians(max_turn_deg))
-    if upright and frontal_widths and b.hip_width and b.torso:
-        # cos(psi) < cos(limit) <=> sin(psi) > sin(limit) for 0..90 deg
-        return b.hip_width / b.torso < frontal_widths * math.cos(math.radians(max_turn_deg))
+    if upright:  # standing tall: only the calibration's widths can tell (knees are not forward)
+        if frontal_widths and b.hip_width and b.torso:
+            return b.hip_width / b.torso < frontal_widths * math.cos(math.radians(max_turn_deg))
+        return None
     if stance != "both" or not (b.trusted_left and b.trusted_right):
         return None
+    limit = math.sin(math.radians(max_turn_deg))
     ref_l, ref_r = thighs.left, thighs.right
     if ref_l is None or ref_r is None:
         return None
