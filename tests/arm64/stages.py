@@ -24,6 +24,7 @@ from firmware_py.core.placement import PlacementMonitor
 from firmware_py.core.reps import RepCounter
 from firmware_py.core.smoothing import PoseSmoother
 from firmware_py.core.stance import StanceTracker
+from firmware_py.core.validity import UprightLengths
 
 MARK = 0x4B51  # icount.c
 # (name, owner, attribute): owner.attribute is wrapped; functions the scorer imported
@@ -36,6 +37,8 @@ STAGES = (
     ("camera placement vote", PlacementMonitor, "update_body"),
     ("cue decision", CueTracker, "update"),
     ("reps", RepCounter, "update"),
+    ("upright lengths (validity gates)", UprightLengths, "update"),
+    ("turn vote", scoring, "turn_vote"),
 )
 NOOP = len(STAGES) + 1
 
