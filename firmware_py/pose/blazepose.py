@@ -24,9 +24,7 @@ import numpy as np
 from firmware_py.core import keypoints as kp
 from firmware_py.cv import cv2
 from firmware_py.errors import ModelInvalid
-from firmware_py.pose.modelfiles import check_header
-from firmware_py.pose.movenet import _native_stderr_into
-from firmware_py.pose.runtime import load_interpreter_class
+from firmware_py.pose.movenet import open_interpreter
 
 INPUT_SIZE = 256
 LANDMARKS = 33
@@ -123,17 +121,7 @@ class FootModel:
 
     def __init__(self, path: str | os.PathLike, *, num_threads: int = 1, runtime: str | None = None):
         self.path = Path(path)
-        check_header(self.path)
-        self.runtime, interpreter_class = load_interpreter_class(runtime)
-        native: list[str] = []
-        try:
-            with _native_stderr_into(native):
-                interpreter = interpreter_class(model_path=str(self.path), num_threads=num_threads)
-                interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as e:
-            detail = (str(e) or type(e).__name__).splitlines()[0]
-            raise ModelInvalid(f"{str(self.path)!r} could not be loaded by {self.runtime}: {detail} "
-                               f"(truncated or corrupt? run `kneecue model check {self.path}`)") from e
+        self.runtime, interpreter = open_interpreter(self.path, num_threads, runtime)
         self._interpreter = interpreter
         inp = interpreter.get_input_details()
         outs = {d["name"]: d for d in interpreter.get_output_details()}

@@ -47,6 +47,29 @@ def _native_stderr_into(lines: list[str]):
             lines.extend(tmp.read().decode("utf-8", "replace").splitlines())
 
 
+def open_interpreter(path: Path, num_threads: int, runtime: str | None):
+    """(runtime name, allocated interpreter) for the model file at ``path``: every way the
+    file can be wrong ends as a ModelError naming it; the runtime's INFO lines are kept
+    out of the terminal and anything else it prints is passed on."""
+    check_header(path)
+    name, interpreter_class = load_interpreter_class(runtime)
+    native: list[str] = []
+    try:
+        with _native_stderr_into(native):
+            interpreter = interpreter_class(model_path=str(path), num_threads=num_threads)
+            interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as e:
+        detail = (str(e) or type(e).__name__).splitlines()[0]
+        raise ModelInvalid(
+            f"{str(path)!r} could not be loaded by {name}: {detail} "
+            f"(truncated or corrupt? run `kneecue model check {path}`)"
+        ) from e
+    for line in native:
+        if not line.startswith("INFO:"):
+            print(line, file=sys.stderr)
+    return name, interpreter
+
+
 class MoveNet:
     """A loaded, validated MoveNet SinglePose model.
 
@@ -58,23 +81,8 @@ class MoveNet:
         self.path = Path(path)
         if num_threads < 1:
             raise ValueError(f"num_threads must be at least 1, got {num_threads}")
-        check_header(self.path)
-        self.runtime, interpreter_class = load_interpreter_class(runtime)
+        self.runtime, interpreter = open_interpreter(self.path, num_threads, runtime)
         self.num_threads = num_threads
-        native: list[str] = []
-        try:
-            with _native_stderr_into(native):
-                interpreter = interpreter_class(model_path=str(self.path), num_threads=num_threads)
-                interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as e:
-            detail = (str(e) or type(e).__name__).splitlines()[0]
-            raise ModelInvalid(
-                f"{str(self.path)!r} could not be loaded by {self.runtime}: {detail} "
-                f"(truncated or corrupt? run `kneecue model check {self.path}`)"
-            ) from e
-        for line in native:
-            if not line.startswith("INFO:"):
-                print(line, file=sys.stderr)
         self._interpreter = interpreter
         inp = interpreter.get_input_details()
         out = interpreter.get_output_details()
