@@ -267,3 +267,27 @@ def test_the_unit_has_what_the_device_needs():
         assert line in text
     unit, service = text.split("[Service]")
     assert "StartLimitIntervalSec=" in unit and "StartLimitBurst=" in unit
+
+
+def test_a_corrupt_foot_model_leaves_the_device_cueing_without_the_feet_and_says_why(tmp_path, monkeypatch):
+    import argparse
+    from pathlib import Path
+
+    from firmware_py.config import DeviceConfig
+    from firmware_py.device import Device
+    from firmware_py.service import _foot_stage
+
+    shipped = Path(__file__).resolve().parents[1] / "models" / "pose_landmark_lite.tflite"
+    (tmp_path / shipped.name).write_bytes(shipped.read_bytes()[:5000])  # a copy cut short
+    monkeypatch.setenv("KNEECUE_MODEL_DIR", str(tmp_path))  # looked up before models/
+    device = Device(DeviceConfig())
+    assert _foot_stage(argparse.Namespace(feet="lite", runtime=None), device) is None
+    assert "no foot points" in device.warnings["feet"] and str(tmp_path) in device.warnings["feet"]
+    stage = _foot_stage(argparse.Namespace(feet="off", runtime=None), device)
+    assert stage is None
+    monkeypatch.delenv("KNEECUE_MODEL_DIR")
+    stage = _foot_stage(argparse.Namespace(feet="lite", runtime=None), device)
+    try:
+        assert stage is not None and device.info["feet"].startswith("pose_landmark_lite.tflite")
+    finally:
+        stage.close()
