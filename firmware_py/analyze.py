@@ -115,6 +115,12 @@ def rep_line(rep) -> str:
     return f"{line}: {pattern}" if pattern else line
 
 
+def _notices(notices, out: IO[str], as_json: bool) -> None:
+    for notice in notices:
+        out.write((json.dumps({"test": _clean(notice.data)}, separators=(",", ":")) if as_json else notice.text)
+                  + "\n")
+
+
 def summary_text(summary: dict) -> str:
     legs = ", ".join(f"{n} {leg}" for leg, n in summary["reps_per_leg"].items() if n)
     lines = [f"{summary['reps']} reps ({legs or 'none'}): {summary['passed']} passed, {summary['failed']} failed"]
@@ -129,10 +135,13 @@ def summary_text(summary: dict) -> str:
 
 
 def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_json: bool,
-                realtime: bool = False, progress: bool = False, brief: bool = False, recorder=None) -> int:
+                realtime: bool = False, progress: bool = False, brief: bool = False, recorder=None,
+                test=None) -> int:
     """Score every frame of ``source`` into ``out``; returns the number of frames scored.
 
-    ``recorder`` (a records.recorder.Recorder) also records the clip as a session."""
+    ``recorder`` (a records.recorder.Recorder) also records the clip as a session;
+    ``test`` (a guided test, e.g. ``core.ankle.AnkleTest``) runs over the frames as
+    on the device, its lines in the output, finished with what it has at the end."""
     from tqdm import tqdm
 
     def emit(record: dict) -> None:
@@ -148,6 +157,8 @@ def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_jso
             result = pipeline.process(frame)
             if recorder is not None:
                 recorder.observe(frame, result, result.score.cue.level, False)
+            if test is not None:
+                _notices(test.step(result.pose, result.score, result.feet), out, as_json)
             rep = result.score.rep
             if as_json:
                 emit(frame_record(result))
@@ -159,6 +170,10 @@ def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_jso
                 if rep is not None:
                     out.write(rep_line(rep) + "\n")
             count += 1
+    if test is not None:
+        _notices(test.finish("clip ended"), out, as_json)
+        if recorder is not None and test.record is not None:
+            recorder.test(test.record)
     summary = pipeline.scorer.summary()
     if as_json:
         emit({"summary": _clean(summary)})

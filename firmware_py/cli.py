@@ -43,8 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pace the clip at its frame rate and drop frames the model cannot keep up with, as live")
     p.add_argument("--no-track", action="store_true", help="run every frame uncropped (for comparison)")
     p.add_argument("--brief", action="store_true", help="table: only reps and the summary, no per-frame rows")
-    p.add_argument("--feet", choices=("off", "lite", "full"), default="off",
-                   help="run BlazePose on every frame for heels and toes (slower; default off)")
+    p.add_argument("--feet", choices=("off", "lite", "full"),
+                   help="run BlazePose on every frame for heels and toes (slower; default off, lite with --task ankle)")
+    p.add_argument("--view", choices=("front", "rear", "side"),
+                   help="where the camera stood: which metrics are read (default: the saved setting, else front)")
+    p.add_argument("--task", choices=("ankle",),
+                   help="run a guided test on the clip: ankle = the knee-to-wall lunge, camera at the side")
+    p.add_argument("--leg", choices=("left", "right"), default="left",
+                   help="--task ankle: the leg tested (the one forward in the lunge; default left)")
     p.add_argument("--mode", choices=("concurrent", "terminal", "silent"),
                    help="feedback mode recorded with the cues (default: the saved setting)")
     p.add_argument("--report", metavar="DIR",
@@ -132,11 +138,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     source = make_source(args.path, realtime=args.realtime)
     source.open().close()  # fail on a bad clip before the model loads
     config = load_settings(args.state_dir)
+    view = args.view or ("side" if args.task == "ankle" else None)  # the ankle test reads a side view
+    thresholds = config.thresholds if view is None else config.thresholds.with_value("view", view)
+    feet = args.feet or ("lite" if args.task == "ankle" else "off")
     pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime),
-                              track=not args.no_track, thresholds=config.thresholds,
+                              track=not args.no_track, thresholds=thresholds,
                               mode=args.mode or config.mode, calibration=config.calibration,
                               still=isinstance(source, StillImage),
-                              feet=build_foot_stage(args.feet, threaded=False, runtime=args.runtime))
+                              feet=build_foot_stage(feet, threaded=False, runtime=args.runtime))
+    test = None
+    if args.task == "ankle":
+        from firmware_py.core.ankle import AnkleTest
+
+        test = AnkleTest(args.leg, min_shin_deg=thresholds.ankle_min_shin_deg, min_score=thresholds.min_score)
     recorder = None
     if args.report:
         from firmware_py.records.recorder import Recorder
@@ -151,7 +165,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     try:
         progress = sys.stderr.isatty() and (args.out is not None or not sys.stdout.isatty())
         count = run_analyze(pipeline, source, out, as_json=args.json, realtime=args.realtime,
-                            progress=progress, brief=args.brief, recorder=recorder)
+                            progress=progress, brief=args.brief or test is not None, recorder=recorder, test=test)
     finally:
         if args.out:
             out.close()
@@ -161,6 +175,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(f"kneecue: {count} frames written to {args.out}", file=sys.stderr)
     if recorder is not None:
         _write_reports(recorder.sessions, None)
+    if test is not None and test.record is None:  # refused: the one line says why
+        print("kneecue: " + test.refusal if test.refusal else "kneecue: no test result", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -32,12 +32,13 @@ RECENT_REPS = 100  # reps the console can list; the session files keep every one
 
 
 class Procedure(Protocol):
-    """What core.procedures offer the loop (GuidedCalibration, SingleLegSquatTest)."""
+    """What core.procedures offer the loop (GuidedCalibration, SingleLegSquatTest,
+    core.ankle.AnkleTest).  A finished test leaves its ``record`` for the session."""
 
     state: str
     done: bool
 
-    def step(self, pose: Any, rep: Rep | None, t: float) -> list[Notice]: ...
+    def step(self, pose: Any, score: Any, feet: Any) -> list[Notice]: ...
 
     def cancel(self) -> list[Notice]: ...
 
@@ -80,6 +81,7 @@ class Device:
         self.notices: queue.Queue[Notice] = queue.Queue(maxsize=256)
         self.procedure: Any = None  # owned by the loop thread
         self.recorder: Any = None  # records.recorder.Recorder when sessions are recorded
+        self.tests: dict[str, dict[str, Any]] = {}  # "ankle left" -> that test's latest record
         self._lock = threading.Lock()
         self._cancel: Any = None
         self._applied = config  # the loop's scorer, selector and outputs are built from this
@@ -194,7 +196,7 @@ class Device:
             outputs.set_muted(config.muted)
         return _differences(old, config) or None
 
-    def observe(self, score: Any, pose: Any) -> str:
+    def observe(self, score: Any, pose: Any, feet: Any = None) -> str:
         """Feed the running procedure; returns the device state for the pattern selector."""
         if score.rep is not None:
             self.reps.append(score.rep)
@@ -203,7 +205,7 @@ class Device:
         proc = self.procedure
         if proc is None:
             return "run"
-        for notice in proc.step(pose, score.rep, score.t):
+        for notice in proc.step(pose, score, feet):
             self.notify(notice)
         if proc.done:
             self._finish(proc)
@@ -217,6 +219,11 @@ class Device:
         result = getattr(proc, "result", None)
         if result is not None:
             self.update(lambda c: c.with_profile(calibration=result))
+        record = getattr(proc, "record", None)
+        if record is not None:
+            self.tests[f"{record['test']} {record['leg']}"] = record
+            if self.recorder is not None:
+                self.recorder.test(record)
 
     def publish(self, score: Any, pattern: str, capture_ns: int, decided_ns: int, dropped: int) -> None:
         now = self.clock()

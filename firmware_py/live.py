@@ -79,7 +79,7 @@ class LiveLoop:
                         self.recorder.applied(frame.index, frame.pts, applied)
                 result = self.pipeline.process(frame)
                 score = result.score
-                state = "run" if device is None else device.observe(score, result.pose)
+                state = "run" if device is None else device.observe(score, result.pose, result.feet)
                 pattern = self.selector.select(
                     score.t, level=score.cue.level,
                     verdict=None if score.rep is None else score.rep.verdict, state=state)

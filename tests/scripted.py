@@ -10,6 +10,7 @@ import time
 import numpy as np
 
 from firmware_py.core.cue import Cue
+from firmware_py.core.feet import FootReading
 from firmware_py.core.reps import Peak, Rep
 from firmware_py.core.scorer import FrameScore
 from firmware_py.pipeline import FrameResult
@@ -19,8 +20,12 @@ FPS = 20.0
 POSE = np.array([[300 + 5 * i, 100 + 25 * i, 0.9] for i in range(17)], float)
 
 
-def frames(n: int, present=lambda i: True, reps=None, fps: float = FPS):
-    """(Frame, FrameResult) pairs of a 640x480 stream at ``fps``; ``reps``: end frame -> Rep."""
+FEET = np.array([[380.0, 470.0, 0.9], [360.0, 470.0, 0.9], [395.0, 478.0, 0.8], [345.0, 478.0, 0.8]])
+
+
+def frames(n: int, present=lambda i: True, reps=None, fps: float = FPS, feet: bool = False):
+    """(Frame, FrameResult) pairs of a 640x480 stream at ``fps``; ``reps``: end frame -> Rep;
+    ``feet``: each frame scored with a foot reading of that frame (heels and toes ``FEET``)."""
     for i in range(n):
         rgb = np.full((480, 640, 3), (i * 3) % 255, np.uint8)
         t = i / fps
@@ -29,7 +34,8 @@ def frames(n: int, present=lambda i: True, reps=None, fps: float = FPS):
                    "knee_medial_right": None, "pelvic_drop": 3.0, "trunk_lean": float("nan"), "stance": "left",
                    "gated": {"knee_medial_right": "thigh_foreshortened"} if i % 4 == 0 else {}}
         score = FrameScore(i, t, metrics, cue, (reps or {}).get(i), (), "standing")
-        yield Frame(i, time.monotonic_ns(), rgb, t), FrameResult(0, POSE, score)
+        reading = FootReading(i, t, FEET, np.zeros((6, 3)), POSE[15:17, :2]) if feet else None
+        yield Frame(i, time.monotonic_ns(), rgb, t), FrameResult(0, POSE, score, reading)
 
 
 def a_rep(index, start, end, failed=(), fps: float = FPS):

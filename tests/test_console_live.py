@@ -125,7 +125,7 @@ def test_set_fppa_alert_20_changes_the_cues_from_the_next_frame(device_factory):
     while not onsets(dev.read_events(), 0, COLLAPSE_FRAMES)[1]:  # the first pass's alert has come and gone
         assert time.monotonic() < deadline and dev.proc.poll() is None, dev.log_text()
         time.sleep(0.05)
-    dev.console.command("set fppa_alert 20", r"fppa_alert = 20 deg.*was 12; in use from the next frame")
+    dev.console.command("set fppa_alert 20", r"fppa_alert = 20 deg.*was 12 deg; in use from the next frame")
     dev.wait_for_frame(2 * COLLAPSE_FRAMES + 10)  # the second pass is over
     assert dev.stop() == 0, dev.log_text()
     events = dev.read_events()
@@ -199,7 +199,7 @@ def test_saved_settings_survive_a_restart_and_bad_values_change_nothing(device_f
     dev.console.command("set fppa_alert 2O", r"error: fppa_alert not changed: expected a number in 0\.\.60 deg, got '2O'")
     dev.console.command("get fppa_alert", r"fppa_alert = 12 deg")
     assert dev.status()["unsaved"] == []
-    dev.console.command("set fppa_alert 20", "was 12")
+    dev.console.command("set fppa_alert 20", "was 12 deg")
     dev.console.command("save", "saved to .*config.json")
     assert dev.stop() == 0
     again = device_factory(WOMAN, "--realtime", "--loop", name="dev")  # same state directory
@@ -331,7 +331,7 @@ def test_a_coach_in_miniterm_under_tmux(device_factory, tmp_path):
             time.sleep(0.1)
         type_line("status", "fps, capture to cue")
         type_line("set fppa_alret 20", "did you mean: fppa_alert")
-        type_line("set fppa_alert 20", "was 12; in use from the next frame")
+        type_line("set fppa_alert 20", "was 12 deg; in use from the next frame")
         subprocess.run(tmux + ["send-keys", "-t", "coach", "-l", "get fppa_x"], check=True)
         subprocess.run(tmux + ["send-keys", "-t", "coach", "BSpace", "BSpace", "-l", "alert"], check=True)
         subprocess.run(tmux + ["send-keys", "-t", "coach", "Enter"], check=True)

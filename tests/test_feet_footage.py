@@ -84,3 +84,50 @@ def test_the_foot_stage_on_its_own_thread_never_holds_the_frame_up(movenet, medi
     assert 0 < stage.readings < len(results)
     used = [r.feet.frame_index for r in results if r.feet is not None]
     assert used == sorted(used) and all(f <= r.index for f, r in zip(used, [r for r in results if r.feet]))
+
+
+def _ankle_test(results, leg="left"):
+    from firmware_py.core.ankle import AnkleTest
+
+    test = AnkleTest(leg)
+    notices = []
+    for r in results:
+        notices += test.step(r.pose, r.score, r.feet)
+    return test, notices + test.finish("clip ended")
+
+
+def _side_view(movenet, media, name, frames=None):
+    scorer = Scorer(Scorer().thresholds.with_value("view", "side"))
+    pipeline = Pipeline(PoseEngine(movenet), scorer, FootStage(foot_model("lite"), threaded=False))
+    with make_source(str(media(name))) as source:
+        return [pipeline.process(f) for f, _ in zip(source, range(frames or 10**6))]
+
+
+@pytest.mark.parametrize("name, frames", [
+    ("lnc_overhead_squat_oblique_side_good_IMG_7034.mov", None),  # 60-70 deg off frontal
+    ("zzz_treadmill_running_sagittal.mp4", 120),  # a true side view; four seconds of it
+])
+def test_the_ankle_test_reads_a_heel_down_shin_angle_from_the_side(movenet, media, name, frames):
+    results = _side_view(movenet, media, name, frames)
+    test, notices = _ankle_test(results)
+    record = test.record
+    assert record is not None and record["heel_watched"] and record["tries"] >= 1, record
+    assert 20.0 <= record["shin_deg"] <= 50.0, record
+    assert "from vertical at the deepest lunge with the heel down" in notices[-1].text
+    shins = [r.metrics["shin_angle_left"] for r in results if r.metrics["shin_angle_left"] is not None]
+    assert len(shins) > 0.8 * len(results)
+    assert all(r.metrics["fppa_left"] is None and r.metrics["pelvic_drop"] is None for r in results)
+    if name.startswith("lnc_"):  # the frames show both heels flat all through the squat
+        assert record["heel_lifts"] == 0
+        for side in ("left", "right"):
+            assert max(r.metrics["heel_lift_" + side] or 0.0 for r in results) < 15.0
+
+
+def test_the_ankle_test_refuses_a_frontal_clip_in_one_line(media, model_path, tmp_path):
+    from test_cli import kneecue
+
+    result = kneecue("analyze", media("tfjs_bodyweight_squats_band_frontal.mp4"), "--task", "ankle",
+                     "--leg", "right", "--model", model_path)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("kneecue: ankle test refused: it needs the camera at the athlete's side")

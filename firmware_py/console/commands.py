@@ -18,6 +18,7 @@ from typing import Any, Callable
 from firmware_py import __version__
 from firmware_py.config import ATHLETE_NAME, ConfigError, Passcode, Profile
 from firmware_py.core.patterns import MODES
+from firmware_py.core.ankle import AnkleTest
 from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest
 from firmware_py.core.settings import DEFAULT, SETTINGS, SettingError
 from firmware_py.device import Device
@@ -188,11 +189,7 @@ def _status(ctx: Context, args: list[str], now: float) -> Reply:
 
 def _describe(key: str, value: Any) -> str:
     spec = SETTINGS[key]
-    shown = ("on" if value else "off") if spec.type is bool else f"{value:g}"
-    default = getattr(DEFAULT, key)
-    default = ("on" if default else "off") if spec.type is bool else f"{default:g}"
-    unit = f" {spec.unit}" if spec.unit and spec.type is not bool else ""
-    return f"{key} = {shown}{unit}  ({spec.allowed}, default {default}): {spec.help}"
+    return f"{key} = {spec.show(value)}  ({spec.allowed}, default {spec.show(getattr(DEFAULT, key))}): {spec.help}"
 
 
 def _unknown_key(key: str) -> Reply:
@@ -226,7 +223,7 @@ def _set(ctx: Context, args: list[str], now: float) -> Reply:
     old = getattr(ctx.device.config.thresholds, key)
     ctx.device.update(lambda c: c.with_profile(thresholds=new))
     value = getattr(new, key)
-    return Reply(True, _describe(key, value) + f"\n  was {old:g}; in use from the next frame",
+    return Reply(True, _describe(key, value) + f"\n  was {SETTINGS[key].show(old)}; in use from the next frame",
                  {"key": key, "value": value, "was": old})
 
 
@@ -349,10 +346,13 @@ def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
     return Reply(True, f"calibration starts on the next frame ({seconds:g} s of standing)", {"seconds": seconds})
 
 
-@command("test sls left|right [REPS] | test stop", "the guided single-leg squat test (default 5 reps)",
-         "  hands on hips, squat about halfway down and back up; a rep fails when the knee goes\n"
-         "  inward, the hands leave the hips, the trunk sways or balance is lost (Ugalde 2015).\n"
-         "  The lights blink green and amber while it runs; verdicts print per rep and overall.")
+@command("test sls|ankle left|right [N] | test stop", "the guided tests: single-leg squat, ankle (knee to wall)",
+         "  sls: hands on hips, squat about halfway down and back up, N reps (default 5); a rep fails when\n"
+         "  the knee goes inward, the hands leave the hips, the trunk sways or balance is lost (Ugalde 2015).\n"
+         "  ankle: camera at the athlete's side, the tested foot forward; bend the knee toward the wall\n"
+         "  as far as the heel stays down, N tries (default 3); the shin angle with the heel down\n"
+         "  against ankle_min_shin_deg, and the difference from the other leg's last result.\n"
+         "  The lights blink green and amber while a test runs; results print per rep or try and overall.")
 def _test(ctx: Context, args: list[str], now: float) -> Reply:
     dev = ctx.device
     words = [a.lower() for a in args]
@@ -360,17 +360,28 @@ def _test(ctx: Context, args: list[str], now: float) -> Reply:
         return _stop(dev, "testing", "test")
     if not words:
         return Reply(True, f"running: {dev.busy}" if dev.busy else "no test is running", {"procedure": dev.busy})
-    if words[0] != "sls" or len(words) not in (2, 3) or words[1] not in ("left", "right"):
+    if words[0] not in ("sls", "ankle") or len(words) not in (2, 3) or words[1] not in ("left", "right"):
         return usage("test")
+    kind, leg = words[0], words[1]
+    most = 20 if kind == "sls" else 10
     try:
-        reps = int(words[2]) if len(words) == 3 else 5
+        count = int(words[2]) if len(words) == 3 else (5 if kind == "sls" else 3)
     except ValueError:
-        return fail("REPS is a whole number, 1 to 20")
-    if not 1 <= reps <= 20:
-        return fail("REPS is a whole number, 1 to 20")
-    if not dev.start(SingleLegSquatTest(words[1], reps)):
+        count = 0
+    if not 1 <= count <= most:
+        return fail(f"N is a whole number, 1 to {most}")
+    th = dev.config.thresholds
+    if kind == "sls":
+        procedure: Any = SingleLegSquatTest(leg, count)
+        what = f"{leg} leg, {count} reps"
+    else:
+        other = dev.tests.get(f"ankle {'right' if leg == 'left' else 'left'}")
+        procedure = AnkleTest(leg, min_shin_deg=th.ankle_min_shin_deg, attempts=count, min_score=th.min_score,
+                              other=None if other is None else other.get("shin_deg"))
+        what = f"ankle, {leg} leg, {count} tries"
+    if not dev.start(procedure):
         return _busy(dev)
-    return Reply(True, f"test starts on the next frame: {words[1]} leg, {reps} reps", {"leg": words[1], "reps": reps})
+    return Reply(True, f"test starts on the next frame: {what}", {"test": kind, "leg": leg, "count": count})
 
 
 def _stop(dev: Device, state: str, noun: str) -> Reply:

@@ -26,7 +26,7 @@ BURST = 40.0
 CLEAR_LINE = "\r\x1b[K"
 
 # The text stream's word for a metric that is not read (core.validity's reasons).
-GATE_TAGS = {"thigh_foreshortened": "deep", "two_footed": "2-ft", "trunk_foreshortened": "bent",
+GATE_TAGS = {"side_view": "side", "thigh_foreshortened": "deep", "two_footed": "2-ft", "trunk_foreshortened": "bent",
              "not_single_leg": "2-ft", "not_two_footed": "1-ft", "feet_together": "feet-in"}
 
 

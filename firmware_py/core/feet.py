@@ -22,6 +22,9 @@ Definitions (subject's sides; + medial or out, as GUIDE section 2):
   judged).
 * ``shank_tilt_left/right``: ankle -> knee against vertical in the levelled image,
   + the knee toward the midline.
+* ``rearfoot_angle_left/right`` (``view`` rear): from behind, the ankle -> heel
+  line against the shank's line, + the heel everted (GUIDE: pronation is read
+  from behind; 2D reliability moderate, kappa_w ~0.6).
 * ``pronation_suspected_left/right``: from the front, the shin tilting in (shank
   tilt >= ``PRONATION_SHANK_TILT_DEG``) with the ankle drifting medially off the
   foot line and no turn-out (``foot_turnout_rel`` below ``TURNOUT_DEG``); None
@@ -47,16 +50,16 @@ MAX_AGE_S = 0.5  # an older foot reading is not used
 MIN_FOOT_SCORE = 0.5
 TURNOUT_DEG = 10.0  # a change of turn-out from standing that counts as "turning out"
 PRONATION_SHANK_TILT_DEG = 10.0
-# BlazePose world landmark order in a reading: heel L, heel R, toe L, toe R, hip L, hip R
 _SIDES = ("left", "right")
 FOOT_METRIC_KEYS = (
     "knee_over_toe_left", "knee_over_toe_right", "foot_turnout_left", "foot_turnout_right",
     "foot_turnout_rel_left", "foot_turnout_rel_right", "shank_tilt_left", "shank_tilt_right",
-    "pronation_suspected_left", "pronation_suspected_right",
+    "pronation_suspected_left", "pronation_suspected_right", "rearfoot_angle_left", "rearfoot_angle_right",
 )
 _DEG = 180.0 / math.pi
 
 
+# BlazePose world landmark order in a reading: heel L, heel R, toe L, toe R, hip L, hip R
 class FootReading(NamedTuple):
     """One foot-stage result: the frame it came from, heels and toes in source pixels
     with scores ((4, 3): heel L, heel R, toe L, toe R), world points ((6, 3) metres:
@@ -153,10 +156,13 @@ def foot_metrics(b, reading: FootReading | None, t: float, *, baseline: dict[str
         sx, sy = x[k] - x[a], y[k] - y[a]
         shank = math.hypot(sx, sy)
         out["shank_tilt_" + side] = _r(math.atan2(sx * medial, -sy) * _DEG, 1)
-        if not fresh or view != "front":
+        if not fresh or view == "side":
             continue
         i = 0 if side == "left" else 1
         heel, toe = reading.points[i], reading.points[2 + i]
+        if view == "rear":
+            out["rearfoot_angle_" + side] = _rearfoot(b, side, reading, medial)
+            continue
         if min(heel[2], toe[2]) < MIN_FOOT_SCORE:
             continue
         # carry the planted foot along with MoveNet's ankle since the reading
@@ -185,6 +191,30 @@ def foot_metrics(b, reading: FootReading | None, t: float, *, baseline: dict[str
                 tilt >= PRONATION_SHANK_TILT_DEG and ankle_off > 0.0 and rel < TURNOUT_DEG
             )
     return out
+
+
+def _rearfoot(b, side: str, reading: FootReading, medial: float) -> float | None:
+    """From behind: the ankle -> heel line against the shank's line carried on down
+    (knee -> ankle), + the heel out (everted, the rearfoot's share of pronation).
+    The heel's own bisector needs two heel points; BlazePose gives one, at the back
+    of the heel, so the ankle -> heel line stands in for it."""
+    i = 0 if side == "left" else 1
+    heel = reading.points[i]
+    if heel[2] < MIN_FOOT_SCORE:
+        return None
+    _, k, a = kp.LEG[side]
+    ux, uy = b.image_x[a] - b.image_x[k], b.image_y[a] - b.image_y[k]
+    ax, ay = b.image_x[a] - reading.ankles[i, 0], b.image_y[a] - reading.ankles[i, 1]
+    vx, vy = heel[0] + ax - b.image_x[a], heel[1] + ay - b.image_y[a]
+    if math.hypot(ux, uy) < 1.0 or math.hypot(vx, vy) < 1.0:
+        return None
+    cross, dot = ux * vy - uy * vx, ux * vx + uy * vy
+    angle = math.atan2(abs(cross), dot) * _DEG
+    if angle > 60.0:
+        return None  # not a heel below this ankle
+    # is the heel lateral of the shank's line?  (lateral = away from the other hip)
+    lateral = (vx - ux * (vx * ux + vy * uy) / (ux * ux + uy * uy)) * -medial > 0
+    return _r(angle if lateral else -angle, 1)
 
 
 def _r(value: float | None, digits: int) -> float | None:

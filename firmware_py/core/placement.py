@@ -24,6 +24,10 @@ steady message instead of a flicker.  Problems use a fixed vocabulary:
   bent forward's) angle by an alert's worth.  The vote comes from the scorer (``validity.turn_vote``: both
   knees shifted the same way in a two-footed squat, or the hips narrowed against
   the calibration's), since it needs the athlete's upright references.
+* ``not_side``: with the ``view`` setting ``side`` (shin angle, heel lift, the
+  ankle test), the same ratio at or above 0.83: the camera is less than 60 deg
+  off frontal (``core.ankle`` has the geometry); ``not_frontal`` and ``turned``
+  are not voted then.
 
 Nothing is voted while nobody is in view (fewer than five keypoints seen).
 """
@@ -39,17 +43,20 @@ import numpy as np
 from . import keypoints as kp
 from .metrics import Body, body_scale, measure
 
-__all__ = ["PROBLEMS", "PlacementParams", "PlacementMonitor", "placement_votes", "body_votes"]
+__all__ = ["PROBLEMS", "PlacementParams", "PlacementMonitor", "placement_votes", "body_votes", "frontality"]
 
 NOT_FRONTAL = "not_frontal"
 TOO_SMALL = "too_small"
 FEET_OUT_OF_VIEW = "feet_out_of_view"
 HIPS_OUT_OF_VIEW = "hips_out_of_view"
 TURNED = "turned"
-PROBLEMS = (NOT_FRONTAL, TOO_SMALL, FEET_OUT_OF_VIEW, HIPS_OUT_OF_VIEW, TURNED)
+NOT_SIDE = "not_side"
+PROBLEMS = (NOT_FRONTAL, TOO_SMALL, FEET_OUT_OF_VIEW, HIPS_OUT_OF_VIEW, TURNED, NOT_SIDE)
 _N = len(PROBLEMS)
 _TURNED_AT = PROBLEMS.index(TURNED)
 
+# Side-on: >= 60 deg off frontal (the geometry is in core.ankle, which reads side views).
+SIDE_MAX_FRONTALITY = 0.83
 STATURE_PER_SCALE = 2.1  # stature / leg length (1.75 m / 0.85 m)
 MIN_KEYPOINTS_FOR_A_PERSON = 5
 
@@ -65,6 +72,7 @@ class PlacementParams:
     raise_fraction: float = 0.6  # of the window's votes, to raise a problem
     clear_fraction: float = 0.3  # of the window's votes, to clear it
     min_votes: int = 8  # fewer votes in the window: no opinion (problem cleared; turned kept)
+    view: str = "front"  # the ``view`` setting: a side view votes ``not_side`` instead of ``not_frontal``
 
 
 def placement_votes(
@@ -88,14 +96,17 @@ def body_votes(
     the ``turned`` vote is the scorer's (None here)."""
     ok = body.ok
     if sum(ok) < MIN_KEYPOINTS_FOR_A_PERSON:
-        return (None, None, None, None, None)
+        return (None,) * _N
     w, h = frame_size
     x, y = body.x, body.y
 
-    frontal = None
-    if body.torso and body.hip_width is not None:
-        shoulders = math.hypot(x[kp.L_SHOULDER] - x[kp.R_SHOULDER], y[kp.L_SHOULDER] - y[kp.R_SHOULDER])
-        frontal = (body.hip_width + shoulders) / body.torso < params.min_frontality
+    width = frontality(body)
+    frontal = side = None
+    if width is not None:
+        if params.view == "side":
+            side = width >= SIDE_MAX_FRONTALITY
+        else:
+            frontal = width < params.min_frontality
 
     scale = body_scale(body)
     small = None if scale is None else STATURE_PER_SCALE * scale < params.min_stature * h
@@ -108,7 +119,16 @@ def body_votes(
                 return True
         return False
 
-    return (frontal, small, out(kp.L_ANKLE, kp.R_ANKLE), out(kp.L_HIP, kp.R_HIP), None)
+    return (frontal, small, out(kp.L_ANKLE, kp.R_ANKLE), out(kp.L_HIP, kp.R_HIP), None, side)
+
+
+def frontality(body: Body) -> float | None:
+    """(hip width + shoulder width) / torso length: about 1.2 face-on, 0.26 side-on."""
+    if not body.torso or body.hip_width is None:
+        return None
+    x, y = body.x, body.y
+    shoulders = math.hypot(x[kp.L_SHOULDER] - x[kp.R_SHOULDER], y[kp.L_SHOULDER] - y[kp.R_SHOULDER])
+    return (body.hip_width + shoulders) / body.torso
 
 
 class PlacementMonitor:
@@ -145,7 +165,7 @@ class PlacementMonitor:
         self._last_t = t
         votes = body_votes(body, frame_size, self.params)
         if turned is not None and votes[0] is not None:
-            votes = (*votes[:4], turned)
+            votes = (*votes[:4], turned, None)
         self._add(t, votes)
         p = self.params
         for i in range(_N):

@@ -4,9 +4,11 @@ and the single-leg squat test.
 Pure, like the rest of the core: the frame loop feeds each one every frame's pose
 (or the rep completed on it) with the frame time, and gets back Notices, the
 lines the console shows the coach, each with a JSON-ready ``data`` for scripts.
-``step(pose, rep, t)`` is the one call the loop makes on any of them; ``state``
-names the LED pattern to show while it runs; ``done`` is set once it has
-finished, passed or failed.
+``step(pose, score, feet)`` (the raw pose, the scorer's FrameScore, the newest
+foot reading) is the one call the loop makes on any of them; ``state`` names the
+LED pattern to show while it runs; ``done`` is set once it has finished, passed
+or failed; a finished test leaves its ``record`` for the session file.  The ankle
+test, which reads side views, is in ``core.ankle``.
 
 The test follows GUIDE.md section 1 (Ugalde et al. 2015): hands on hips, squat
 about halfway down and back up; a rep fails when the knee travels inward, the
@@ -115,9 +117,9 @@ class GuidedCalibration:
                               {"event": "calibration", "state": "failed", "problem": self._problem}))
         return out
 
-    def step(self, pose: np.ndarray, rep: Rep | None, t: float) -> list[Notice]:
+    def step(self, pose: np.ndarray, score: Any, feet: Any = None) -> list[Notice]:
         """The loop's one call for any procedure: this one reads the pose."""
-        return self.update(pose, t)
+        return self.update(pose, score.t)
 
     def cancel(self) -> list[Notice]:
         self.done = True
@@ -148,6 +150,7 @@ class SingleLegSquatTest:
         self.leg, self.target, self.idle_s = leg, reps, idle_s
         self.reps: list[Rep] = []
         self.done = False
+        self.record: dict[str, Any] | None = None  # the finished test, for the session file
         self._last: float | None = None
 
     @property
@@ -182,9 +185,9 @@ class SingleLegSquatTest:
             return out + self._finish(f"stopped: no {self.leg}-leg rep for {self.idle_s:g} s")
         return out
 
-    def step(self, pose: np.ndarray, rep: Rep | None, t: float) -> list[Notice]:
+    def step(self, pose: np.ndarray, score: Any, feet: Any = None) -> list[Notice]:
         """The loop's one call for any procedure: this one reads completed reps."""
-        return self.update(rep, t)
+        return self.update(score.rep, score.t)
 
     def cancel(self) -> list[Notice]:
         return self._finish("cancelled")
@@ -201,6 +204,9 @@ class SingleLegSquatTest:
         if failures:
             lines.append("  faults seen: " + ", ".join(c.replace("_", " ") for c in failures))
         lines.append("  (a training screen, not a diagnosis)")
+        self.record = {"test": "sls", "state": how.split(":")[0], "leg": self.leg, "verdict": verdict.lower(),
+                       "passed": passed, "counted": len(self.reps), "reps": self.target,
+                       "rep_indices": [r.index for r in self.reps]}
         return [Notice("\n".join(lines), {
             "event": "test", "state": how.split(":")[0], "leg": self.leg, "verdict": verdict.lower(),
             "passed": passed, "counted": len(self.reps), "reps": self.target,

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import keypoints as kp
+from .ankle import HeelLift, side_metrics
 from .calibration import Calibration
 from .cue import Cue, CueTracker
 from .faults import fault_pattern
@@ -23,7 +24,7 @@ from .reps import CRITERIA, Rep, RepCounter, RepParams
 from .settings import DEFAULT, FeedbackMode, Thresholds
 from .smoothing import PoseSmoother, SmoothingParams
 from .stance import StanceParams, StanceTracker
-from .validity import UprightLengths, turn_vote
+from .validity import FRONTAL_PLANE, SIDE_VIEW, UprightLengths, turn_vote
 
 __all__ = ["FrameScore", "Scorer"]
 
@@ -111,6 +112,7 @@ class Scorer:
         self._upright = UprightLengths(None if cal is None else cal.leg_length_px,
                                       None if cal is None else cal.torso_length_px)
         self._turnout_base: dict[str, float | None] = {"left": None, "right": None}
+        self._heel_lift = {"left": HeelLift(), "right": HeelLift()}  # side view
         self._planted = PlantedFeet()
         self._frontal_widths = (
             cal.hip_width_px / cal.torso_length_px
@@ -135,8 +137,8 @@ class Scorer:
             min_score=thresholds.min_score
         )
         self._stance.params = StanceParams.from_thresholds(timed)
-        self._placement.params = self._placement_params or PlacementParams(
-            min_score=thresholds.min_score
+        self._placement.params = dataclasses.replace(
+            self._placement_params or PlacementParams(min_score=thresholds.min_score), view=thresholds.view
         )
         self._cue.thresholds = timed
         base = self._rep_params or RepParams()
@@ -195,10 +197,13 @@ class Scorer:
         # a photo has no upright frames: each shank stands in for its thigh
         metrics = metrics_from_body(body, thresholds=th, calibration=cal, stance=stance,
                                     lengths=_NO_UPRIGHT if self.still else lengths)
-        if self.feet_enabled:
+        side = th.view == "side"
+        if side:
+            self._side_view(metrics, pose, feet, t)
+        elif self.feet_enabled:
             self._add_feet(metrics, body, feet, t, upright and stance == "both", th.knee_over_toe_trigger)
         turned = None  # (turn_vote's own early answers, without the call on most frames)
-        if (upright and self._frontal_widths) or (not upright and stance == "both"):
+        if not side and ((upright and self._frontal_widths) or (not upright and stance == "both")):
             turned = turn_vote(body, stance, lengths, th.max_turn_deg, upright=upright,
                                frontal_widths=self._frontal_widths)
         problems = self._placement.update_body(body, t, frame_size, turned)
@@ -228,6 +233,22 @@ class Scorer:
             rep.pattern, rep.evidence = fault_pattern(rep, th)
         return FrameScore(frame_index, t, metrics, cue, rep, problems, self._reps.phase)
 
+    def _side_view(self, metrics: dict[str, Any], pose: np.ndarray, feet: FootReading | None, t: float) -> None:
+        """A camera at the side (the ``view`` setting): no frontal-plane measure; the
+        shin angle and heel lift instead (``core.ankle``), each foot's pitch judged
+        against its own pitch while standing with the shin upright."""
+        gated = metrics["gated"]
+        for key in FRONTAL_PLANE:
+            metrics[key] = None
+            gated[key] = SIDE_VIEW
+        sm = side_metrics(pose, feet, t, self.thresholds.min_score)
+        frame = -1 if feet is None else feet.frame_index
+        for s in ("left", "right"):
+            pitch, straight = sm.pop("foot_pitch_" + s), sm.pop("straight_" + s)
+            lift = self._heel_lift[s].update(frame, pitch, straight)
+            sm["heel_lift_" + s] = None if lift is None else round(lift, 1) + 0.0
+        metrics.update(sm)
+
     def _add_feet(self, metrics: dict[str, Any], body, feet: FootReading | None, t: float,
                   standing: bool, on_the_foot: bool) -> None:
         """Foot metrics into ``metrics``; with ``on_the_foot`` (knee_over_toe_trigger),
@@ -237,7 +258,8 @@ class Scorer:
             ((body.x[k] - body.x[a]) ** 2 + (body.y[k] - body.y[a]) ** 2) ** 0.5
             for k, a in ((kp.L_KNEE, kp.L_ANKLE), (kp.R_KNEE, kp.R_ANKLE))
         )
-        fm = foot_metrics(body, self._planted.update(feet, shanks), t, baseline=self._turnout_base)
+        fm = foot_metrics(body, self._planted.update(feet, shanks), t, baseline=self._turnout_base,
+                          view=self.thresholds.view)
         base = self._turnout_base
         for side in ("left", "right"):
             turn = fm["foot_turnout_" + side]

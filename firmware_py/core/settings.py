@@ -65,8 +65,10 @@ class Thresholds:
     rep_min_depth: float = 0.15  # a quarter squat; real reps in the footage are 0.23+
     min_thigh_ratio: float = 0.6  # thigh within 53 deg of vertical (see core.validity)
     min_torso_ratio: float = 0.8  # trunk within 37 deg of vertical (see core.validity)
-    max_turn_deg: float = 15.0
-    knee_over_toe_trigger: bool = False  # judge knee-inside-foot on the heel->toe line (see core.feet)  # a turn that moves FPPA by about an alert's worth at SLS depth
+    max_turn_deg: float = 15.0  # a turn that moves FPPA by about an alert's worth at SLS depth
+    knee_over_toe_trigger: bool = False  # judge knee-inside-foot on the heel->toe line (see core.feet)
+    view: str = "front"  # where the camera stands: which metrics are read at all (core.views)
+    ankle_min_shin_deg: float = 35.0  # knee-to-wall: a shin angle below this is restricted (GUIDE 3)
 
     def __post_init__(self) -> None:
         for key, spec in SETTINGS.items():
@@ -115,16 +117,31 @@ class SettingSpec:
     high: float | None
     unit: str
     help: str
+    choices: tuple[str, ...] = ()  # a word setting's allowed words
 
     @property
     def allowed(self) -> str:
         """The allowed values, in words, for error messages and ``help``."""
         if self.type is bool:
             return "on/off"
+        if self.type is str:
+            return "/".join(self.choices)
         return f"{self.low:g}..{self.high:g} {self.unit}".rstrip()
+
+    def show(self, value: Any) -> str:
+        """``value`` as a coach reads it: ``on``, ``side``, ``100 ms``."""
+        if self.type is bool:
+            return "on" if value else "off"
+        if self.type is str:
+            return str(value)
+        return f"{value:g} {self.unit}".rstrip()
 
     def parse(self, value: Any) -> Any:
         """``value`` (text or number) converted to this setting's type and checked."""
+        if self.type is str:
+            word = str(value).strip().lower()
+            self.check(word)
+            return word
         if self.type is bool:
             if isinstance(value, bool):
                 return value
@@ -145,6 +162,10 @@ class SettingSpec:
 
     def check(self, value: Any) -> None:
         """Raise SettingError unless ``value`` is of this type and in range."""
+        if self.type is str:
+            if value not in self.choices:
+                raise SettingError(f"expected one of {self.allowed}, got {value!r}")
+            return
         if self.type is bool:
             if not isinstance(value, bool):
                 raise SettingError(f"expected on/off, got {value!r}")
@@ -212,6 +233,13 @@ SETTINGS: dict[str, SettingSpec] = {
     ),
     "knee_over_toe_trigger": SettingSpec(
         bool, None, None, "", "judge knee-inside-foot against the heel->toe line where the foot is read",
+    ),
+    "view": SettingSpec(
+        str, None, None, "", "where the camera stands: front (knees, pelvis, feet), rear (adds the "
+        "rearfoot angle), side (shin angle and heel lift only)", choices=("front", "rear", "side"),
+    ),
+    "ankle_min_shin_deg": SettingSpec(
+        float, 20, 50, "deg", "ankle test: a heel-down shin angle below this is restricted dorsiflexion",
     ),
 }
 

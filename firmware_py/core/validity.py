@@ -61,8 +61,12 @@ TWO_FOOTED = "two_footed"
 NOT_TWO_FOOTED = "not_two_footed"
 FEET_TOGETHER = "feet_together"
 NOT_SINGLE_LEG = "not_single_leg"
+SIDE_VIEW = "side_view"
 GATE_REASONS = (NOT_SEEN, THIGH_FORESHORTENED, TWO_FOOTED, TRUNK_FORESHORTENED, NOT_TWO_FOOTED, FEET_TOGETHER,
-                NOT_SINGLE_LEG)
+                NOT_SINGLE_LEG, SIDE_VIEW)
+# What a side view cannot read (the ``view`` setting ``side``): every frontal-plane measure.
+FRONTAL_PLANE = ("fppa_left", "fppa_right", "fppa_rel_left", "fppa_rel_right", "knee_medial_left",
+                 "knee_medial_right", "knee_separation_ratio", "pelvic_drop", "trunk_lean", "hip_drift")
 
 THIGH_SHARE = 0.5  # thigh / (thigh + shank), Winter 2009: 0.245 / 0.491 of stature
 # Time constants over upright frames: a longer thigh is taken up quickly (a clip

@@ -46,6 +46,7 @@ class Overlay:
     fppa_right: float | None
     pelvic_drop: float | None
     level: str
+    feet: np.ndarray | None = None  # (4, 2) source pixels: heel L, heel R, toe L, toe R
 
 
 def downscale(rgb: np.ndarray, side: int = CLIP_SIDE) -> np.ndarray:
@@ -78,7 +79,8 @@ def _deg(value: float | None) -> str:
 
 def draw(small: np.ndarray, source_size: tuple[int, int], overlay: Overlay | None, title: str,
          reason: str, min_score: float = 0.3) -> np.ndarray:
-    """One clip frame (RGB): skeleton, FPPA and pelvic drop of this frame, the rep's verdict."""
+    """One clip frame (RGB): skeleton (and feet, when read), FPPA and pelvic drop of
+    this frame, the rep's verdict."""
     img = small.copy()
     h, w = img.shape[:2]
     if overlay is not None:
@@ -91,6 +93,14 @@ def draw(small: np.ndarray, source_size: tuple[int, int], overlay: Overlay | Non
                 cv2.line(img, pts[a], pts[b], _LEG_COLOR.get((a, b), _BONE), 2, cv2.LINE_AA)
         for i in np.flatnonzero(seen):
             cv2.circle(img, pts[i], 2, _WHITE, -1, cv2.LINE_AA)
+        if overlay.feet is not None:  # each foot: ankle -> heel -> toe, in its leg's colour
+            f = [(int(round(x * sx)), int(round(y * sy))) for x, y in overlay.feet]
+            for side, ankle in ((0, kp.L_ANKLE), (1, kp.R_ANKLE)):
+                color = _LEG_COLOR[(kp.L_KNEE, kp.L_ANKLE) if side == 0 else (kp.R_KNEE, kp.R_ANKLE)]
+                if seen[ankle]:
+                    cv2.line(img, pts[ankle], f[side], color, 1, cv2.LINE_AA)
+                cv2.line(img, f[side], f[2 + side], color, 2, cv2.LINE_AA)
+                cv2.circle(img, f[2 + side], 2, _WHITE, -1, cv2.LINE_AA)
         color = _RED if overlay.level == "alert" else _WHITE
         _text(img, f"FPPA L {_deg(overlay.fppa_left)} R {_deg(overlay.fppa_right)} deg", (4, h - 22), color)
         _text(img, f"pelvic drop {_deg(overlay.pelvic_drop)} deg   t {overlay.t:.2f} s", (4, h - 7), color)

@@ -31,7 +31,10 @@ from collections import deque
 from pathlib import Path
 from typing import IO, Any, Callable
 
+import numpy as np
+
 from firmware_py import __version__
+from firmware_py.core.feet import MAX_AGE_S
 from firmware_py.core.sessions import END, START, Change, SessionParams, SessionTracker
 from firmware_py.records import clips
 from firmware_py.records.ring import FrameRing, background
@@ -41,7 +44,7 @@ log = logging.getLogger("kneecue")
 TRACE_CHUNK = 150  # frames of trace per line between reps
 QUOTA_MB = 500.0
 PENDING_CLIPS = 4  # failed reps waiting for their clip; more are skipped (a CPU too busy for clips)
-_FRAME, _APPLIED, _REQUEST, _CLIP, _MARK, _STOP = range(6)
+_FRAME, _APPLIED, _REQUEST, _CLIP, _MARK, _STOP, _TEST = range(7)
 
 
 def _num(value: Any, digits: int = 2) -> Any:
@@ -144,6 +147,10 @@ class Recorder:
     def applied(self, frame: int, t: float, changes: dict[str, Any]) -> None:
         self._queue.put((_APPLIED, frame, t, changes))
 
+    def test(self, record: dict[str, Any]) -> None:
+        """A guided test finished (its ``record``): one ``test`` line in the session."""
+        self._queue.put((_TEST, record))
+
     # -- the console's side ---------------------------------------------------------
 
     def request(self, kind: str, wait: float = 2.0) -> bool:
@@ -191,6 +198,10 @@ class Recorder:
                 elif kind == _APPLIED:
                     frame, t, changes = item[1:]
                     self._write({"type": "settings", "t": _num(t, 3), "frame": frame, "changed": changes})
+                elif kind == _TEST:
+                    t, frame = self._last
+                    if not self._write({"type": "test", "t": _num(t, 3), "frame": frame, **item[1]}, sync=True):
+                        log.warning("test result not recorded (no session under way): %s", item[1])
                 elif kind == _REQUEST:
                     t = self._last[0]
                     self._change(self.tracker.start(t) if item[1] == START else self.tracker.end(t))
@@ -210,10 +221,13 @@ class Recorder:
         if self._writer is None:
             return
         m = score.metrics
+        feet = _foot_points(getattr(result, "feet", None), score.t)
         self._overlays.append(clips.Overlay(score.frame_index, score.t, result.pose, m.get("fppa_left"),
-                                            m.get("fppa_right"), m.get("pelvic_drop"), score.cue.level))
+                                            m.get("fppa_right"), m.get("pelvic_drop"), score.cue.level,
+                                            None if feet is None else np.reshape(feet, (4, 2))))
         gated = {k: v for k, v in (m.get("gated") or {}).items() if k in TRACE_METRICS} or None
-        row = {"t": _num(score.t, 3), "frame": score.frame_index, "level": score.cue.level, "gated": gated}
+        row = {"t": _num(score.t, 3), "frame": score.frame_index, "level": score.cue.level, "gated": gated,
+               "feet": feet}
         for key in TRACE_KEYS:
             self._trace[key].append(row[key] if key in row else _num(m.get(key)))
         if changed:
@@ -377,6 +391,14 @@ class Recorder:
                 return
             if item[0] == _CLIP:
                 self._clip_done(*item[1:])
+
+
+def _foot_points(reading: Any, t: float) -> list[int] | None:
+    """A frame's foot reading as whole pixels (heel L, heel R, toe L, toe R; x, y), if
+    it is recent enough to have been scored with (core.feet.MAX_AGE_S)."""
+    if reading is None or not 0.0 <= t - reading.t <= MAX_AGE_S:
+        return None
+    return [int(round(float(v))) for v in reading.points[:, :2].ravel()]
 
 
 def _unique(folder: Path) -> Path:

@@ -173,6 +173,33 @@ def _replays(session: Session, out_dir: Path, replays: Replays) -> str:
     return "<h2>Replays of the failed reps</h2><div class=\"replays\">" + "".join(figures) + "</div>"
 
 
+def _tests(session: Session) -> str:
+    """The guided tests run in the session: verdicts and the numbers behind them."""
+    if not session.tests:
+        return ""
+    rows = []
+    for r in session.tests:
+        if r.get("test") == "ankle":
+            shin = r.get("shin_deg")
+            what = "ankle (knee to wall)"
+            numbers = ("no heel-down lunge" if shin is None else f"shin {shin:.1f}° with the heel down "
+                       f"(restricted below {_num(r.get('threshold_deg'), 'g')}°)")
+            numbers += f"; {r.get('tries', 0)} of {r.get('attempts', '?')} tries"
+            if r.get("heel_lifts"):
+                numbers += f"; heel lifted in {r['heel_lifts']}"
+            if not r.get("heel_watched"):
+                numbers += "; heel not watched (foot model off)"
+            if r.get("difference_deg") is not None:
+                numbers += f"; left/right difference {r['difference_deg']:+.1f}°"
+        else:
+            what = "single-leg squat"
+            numbers = f"{r.get('passed', 0)} of {r.get('counted', 0)} reps passed ({r.get('reps', '?')} asked)"
+        rows.append(f"<tr><td>{_num(r.get('t'), '.1f')} s</td><td>{_e(what)}</td><td>{_e(r.get('leg'))}</td>"
+                    f"<td>{_e(str(r.get('verdict', '?')).upper())}</td><td>{_e(numbers)}</td></tr>")
+    return ("<h2>Tests</h2><table><tr><th>at</th><th>test</th><th>leg</th><th>verdict</th><th>numbers</th></tr>"
+            + "".join(rows) + "</table><p class=\"meta\">A training screen, not a diagnosis.</p>")
+
+
 def render(session: Session, out_dir: Path, replays: Replays | None = None) -> str:
     if replays is None:
         replays = {i: (p, False) for i in session.clips if (p := session.clip_path(i)) is not None}
@@ -199,6 +226,7 @@ def render(session: Session, out_dir: Path, replays: Replays | None = None) -> s
         f'<span class="big">{s["passed"]} passed</span>'
         f'<span class="big">{s["failed"]} failed</span></p>',
         f"<p>Reps per leg: {_e(legs)}.{' Failed on: ' + _e(fails) + '.' if fails else ''}</p>",
+        _tests(session),
         "<h2>Left and right</h2>", _comparison(session),
         _img(plots.comparison_plot(session), "peaks per rep, left leg beside right leg") if session.reps else "",
         "<h2>Reps</h2>", _rep_table(session, out_dir, replays),

@@ -8,9 +8,11 @@ with a ``type``:
 * ``settings``: a console change applied mid-session (what changed, from which frame);
 * ``cue``: an output change (pattern, cue level, reasons, the metrics behind it);
 * ``trace``: per-frame time series in columns (t, frame, FPPA, knee-medial offset,
-  pelvic drop, trunk lean, stance, cue level), written in chunks;
+  pelvic drop, trunk lean, stance, cue level, why a metric was not read, the heels
+  and foot indices), written in chunks;
 * ``rep``: one completed rep (the scorer's per-rep record) and its clip's name if it failed;
 * ``clip``: a replay clip written (frames, first/last frame) or why it was not;
+* ``test``: a guided test's result (``test`` sls or ankle, leg, verdict, numbers);
 * ``end``: why the session ended and its summary.
 
 Lines are only ever appended, and each rep line is flushed and fsynced before
@@ -34,9 +36,11 @@ FILE_NAME = "session.jsonl"
 CLIPS = "clips"
 FORMAT = 1
 TRACE_KEYS = ("t", "frame", "fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right",
-              "pelvic_drop", "trunk_lean", "stance", "level", "gated")
-# "gated": per frame, {traced metric: why it was not read} (core.validity), or null
-TRACE_METRICS = tuple(k for k in TRACE_KEYS if k not in ("t", "frame", "level", "gated"))
+              "pelvic_drop", "trunk_lean", "stance", "level", "gated", "feet")
+# "gated": per frame, {traced metric: why it was not read} (core.validity), or null.
+# "feet": per frame, the foot reading it was scored with, as whole source pixels
+# [heel L x, y, heel R x, y, toe L x, y, toe R x, y] (pose.blazepose.FOOT_NAMES order), or null.
+TRACE_METRICS = tuple(k for k in TRACE_KEYS if k not in ("t", "frame", "level", "gated", "feet"))
 PEAKS = ("fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right", "pelvic_drop", "trunk_lean")
 
 
@@ -49,6 +53,7 @@ class Session:
     reps: list[dict[str, Any]] = field(default_factory=list)
     cues: list[dict[str, Any]] = field(default_factory=list)
     settings: list[dict[str, Any]] = field(default_factory=list)
+    tests: list[dict[str, Any]] = field(default_factory=list)
     trace: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in TRACE_KEYS})
     clips: dict[int, dict[str, Any]] = field(default_factory=dict)  # rep index -> clip line
     end: dict[str, Any] | None = None
@@ -129,6 +134,8 @@ def _take(session: Session, record: dict[str, Any]) -> None:
         session.cues.append(record)
     elif kind == "settings":
         session.settings.append(record)
+    elif kind == "test":
+        session.tests.append(record)
     elif kind == "trace":
         n = len(record.get("t") or ())
         for key in TRACE_KEYS:

@@ -211,7 +211,7 @@ def test_procedures_start_once_and_stop_on_request(coach):
     assert "test starts on the next frame: left leg, 3 reps" in coach.reply("test sls left 3")
     assert coach.device.busy == "testing"
     assert coach.reply("calibrate") == "error: testing is running: 'test stop' first"
-    assert coach.reply("test sls both") == "error: usage: test sls left|right [REPS] | test stop"
+    assert coach.reply("test sls both") == "error: usage: test sls|ankle left|right [N] | test stop"
     assert coach.reply("test stop") == "stopping the test"
     coach.device.apply(*loop_parts())
     assert coach.device.busy is None
@@ -250,3 +250,30 @@ def test_a_failing_command_costs_one_reply_not_the_console(coach, monkeypatch):
     monkeypatch.setitem(commands.COMMANDS, "reps", dataclasses.replace(commands.COMMANDS["reps"], run=broken))
     assert coach.reply("reps").startswith("error: internal error (KeyError: 'oops')")
     assert "faults: none" in coach.reply("status")
+
+
+def test_the_ankle_test_runs_from_the_console_and_compares_the_legs(coach):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+    from test_ankle import SIDE, _lunges
+
+    reply = coach.reply("set view side")
+    assert reply.startswith("view = side  (front/rear/side, default front)") and "was front" in reply
+    scorer, selector, outputs = loop_parts()
+    results = {}
+    for leg, peak in (("right", 42.0), ("left", 33.0)):
+        assert f"test starts on the next frame: ankle, {leg} leg, 1 tries" in coach.reply(f"test ankle {leg} 1")
+        coach.device.apply(scorer, selector, outputs)
+        for i, (t, pose, reading) in enumerate(_lunges([peak])):
+            score = scorer.update(pose, i, t, SIDE.size, reading)
+            coach.device.observe(score, pose, reading)
+            if coach.device.busy is None:
+                break
+        results[leg] = coach.session.tick(coach.now).decode()
+    assert "right leg, 1 of 1 tries; shin 42" in results["right"] and "PASS" in results["right"]
+    assert "RESTRICTED (restricted below 35°)" in results["left"]
+    assert "left - right: -9" in results["left"]
+    assert coach.device.tests["ankle left"]["verdict"] == "restricted"
+    assert coach.reply("test ankle left 11") == "error: N is a whole number, 1 to 10"

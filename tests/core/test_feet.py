@@ -113,3 +113,23 @@ def test_the_pattern_is_worded_as_something_to_check_not_a_diagnosis():
     assert pattern_words(rep) == "no hip, ankle or foot pattern seen"
     back = Rep.from_dict(_failed(pelvic_drop=Peak(6.0)).to_dict())
     assert back.hip_drift == Peak() and back.pattern == ()
+
+
+@pytest.mark.parametrize("heel_out_px, sign", [(0.0, 0), (12.0, 1), (-12.0, -1)])
+def test_from_behind_the_rearfoot_angle_is_positive_with_the_heel_out(heel_out_px, sign):
+    back = shoot(Camera(facing="back"), stance="left", flexion=30)
+    reading = _reading(back)
+    pts = reading.points.copy()
+    b = measure(back)
+    lateral = -1.0 if b.x[kp.R_HIP] > b.x[kp.L_HIP] else 1.0  # away from the right hip, in the image
+    # the left heel 25 px below the ankle on the shank's line, then moved out (or in)
+    ux, uy = back[kp.L_ANKLE, :2] - back[kp.L_KNEE, :2]
+    n = math.hypot(ux, uy)
+    pts[0, :2] = back[kp.L_ANKLE, :2] + 25.0 * np.array([ux / n, uy / n]) + (heel_out_px * lateral, 0.0)
+    m = foot_metrics(b, reading._replace(points=pts), 0.1, view="rear")
+    angle = m["rearfoot_angle_left"]
+    assert m["knee_over_toe_left"] is None and m["pronation_suspected_left"] is None  # not read from behind
+    if sign == 0:
+        assert angle == pytest.approx(0.0, abs=0.5)
+    else:
+        assert angle * sign > 20.0  # 12 px out at 25 px down: ~26 deg

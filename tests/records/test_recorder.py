@@ -178,3 +178,24 @@ def test_a_clip_is_encoded_frame_by_frame_never_all_in_memory(tmp_path):
     cap.release()
     with pytest.raises(ValueError, match="no frames"):
         clips.write_clip(tmp_path / "empty.mp4", iter(()), 15.0)
+
+
+def test_heels_and_toes_go_into_the_trace_and_are_drawn_on_the_replay(tmp_path):
+    from scripted import FEET, POSE
+
+    recorder, problems = record(tmp_path, frames(60, reps={40: a_rep(0, 20, 40, ("knee_inward",))}, feet=True))
+    s = read_session(session_files(tmp_path)[0])
+    assert problems == [] and s.trace["feet"][0] == [380, 470, 360, 470, 395, 478, 345, 478]
+    assert all(f is not None for f in s.trace["feet"])
+    # without a foot reading the column is null
+    plain, _ = record(tmp_path / "plain", frames(10))
+    assert read_session(session_files(tmp_path / "plain")[0]).trace["feet"] == [None] * 10
+
+    small = np.zeros((240, 320, 3), np.uint8)
+    without = clips.draw(small, (640, 480), clips.Overlay(0, 0.0, POSE, None, None, None, "ok"), "", "")
+    drawn = clips.draw(small, (640, 480), clips.Overlay(0, 0.0, POSE, None, None, None, "ok",
+                                                        FEET[:, :2]), "", "")
+    # at half scale the feet lie in x 172-198, y 235-239 (with anti-aliasing a pixel or two more)
+    changed = np.argwhere(np.any(drawn != without, axis=2))
+    assert len(changed) > 20 and changed[:, 1].min() >= 165 and changed[:, 1].max() <= 205
+    assert changed[:, 0].min() >= 225

@@ -46,3 +46,29 @@ def test_gated_stretches_are_spans_with_their_reason_not_gaps():
     # not_seen stays a gap: nothing was there to read
     assert gated_spans(t, gated, "fppa_left") == [(0.1, 0.3, "thigh_foreshortened"), (0.4, 0.5, "two_footed")]
     assert gated_spans(t, gated, "fppa_right") == []
+
+
+def test_a_finished_ankle_test_is_recorded_in_the_session_and_shown_in_the_report(tmp_path):
+    from firmware_py.core.sessions import SessionParams
+    from firmware_py.records.recorder import Recorder
+    from scripted import clock, describe, frames
+
+    recorder = Recorder(tmp_path, describe=describe, source="test", lossless=True, clock=clock(),
+                        params=SessionParams(quiet_s=1.0))
+    stream = list(frames(30))
+    for frame, result in stream[:20]:
+        recorder.observe(frame, result, "ok", False)
+    recorder.test({"test": "ankle", "state": "complete", "leg": "left", "verdict": "restricted",
+                   "shin_deg": 31.2, "threshold_deg": 35.0, "tries": 3, "attempts": 3, "heel_watched": True,
+                   "heel_lifts": 1, "difference_deg": -6.5, "lunges": []})
+    for frame, result in stream[20:]:
+        recorder.observe(frame, result, "ok", False)
+    recorder.close()
+    session = read_session(recorder.sessions[0])
+    assert [(t["test"], t["leg"], t["verdict"], t["frame"]) for t in session.tests] == [
+        ("ankle", "left", "restricted", 19)]
+    html = render(session, tmp_path)
+    row = re.search(r"<h2>Tests</h2>.*?</table>", html, re.S).group(0)
+    assert "ankle (knee to wall)" in row and "RESTRICTED" in row
+    assert "shin 31.2° with the heel down (restricted below 35°); 3 of 3 tries; heel lifted in 1" in row
+    assert "left/right difference -6.5°" in row
