@@ -77,6 +77,8 @@ class LiveLoop:
                         self.events.write({"t": round(frame.pts, 3), "frame": frame.index, "applied": applied})
                     if applied and self.recorder is not None:
                         self.recorder.applied(frame.index, frame.pts, applied)
+                # a procedure's frames are all read for the feet: no cue waits on them
+                self.pipeline.feet_every_frame = device is not None and device.busy is not None
                 result = self.pipeline.process(frame)
                 score = result.score
                 state = "run" if device is None else device.observe(score, result.pose, result.feet)

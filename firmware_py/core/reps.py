@@ -331,6 +331,13 @@ class RepCounter:
                 return self._finish(rep, frame, t)
         return None
 
+    @property
+    def bottom_frame(self) -> int | None:
+        """The deepest frame so far of the rep under way, once it is deep enough to
+        count (None otherwise)."""
+        rep = self._rep
+        return None if rep is None or rep.depth < self.params.min_depth else rep.bottom_frame
+
     def _abandon(self, *, wait_for_standing: bool = False) -> None:
         """No rep under way; with ``wait_for_standing`` the next starts only from standing."""
         self._rep, self.phase = None, "standing"

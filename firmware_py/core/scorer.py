@@ -277,6 +277,11 @@ class Scorer:
     # -- totals -----------------------------------------------------------------
 
     @property
+    def bottom_frame(self) -> int | None:
+        """The deepest frame so far of a rep under way deep enough to count, or None."""
+        return self._reps.bottom_frame
+
+    @property
     def reps(self) -> list[Rep]:
         """Completed reps, oldest first (the last ``keep_reps`` if bounded)."""
         return list(self._reps.reps)
