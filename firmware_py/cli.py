@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="labels CSV (default: tests/eval/labels.csv of the checkout)")
     p.add_argument("--media", metavar="DIR", help="where the clips are (default: $KNEECUE_MEDIA_DIR)")
     p.add_argument("--json", action="store_true", help="one JSON object per clip")
+    p.add_argument("--feet", choices=("off", "lite", "full"), default="off",
+                   help="run the foot model inline on every frame (default off)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="a threshold other than its default (repeatable), e.g. knee_over_toe_trigger=on")
     _model_options(p)
 
     p = sub.add_parser("bench", help="time each pipeline stage against the bare model invoke")
@@ -219,7 +223,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from firmware_py import evaluation
-    from firmware_py.app import build_model, build_pipeline
+    from firmware_py.app import build_foot_stage, build_model, build_pipeline
+    from firmware_py.core.settings import SettingError, Thresholds
     from firmware_py.sources import make_source
     from firmware_py.sources.opencv import StillImage
 
@@ -231,6 +236,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise KneeCueError("the clips are not found: give --media DIR or set KNEECUE_MEDIA_DIR "
                            "(the shared footage, ../shared/media beside a checkout)")
     labels = evaluation.read_labels(labels_path)
+    thresholds = Thresholds()
+    for item in args.settings:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise KneeCueError(f"--set takes KEY=VALUE, got {item!r}")
+        try:
+            thresholds = thresholds.with_value(key.strip(), value.strip())
+        except SettingError as e:
+            raise KneeCueError(f"--set {item}: {e}") from None
     model = build_model(args.model, threads=args.threads, runtime=args.runtime)
     missing = []
 
@@ -240,8 +254,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
             missing.append(name)
             return None
         source = make_source(str(path))
-        # the defaults, never a saved athlete's thresholds or calibration
-        pipeline = build_pipeline(model, still=isinstance(source, StillImage))
+        # the defaults (and --set), never a saved athlete's thresholds or calibration
+        pipeline = build_pipeline(model, still=isinstance(source, StillImage), thresholds=thresholds,
+                                  feet=build_foot_stage(args.feet, threaded=False, runtime=args.runtime))
         with source:
             return [pipeline.process(frame).score for frame in source]
 
@@ -250,7 +265,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for r in results:
             print(json.dumps(r.to_dict()))
     else:
-        print(f"labels {labels_path}, default thresholds")
+        changed = ", ".join(args.settings)
+        print(f"labels {labels_path}, default thresholds{' but ' + changed if changed else ''}, feet {args.feet}")
         print(evaluation.format_table(results))
     for name in missing:
         print(f"kneecue: {name} is not in {media}: skipped", file=sys.stderr)

@@ -121,3 +121,9 @@ def test_report_says_where_it_looked_when_there_is_no_session(tmp_path):
     done = kneecue("report", "last", "--state-dir", tmp_path / "state")
     assert done.returncode == 1
     assert done.stderr.strip() == f"kneecue: error: no sessions recorded in {tmp_path / 'state' / 'sessions'}"
+
+
+def test_eval_takes_a_setting_other_than_its_default_and_refuses_a_wrong_one(model_path):
+    assert_one_line_error(kneecue("eval", "--set", "knee_over_toe=on", "--model", model_path),
+                          "--set knee_over_toe=on", "unknown setting")
+    assert_one_line_error(kneecue("eval", "--set", "view", "--model", model_path), "KEY=VALUE")

@@ -9,11 +9,19 @@ since, and a reading older than ``MAX_AGE_S`` is not used.
 
 Definitions (subject's sides; + medial or out, as GUIDE section 2):
 
-* ``knee_over_toe_left/right``: the knee's horizontal offset from the heel->foot
-  index line (extended up to the knee's height), toward the midline, over shank
-  length.  From the front, the vertical plane through a foot's long axis is seen
-  almost edge-on, as the image line through heel and toe: a knee over the second
-  toe lies on it, whichever way the foot points.  + the knee falls inside the foot.
+* ``knee_over_toe_left/right``: the knee's sideways offset from the vertical plane
+  through the foot's long axis (heel -> second toe), toward the midline, over the
+  upright shank length; + the knee falls inside the foot.  A front view does not
+  show that plane: extending the image line through heel and toe up to the knee
+  (this module's first version) is off by h tan(turn-out) cot(camera elevation), a
+  knee height h = 45 cm, 20 deg of turn-out and a camera 15 deg above the feet put
+  it 60 cm out.  So the plane is rebuilt: it passes under the ankle (MoveNet's)
+  at the foot's turn-out (BlazePose's world landmarks), and the knee's way forward
+  of the ankle comes from the shank's foreshortening, F = sqrt(upright^2 -
+  projected^2) (as ``validity`` reads the thigh); a knee that tracks the foot's
+  line moves sideways by F tan(turn-out).  So the value is the knee's medial
+  offset from the ankle plus F tan(turn-out): the ankle reference, corrected for
+  the way the foot points.  Turn-out jitter of 3 deg moves it by at most ~0.03.
 * ``foot_turnout_left/right``: the foot progression angle, heel -> foot index in
   BlazePose's world landmarks (metres, steadier than the image) against the
   direction the hips face, + toes out; ``foot_turnout_rel_*`` minus that foot's
@@ -32,7 +40,9 @@ Definitions (subject's sides; + medial or out, as GUIDE section 2):
   behind (GUIDE), never claimed.
 
 A foot is trusted when the reading is recent, the model's scores reach
-``MIN_FOOT_SCORE`` and heel and toe lie within a shank length of the ankle.
+``MIN_FOOT_SCORE``, heel and toe lie within a shank length of the ankle, and (for
+the knee over the toes) the turn-out is within ``MAX_TURN_FOR_LINE_DEG`` and the
+upright shank is known.
 """
 
 from __future__ import annotations
@@ -49,6 +59,7 @@ __all__ = ["FootReading", "FOOT_METRIC_KEYS", "PlantedFeet", "foot_metrics", "tu
 MAX_AGE_S = 0.5  # an older foot reading is not used
 MIN_FOOT_SCORE = 0.5
 TURNOUT_DEG = 10.0  # a change of turn-out from standing that counts as "turning out"
+MAX_TURN_FOR_LINE_DEG = 40.0  # a foot turned further is not a line a knee tracks (or a misread)
 PRONATION_SHANK_TILT_DEG = 10.0
 _SIDES = ("left", "right")
 FOOT_METRIC_KEYS = (
@@ -137,12 +148,13 @@ def turnout_deg(world: np.ndarray, side: str) -> float | None:
 
 
 def foot_metrics(b, reading: FootReading | None, t: float, *, baseline: dict[str, float | None] | None = None,
-                 view: str = "front") -> dict[str, Any]:
+                 view: str = "front", shank_up: dict[str, float | None] | None = None) -> dict[str, Any]:
     """The foot metrics of body ``b`` (``metrics.Body``) with the newest foot reading.
 
     Values are None where the foot or leg is not trusted; ``foot_ref_left/right`` say
     which the knee-inside-foot judgement uses: ``foot`` (heel->toe line) or ``ankle``.
-    ``baseline``: standing turn-out per side (``{"left": deg, "right": deg}``).
+    ``baseline``: standing turn-out per side (``{"left": deg, "right": deg}``);
+    ``shank_up``: each shank's upright length in pixels (no knee over the toes without).
     """
     out: dict[str, Any] = {key: None for key in FOOT_METRIC_KEYS}
     out["foot_ref_left"] = out["foot_ref_right"] = "ankle"
@@ -171,18 +183,22 @@ def foot_metrics(b, reading: FootReading | None, t: float, *, baseline: dict[str
         ix, iy = b.image_x[a], b.image_y[a]
         if max(math.hypot(hx - ix, hy - iy), math.hypot(tx - ix, ty - iy)) > shank:
             continue  # not this person's foot
-        dx, dy = tx - hx, ty - hy
-        if abs(dy) < 0.3 * math.hypot(dx, dy):
-            continue  # the foot line is near-horizontal in the image: no height to project to
-        kx, ky = b.image_x[k], b.image_y[k]
-        line_x = hx + dx * (ky - hy) / dy
-        out["knee_over_toe_" + side] = _r((kx - line_x) * medial / shank, 3)
-        out["foot_ref_" + side] = "foot"
         turn = turnout_deg(reading.world, side)
         out["foot_turnout_" + side] = _r(turn, 1)
         base = None if baseline is None else baseline.get(side)
         rel = None if turn is None or base is None else turn - base
         out["foot_turnout_rel_" + side] = _r(rel, 1)
+        up = None if shank_up is None else shank_up.get(side)
+        if turn is not None and abs(turn) <= MAX_TURN_FOR_LINE_DEG and up:
+            # the knee's way forward (the shank's foreshortening) carries a knee that
+            # tracks the foot's line sideways by forward x tan(turn-out)
+            forward = math.sqrt(max(0.0, up * up - shank * shank))
+            over = (x[k] - x[a]) * medial + forward * math.tan(turn / _DEG)
+            out["knee_over_toe_" + side] = _r(over / up, 3)
+            out["foot_ref_" + side] = "foot"
+        dx, dy = tx - hx, ty - hy
+        if abs(dy) < 0.3 * math.hypot(dx, dy):
+            continue  # the foot line is near-horizontal in the image: no height to project to
         # pronation suspected: shin in, ankle medial of the foot line, no turn-out
         ankle_off = (ix - (hx + dx * (iy - hy) / dy)) * medial / shank
         tilt = out["shank_tilt_" + side]

@@ -24,7 +24,7 @@ from .reps import CRITERIA, Rep, RepCounter, RepParams
 from .settings import DEFAULT, FeedbackMode, Thresholds
 from .smoothing import PoseSmoother, SmoothingParams
 from .stance import StanceParams, StanceTracker
-from .validity import FRONTAL_PLANE, SIDE_VIEW, UprightLengths, turn_vote
+from .validity import FRONTAL_PLANE, SIDE_VIEW, UprightLengths, follow_upright, turn_vote
 
 __all__ = ["FrameScore", "Scorer"]
 
@@ -114,6 +114,9 @@ class Scorer:
         self._turnout_base: dict[str, float | None] = {"left": None, "right": None}
         self._heel_lift = {"left": HeelLift(), "right": HeelLift()}  # side view
         self._planted = PlantedFeet()
+        self._feet_frame: int | None = None  # the foot reading last taken
+        self._shank_up: dict[str, float | None] = {"left": None, "right": None}  # upright, pixels
+        self._shank_t: float | None = None
         self._frontal_widths = (
             cal.hip_width_px / cal.torso_length_px
             if cal is not None and cal.hip_width_px and cal.torso_length_px
@@ -201,7 +204,7 @@ class Scorer:
         if side:
             self._side_view(metrics, pose, feet, t)
         elif self.feet_enabled:
-            self._add_feet(metrics, body, feet, t, upright and stance == "both", th.knee_over_toe_trigger)
+            self._add_feet(metrics, body, feet, t, upright, stance == "both", th.knee_over_toe_trigger)
         turned = None  # (turn_vote's own early answers, without the call on most frames)
         if not side and ((upright and self._frontal_widths) or (not upright and stance == "both")):
             turned = turn_vote(body, stance, lengths, th.max_turn_deg, upright=upright,
@@ -250,28 +253,38 @@ class Scorer:
         metrics.update(sm)
 
     def _add_feet(self, metrics: dict[str, Any], body, feet: FootReading | None, t: float,
-                  standing: bool, on_the_foot: bool) -> None:
+                  upright: bool, two_footed: bool, on_the_foot: bool) -> None:
         """Foot metrics into ``metrics``; with ``on_the_foot`` (knee_over_toe_trigger),
-        knee-inside-foot is judged against the heel->toe line where the foot is read
-        (``foot_ref_*`` says which reference each knee was judged against)."""
-        shanks = tuple(
-            ((body.x[k] - body.x[a]) ** 2 + (body.y[k] - body.y[a]) ** 2) ** 0.5
-            for k, a in ((kp.L_KNEE, kp.L_ANKLE), (kp.R_KNEE, kp.R_ANKLE))
-        )
-        fm = foot_metrics(body, self._planted.update(feet, shanks), t, baseline=self._turnout_base,
-                          view=self.thresholds.view)
+        knee-inside-foot is judged against the foot's line where the foot is read
+        (``foot_ref_*`` says which reference each knee was judged against).
+        Each shank's upright length is followed while ``upright``; each foot's
+        standing turn-out while upright on both feet."""
+        x, y = body.x, body.y
+        shanks = {side: ((x[k] - x[a]) ** 2 + (y[k] - y[a]) ** 2) ** 0.5
+                  for side, (_, k, a) in kp.LEG.items()}
+        reading = self._planted.update(feet, (shanks["left"], shanks["right"]))
+        new = reading is not None and reading.frame_index != self._feet_frame
+        if new:
+            self._feet_frame = reading.frame_index
+        up = self._shank_up
+        standing = upright and two_footed
+        if upright:
+            last, self._shank_t = self._shank_t, t
+            for side in ("left", "right"):
+                if body.trusted(side):
+                    up[side] = follow_upright(up[side], shanks[side], t, last)
+        fm = foot_metrics(body, reading, t, baseline=self._turnout_base, view=self.thresholds.view,
+                          shank_up=up)
         base = self._turnout_base
         for side in ("left", "right"):
             turn = fm["foot_turnout_" + side]
-            if standing and turn is not None:  # the athlete's own standing turn-out
+            if standing and new and turn is not None:  # the athlete's own standing turn-out, once per reading
                 base[side] = turn if base[side] is None else base[side] + 0.1 * (turn - base[side])
             over = fm["knee_over_toe_" + side]
             if not on_the_foot:
                 fm["foot_ref_" + side] = "ankle"
             elif over is not None and metrics["knee_medial_" + side] is not None and body.hip_width:
-                h, k, a = kp.LEG[side]
-                shank = ((body.x[k] - body.x[a]) ** 2 + (body.y[k] - body.y[a]) ** 2) ** 0.5
-                metrics["knee_medial_" + side] = round(over * shank / body.hip_width, 3) + 0.0
+                metrics["knee_medial_" + side] = round(over * up[side] / body.hip_width, 3) + 0.0
         metrics.update(fm)
 
     # -- totals -----------------------------------------------------------------

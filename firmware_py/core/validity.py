@@ -52,6 +52,7 @@ __all__ = [
     "THIGH_SHARE",
     "UprightLengths",
     "turn_vote",
+    "follow_upright",
 ]
 
 NOT_SEEN = "not_seen"
@@ -119,6 +120,16 @@ class UprightLengths:
         if b.torso and (b.trusted_left or b.trusted_right):
             length, ref = b.torso, self.torso
             self.torso = length if ref is None else ref + (rise if length > ref else fall) * (length - ref)
+
+
+def follow_upright(ref: float | None, length: float, t: float, last: float | None) -> float:
+    """One upright length followed as ``UprightLengths`` follows the thighs (for the
+    shanks, which only the foot metrics need)."""
+    if ref is None:
+        return length
+    dt = 1e9 if last is None or t <= last else t - last
+    tau = RISE_TAU_S if length > ref else FALL_TAU_S
+    return ref + (1.0 if dt >= tau else dt / tau) * (length - ref)
 
 
 def turn_vote(

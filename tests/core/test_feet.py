@@ -48,13 +48,43 @@ def _reading(pose, *, knee_shift=0.0, t=0.0):
     return FootReading(0, t, pts, _world(0.0, 0.0), pose[[kp.L_ANKLE, kp.R_ANKLE], :2].copy())
 
 
+def _shank_up(pose):
+    """Each shank's length standing tall, in the image (the scorer follows these)."""
+    b = measure(pose)
+    return {side: math.hypot(b.x[k] - b.x[a], b.y[k] - b.y[a]) for side, (_, k, a) in kp.LEG.items()}
+
+
+UPRIGHT = _shank_up(shoot(FRONT, stance="left"))
+
+
 def test_a_knee_over_the_toes_reads_zero_and_a_knee_inside_the_foot_positive():
     straight = shoot(FRONT, stance="left", flexion=60)
-    m = foot_metrics(measure(straight), _reading(straight), 0.1)
+    m = foot_metrics(measure(straight), _reading(straight), 0.1, shank_up=UPRIGHT)
     assert m["foot_ref_left"] == "foot" and m["knee_over_toe_left"] == pytest.approx(0.0, abs=0.02)
     caved = shoot(FRONT, stance="left", flexion=60, valgus_left=20.0)
-    m = foot_metrics(measure(caved), _reading(caved), 0.1)
+    m = foot_metrics(measure(caved), _reading(caved), 0.1, shank_up=UPRIGHT)
     assert m["knee_over_toe_left"] > 0.1 and m["shank_tilt_left"] > 5.0
+    # without the upright shank there is no way forward to correct by: not read
+    assert foot_metrics(measure(caved), _reading(caved), 0.1)["knee_over_toe_left"] is None
+
+
+@pytest.mark.parametrize("camera_height", [0.5, 1.0, 1.6])
+def test_a_knee_tracking_a_turned_out_foot_is_over_it_and_a_knee_over_the_ankle_is_inside(camera_height):
+    # 60 deg of knee flexion: the shank pitches 30 deg forward, so the knee is
+    # F = 0.5 shank ahead of the ankle; over a foot turned out 20 deg it is also
+    # F tan 20 = 0.18 shank lateral of the ankle.  The camera's height must not matter.
+    camera = Camera(height=camera_height)
+    upright = _shank_up(shoot(camera, stance="left"))
+    pose = shoot(camera, stance="left", flexion=60)
+    b = measure(pose)
+    lateral = 1.0 if b.x[kp.L_HIP] > b.x[kp.R_HIP] else -1.0  # image direction of the left side
+    reading = _reading(pose)._replace(world=_world(20.0, 0.0))
+    tracking = pose.copy()
+    tracking[kp.L_KNEE, 0] += lateral * 0.5 * math.tan(math.radians(20.0)) * upright["left"]
+    over = foot_metrics(measure(tracking), reading, 0.1, shank_up=upright)["knee_over_toe_left"]
+    assert over == pytest.approx(0.0, abs=0.03)
+    inside = foot_metrics(b, reading, 0.1, shank_up=upright)["knee_over_toe_left"]
+    assert inside == pytest.approx(0.5 * math.tan(math.radians(20.0)), abs=0.03)
 
 
 def test_an_old_or_missing_reading_leaves_the_foot_unread():
