@@ -145,6 +145,10 @@ class ConsoleSession:
                 return GATE_TAGS.get(gated.get(key, ""), "--")
             return format(value, fmt)
         reasons = ",".join(r.cue.reasons)
+        if "shin_angle_left" in m:  # a side view: the ankle, not the frontal plane
+            return (f"t {r.t:7.2f} side view: shin L {num('shin_angle_left', '+.1f')} R {num('shin_angle_right', '+.1f')}"
+                    f" | heel lift L {num('heel_lift_left', '+.1f')} R {num('heel_lift_right', '+.1f')}"
+                    f" | {r.cue.level}{' ' + reasons if reasons else ''}")
         return (f"t {r.t:7.2f} stance {m.get('stance')}: FPPA L {num('fppa_left', '+.1f')} R {num('fppa_right', '+.1f')}"
                 f" | inside L {num('knee_medial_left', '+.2f')} R {num('knee_medial_right', '+.2f')}"
                 f" | drop {num('pelvic_drop', '+.1f')} lean {num('trunk_lean', '+.1f')}"

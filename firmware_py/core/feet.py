@@ -54,11 +54,16 @@ import numpy as np
 
 from . import keypoints as kp
 
-__all__ = ["FootReading", "FOOT_METRIC_KEYS", "PlantedFeet", "foot_metrics", "turnout_deg", "MAX_AGE_S"]
+__all__ = ["FootReading", "FOOT_METRIC_KEYS", "PlantedFeet", "foot_metrics", "turnout_deg", "knee_off_foot",
+           "MAX_AGE_S", "TURNOUT_UNCERTAINTY_DEG"]
 
 MAX_AGE_S = 0.5  # an older foot reading is not used
 MIN_FOOT_SCORE = 0.5
 TURNOUT_DEG = 10.0  # a change of turn-out from standing that counts as "turning out"
+# lite and full read absolute turn-out this far apart: the cue on the foot (the
+# knee_over_toe_trigger) takes the turn-out this much smaller, so that it cues only a
+# knee inside the foot by more than the turn-out's uncertainty can explain
+TURNOUT_UNCERTAINTY_DEG = 7.0
 MAX_TURN_FOR_LINE_DEG = 40.0  # a foot turned further is not a line a knee tracks (or a misread)
 PRONATION_SHANK_TILT_DEG = 10.0
 _SIDES = ("left", "right")
@@ -190,11 +195,7 @@ def foot_metrics(b, reading: FootReading | None, t: float, *, baseline: dict[str
         out["foot_turnout_rel_" + side] = _r(rel, 1)
         up = None if shank_up is None else shank_up.get(side)
         if turn is not None and abs(turn) <= MAX_TURN_FOR_LINE_DEG and up:
-            # the knee's way forward (the shank's foreshortening) carries a knee that
-            # tracks the foot's line sideways by forward x tan(turn-out)
-            forward = math.sqrt(max(0.0, up * up - shank * shank))
-            over = (x[k] - x[a]) * medial + forward * math.tan(turn / _DEG)
-            out["knee_over_toe_" + side] = _r(over / up, 3)
+            out["knee_over_toe_" + side] = _r(knee_off_foot(b, side, turn, up, shank) / up, 3)
             out["foot_ref_" + side] = "foot"
         dx, dy = tx - hx, ty - hy
         if abs(dy) < 0.3 * math.hypot(dx, dy):
@@ -207,6 +208,17 @@ def foot_metrics(b, reading: FootReading | None, t: float, *, baseline: dict[str
                 tilt >= PRONATION_SHANK_TILT_DEG and ankle_off > 0.0 and rel < TURNOUT_DEG
             )
     return out
+
+
+def knee_off_foot(b, side: str, turn: float, up: float, shank: float) -> float:
+    """The knee's medial offset (levelled pixels) from the vertical plane under the
+    ankle at ``turn`` degrees of turn-out: its offset from the ankle plus the way
+    forward (the shank's foreshortening against ``up``) times tan(turn)."""
+    h, k, a = kp.LEG[side]
+    x = b.x
+    medial = 1.0 if x[kp.OTHER_HIP[side]] > x[h] else -1.0
+    forward = math.sqrt(max(0.0, up * up - shank * shank))
+    return (x[k] - x[a]) * medial + forward * math.tan(turn / _DEG)
 
 
 def _rearfoot(b, side: str, reading: FootReading, medial: float) -> float | None:

@@ -17,7 +17,7 @@ from .ankle import HeelLift, side_metrics
 from .calibration import Calibration
 from .cue import Cue, CueTracker
 from .faults import fault_pattern
-from .feet import FootReading, PlantedFeet, foot_metrics
+from .feet import TURNOUT_UNCERTAINTY_DEG, FootReading, PlantedFeet, foot_metrics, knee_off_foot
 from .metrics import body_scale, hip_height, measure_flat, metrics_from_body
 from .placement import PlacementMonitor, PlacementParams
 from .reps import CRITERIA, Rep, RepCounter, RepParams
@@ -280,11 +280,12 @@ class Scorer:
             turn = fm["foot_turnout_" + side]
             if standing and new and turn is not None:  # the athlete's own standing turn-out, once per reading
                 base[side] = turn if base[side] is None else base[side] + 0.1 * (turn - base[side])
-            over = fm["knee_over_toe_" + side]
             if not on_the_foot:
                 fm["foot_ref_" + side] = "ankle"
-            elif over is not None and metrics["knee_medial_" + side] is not None and body.hip_width:
-                metrics["knee_medial_" + side] = round(over * up[side] / body.hip_width, 3) + 0.0
+            elif (fm["knee_over_toe_" + side] is not None and metrics["knee_medial_" + side] is not None
+                  and body.hip_width):  # judged with the turn-out's uncertainty given to the athlete
+                off = knee_off_foot(body, side, turn - TURNOUT_UNCERTAINTY_DEG, up[side], shanks[side])
+                metrics["knee_medial_" + side] = round(off / body.hip_width, 3) + 0.0
         metrics.update(fm)
 
     # -- totals -----------------------------------------------------------------

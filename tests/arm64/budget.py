@@ -1,6 +1,6 @@
 """Instruction budget regions, run by `tests/arm64/run --bench` under QEMU with icount.c.
 
-Usage (guest python): budget.py CLIP [--frames N] [--warmup W] [--feet N]
+Usage (guest python): budget.py CLIP [--frames N] [--warmup W] [--feet N] [--beside]
 
 W defaults to 20 frames: CPython 3.11 specialises each bytecode only after it has run
 a few times, and with 2 frames of warm-up the scoring's count included that warm-up of
@@ -14,7 +14,13 @@ decoding, metrics, cue decision and pattern), 3 the scoring alone (smoothing,
 metrics, stance, cue, reps), and 4 an empty bracket: what the marking costs, which
 the lane subtracts.  With ``--feet N``, 5 and 6 bracket N invokes of the BlazePose
 landmark model, lite and full (the foot stage's cost per reading, on the pose of
-the same frame).  The models run on one thread so the count is exact.
+the same frame).  With ``--beside``, 7 brackets the whole per-frame pipeline again
+with the foot stage on its own thread beside it (lite): the cue path while the foot
+stage runs.  The counter
+is one for all threads, so the foot thread is held at its model lock through each
+bracket (it wakes, takes the frame and waits: those few instructions are counted)
+and reads the frame between brackets, so every frame is scored with a fresh reading.
+The models run on one thread so the count is exact.
 Frames are decoded before the regions.  Prints nothing the lane reads; the plugin
 prints the counts at exit.
 """
@@ -25,6 +31,7 @@ import argparse
 import ctypes
 import gc
 import os
+import time
 
 from firmware_py.app import build_model, build_pipeline
 from firmware_py.core.patterns import PatternSelector
@@ -32,7 +39,10 @@ from firmware_py.sources import make_source
 
 MARK = 0x4B51  # icount.c
 BARE, PIPELINE, SCORING, EMPTY = 1, 2, 3, 4  # EMPTY: a bracket around nothing, what marking itself costs
-FEET_LITE, FEET_FULL = 5, 6
+FEET_LITE, FEET_FULL, PIPELINE_WITH_FEET = 5, 6, 7
+# Warm-up of the pipeline with the foot stage: the code it shares with the first
+# pipeline is warm already; its own (the foot metrics) specialises within a few frames.
+BESIDE_WARMUP = 8
 _syscall = ctypes.CDLL(None, use_errno=True).syscall
 _syscall.argtypes = (ctypes.c_long, ctypes.c_long, ctypes.c_long)
 
@@ -47,6 +57,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--feet", type=int, default=0, help="foot-model invokes to count (lite and full)")
+    ap.add_argument("--beside", action="store_true", help="also count the pipeline with the foot stage beside it")
     args = ap.parse_args()
     feet = {}
     if args.feet:
@@ -57,6 +68,15 @@ def main() -> None:
                 FEET_FULL: FootModel(find_model(name="blazepose-full"), num_threads=1)}
     model = build_model(os.environ.get("KNEECUE_MODEL"), threads=1)
     pipeline = build_pipeline(model)
+    beside = None  # the pipeline with the foot stage on its thread
+    if args.beside:
+        from firmware_py.pose.blazepose import FootModel
+        from firmware_py.pose.feetstage import FootStage
+        from firmware_py.pose.modelfiles import find_model
+
+
+        stage = FootStage(FootModel(find_model(name="blazepose-lite"), num_threads=1), threaded=True)
+        beside = build_pipeline(build_model(os.environ.get("KNEECUE_MODEL"), threads=1), feet=stage)
     selector = PatternSelector(pipeline.scorer.mode.value)
     engine = pipeline.engine
 
@@ -92,10 +112,31 @@ def main() -> None:
                         mark(region, True)
                         foot.feet(frame.rgb, result.pose)
                         mark(region, False)
-            elif feet:
+            elif feet and i >= args.warmup - 2:
                 for foot in feet.values():  # warm-up: first-invoke allocations are not the steady cost
                     foot.feet(frame.rgb, result.pose)
+            if beside is not None and i >= args.warmup - BESIDE_WARMUP:
+                with_feet(beside, frame, counting)
+    if beside is not None:
+        beside.feet.close()
     print(f"budget: {args.frames} frames on {model.runtime}")
+
+
+def with_feet(pipeline, frame, counting: bool) -> None:
+    """One frame of the pipeline with its foot stage: the foot thread is held at its
+    model lock while the frame is bracketed, then reads the frame before the next."""
+    stage = pipeline.feet
+    done = stage.readings
+    gc.collect()
+    with stage._model_lock:
+        if counting:
+            mark(PIPELINE_WITH_FEET, True)
+        pipeline.process(frame)
+        if counting:
+            mark(PIPELINE_WITH_FEET, False)
+    deadline = time.monotonic() + 120.0  # a foot reading under QEMU takes seconds
+    while stage.readings == done and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 if __name__ == "__main__":

@@ -277,3 +277,9 @@ def test_the_ankle_test_runs_from_the_console_and_compares_the_legs(coach):
     assert "left - right: -9" in results["left"]
     assert coach.device.tests["ankle left"]["verdict"] == "restricted"
     assert coach.reply("test ankle left 11") == "error: N is a whole number, 1 to 10"
+    # the stream line of a side view tells the ankle, not the frontal plane
+    t, pose, reading = _lunges([40.0])[45]
+    coach.device.publish(scorer.update(pose, 999, 99.0, SIDE.size, reading._replace(t=99.0)), "ok", 0, 0, 0)
+    coach.reply("stream on 10")
+    line = next(x for x in (coach.session.tick(coach.now + i * 0.05).decode() for i in range(4)) if x)
+    assert "side view: shin L +" in line and "heel lift L" in line and "FPPA" not in line

@@ -163,3 +163,31 @@ def test_from_behind_the_rearfoot_angle_is_positive_with_the_heel_out(heel_out_p
         assert angle == pytest.approx(0.0, abs=0.5)
     else:
         assert angle * sign > 20.0  # 12 px out at 25 px down: ~26 deg
+
+
+def test_with_the_trigger_on_the_cue_judges_the_knee_against_the_foot_less_the_turnouts_uncertainty():
+    from firmware_py.core.feet import TURNOUT_UNCERTAINTY_DEG
+    from firmware_py.core.scorer import Scorer
+
+    scorer = Scorer(DEFAULT.with_value("knee_over_toe_trigger", True))
+    scorer.feet_enabled = True
+    turned = _world(20.0, 20.0)
+
+    def frames(pose, first, n):
+        for i in range(first, first + n):
+            reading = _reading(pose, t=i / 30.0)._replace(frame_index=i, world=turned)
+            score = scorer.update(pose, i, i / 30.0, FRONT.size, reading)
+        return score.metrics
+
+    frames(shoot(FRONT, stance="left"), 0, 30)  # standing tall: the upright shank
+    bent = shoot(FRONT, stance="left", flexion=60)  # the knee over the ankle, F = 0.5 shank
+    m = frames(bent, 30, 30)
+    b = measure(bent)
+    assert m["foot_ref_left"] == "foot"
+    assert m["knee_over_toe_left"] == pytest.approx(0.5 * math.tan(math.radians(20.0)), abs=0.03)
+    judged = 0.5 * math.tan(math.radians(20.0 - TURNOUT_UNCERTAINTY_DEG)) * UPRIGHT["left"] / b.hip_width
+    assert m["knee_medial_left"] == pytest.approx(judged, abs=0.03)
+    # off, the cue judges against the ankle: the knee is over it
+    scorer.set_thresholds(DEFAULT)
+    m = frames(bent, 60, 5)
+    assert m["foot_ref_left"] == "ankle" and m["knee_medial_left"] == pytest.approx(0.0, abs=0.02)
