@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from firmware_py import __version__
+from firmware_py.core.settings import SettingError, Thresholds
 from firmware_py.errors import KneeCueError
 
 
@@ -45,8 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--brief", action="store_true", help="table: only reps and the summary, no per-frame rows")
     p.add_argument("--feet", choices=("off", "lite", "full"),
                    help="run BlazePose on every frame for heels and toes (slower; default off, lite with --task ankle)")
+    p.add_argument("--athlete", metavar="NAME",
+                   help="use this saved athlete's thresholds and calibration (default: the defaults, no calibration)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="one threshold other than it would be (repeatable), e.g. check_hands_on_hips=off")
     p.add_argument("--view", choices=("front", "rear", "side"),
-                   help="where the camera stood: which metrics are read (default: the saved setting, else front)")
+                   help="where the camera stood: which metrics are read (same as --set view=...; default front)")
     p.add_argument("--task", choices=("ankle",),
                    help="run a guided test on the clip: ankle = the knee-to-wall lunge, camera at the side")
     p.add_argument("--leg", choices=("left", "right"), default="left",
@@ -118,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("outputs-off", help="drive every configured LED and buzzer pin low (for systemd's ExecStopPost)")
     p.add_argument("--gpio", choices=("auto", "mock"), default="auto", help="pin factory (default: gpiozero's own choice)")
+    _state_option(p)
 
     p = sub.add_parser("model", help="fetch or check model files")
     msub = p.add_subparsers(dest="model_command", required=True, metavar="ACTION")
@@ -133,6 +139,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def with_settings(thresholds: Thresholds, items: list[str]) -> Thresholds:
+    """``thresholds`` with each ``KEY=VALUE`` of ``--set`` applied (checked as the console does)."""
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise KneeCueError(f"--set takes KEY=VALUE, got {item!r}")
+        try:
+            thresholds = thresholds.with_value(key.strip().lower(), value.strip())
+        except SettingError as e:
+            raise KneeCueError(f"--set {item}: {e}") from None
+    return thresholds
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from firmware_py.analyze import run_analyze
     from firmware_py.app import build_foot_stage, build_model, build_pipeline, load_settings
@@ -142,12 +161,21 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     source = make_source(args.path, realtime=args.realtime)
     source.open().close()  # fail on a bad clip before the model loads
     config = load_settings(args.state_dir)
+    whose, thresholds, calibration = "defaults", Thresholds(), None
+    if args.athlete is not None:
+        profile = config.athletes.get(args.athlete)
+        if profile is None:
+            known = ", ".join(sorted(config.athletes)) or "none saved"
+            raise KneeCueError(f"no athlete {args.athlete!r} in the saved settings (athletes: {known})")
+        thresholds, calibration = profile.thresholds, profile.calibration
+        whose = f"athlete {args.athlete} ({'calibrated' if calibration else 'not calibrated'})"
     view = args.view or ("side" if args.task == "ankle" else None)  # the ankle test reads a side view
-    thresholds = config.thresholds if view is None else config.thresholds.with_value("view", view)
+    sets = list(args.settings) + ([f"view={view}"] if view else [])
+    thresholds = with_settings(thresholds, sets)
     feet = args.feet or ("lite" if args.task == "ankle" else "off")
     pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime),
                               track=not args.no_track, thresholds=thresholds,
-                              mode=args.mode or config.mode, calibration=config.calibration,
+                              mode=args.mode or config.mode, calibration=calibration,
                               still=isinstance(source, StillImage),
                               feet=build_foot_stage(feet, threaded=False, runtime=args.runtime))
     test = None
@@ -168,6 +196,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     try:
         progress = sys.stderr.isatty() and (args.out is not None or not sys.stdout.isatty())
+        first = {"settings": {"from": whose, "set": dict(item.partition("=")[::2] for item in sets),
+                              "calibrated": calibration is not None, "thresholds": thresholds.to_dict()}}
+        out.write((json.dumps(first) if args.json else
+                   f"thresholds: {whose}" + (f", with {', '.join(sets)}" if sets else "")) + "\n")
         count = run_analyze(pipeline, source, out, as_json=args.json, realtime=args.realtime,
                             progress=progress, brief=args.brief or test is not None, recorder=recorder, test=test)
     finally:
@@ -224,7 +256,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from firmware_py import evaluation
     from firmware_py.app import build_foot_stage, build_model, build_pipeline
-    from firmware_py.core.settings import SettingError, Thresholds
     from firmware_py.sources import make_source
     from firmware_py.sources.opencv import StillImage
 
@@ -236,15 +267,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise KneeCueError("the clips are not found: give --media DIR or set KNEECUE_MEDIA_DIR "
                            "(the shared footage, ../shared/media beside a checkout)")
     labels = evaluation.read_labels(labels_path)
-    thresholds = Thresholds()
-    for item in args.settings:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise KneeCueError(f"--set takes KEY=VALUE, got {item!r}")
-        try:
-            thresholds = thresholds.with_value(key.strip(), value.strip())
-        except SettingError as e:
-            raise KneeCueError(f"--set {item}: {e}") from None
+    thresholds = with_settings(Thresholds(), args.settings)
     model = build_model(args.model, threads=args.threads, runtime=args.runtime)
     missing = []
 
@@ -377,11 +400,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_outputs_off(args: argparse.Namespace) -> int:
+    from firmware_py.app import open_settings
     from firmware_py.cues.outputs import make_pin_factory, outputs_off
-    from firmware_py.cues.pins import PinMap
 
-    levels = outputs_off(PinMap(), pin_factory=make_pin_factory(args.gpio))
-    print("outputs off: " + ", ".join(f"{name} {value}" for name, value in levels.items()))
+    pins = open_settings(args.state_dir)[0].pins  # the saved pin map (its last good copy, else the defaults)
+    levels = outputs_off(pins, pin_factory=make_pin_factory(args.gpio))
+    where = pins.outputs()
+    print("outputs off: " + ", ".join(f"{name} (GPIO{where[name]}) {value}" for name, value in levels.items()))
     return 0
 
 

@@ -15,9 +15,11 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,8 @@ from firmware_py.core.calibration import Calibration
 from firmware_py.core.patterns import MODES
 from firmware_py.core.settings import Thresholds
 from firmware_py.cues.pins import PinMap
+
+log = logging.getLogger("kneecue")
 
 CONFIG_NAME = "config.json"
 VERSION = 2  # 1: one set of thresholds and calibration, before athlete profiles
@@ -232,8 +236,31 @@ def _read(path: Path) -> DeviceConfig:
     return DeviceConfig.from_dict(data)
 
 
+STALE_TEMP_S = 60.0  # a save's temp file older than this was left by a power cut or a kill
+
+
+def remove_stale_temp_files(state_dir: Path, now: float | None = None) -> list[Path]:
+    """Delete the temp files an interrupted save left (``.config.json.XXXX``, and the
+    backup's); a save under way (younger than ``STALE_TEMP_S``) is left alone."""
+    now = time.time() if now is None else now
+    removed = []
+    for pattern in (f".{CONFIG_NAME}.*", f".{CONFIG_NAME}.bak.*"):
+        for tmp in Path(state_dir).glob(pattern):
+            try:
+                if tmp.is_file() and now - tmp.stat().st_mtime > STALE_TEMP_S:
+                    tmp.unlink()
+                    removed.append(tmp)
+            except OSError:  # gone already, or not ours to remove: nothing lost either way
+                continue
+    return removed
+
+
 def load_config(state_dir: Path) -> tuple[DeviceConfig, str | None]:
-    """The saved settings, and a warning when they had to come from a fallback."""
+    """The saved settings, and a warning when they had to come from a fallback.
+    Temp files of interrupted saves are cleared first (they survive restarts otherwise)."""
+    removed = remove_stale_temp_files(state_dir) if Path(state_dir).is_dir() else []
+    if removed:
+        log.info("settings: removed %d temp file(s) left by interrupted saves", len(removed))
     path = Path(state_dir) / CONFIG_NAME
     if not path.exists() and not _backup(path).exists():
         return DeviceConfig(), None

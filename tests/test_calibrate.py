@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from firmware_py.config import load_config
 from firmware_py.cv import cv2
 from test_cli import kneecue
 
@@ -43,10 +44,12 @@ def test_camera_roll_is_measured(calibrations):
     assert 6.0 <= cw - ccw <= 11.0
 
 
-def test_analyze_uses_the_saved_calibration(calibrations, model_path, tmp_path):
+def test_analyze_uses_a_saved_athletes_calibration_when_named(calibrations, model_path, tmp_path):
     folder, clip, cal = calibrations[4]
     out = tmp_path / "out.jsonl"
-    assert kneecue("analyze", clip, "--json", "--out", out, "--state-dir", folder, "--model", model_path).returncode == 0
+    config, _ = load_config(folder)
+    assert kneecue("analyze", clip, "--json", "--out", out, "--athlete", config.athlete, "--state-dir", folder,
+                   "--model", model_path).returncode == 0
     frames = [json.loads(line) for line in out.read_text().splitlines() if line.startswith('{"frame"')]
     with_baseline = [f["metrics"]["fppa_rel_left"] for f in frames if f["metrics"]["fppa_left"] is not None]
     assert with_baseline and all(v is not None for v in with_baseline)

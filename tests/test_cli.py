@@ -97,7 +97,8 @@ def test_analyze_json_lines(model_path, media, tmp_path):
 def test_analyze_table_for_people(model_path, media):
     result = kneecue("analyze", media("sqd_single_leg_knee_collapse_annotated.png"), "--model", model_path)
     assert result.returncode == 0, result.stderr
-    header, row = result.stdout.splitlines()[:2]
+    whose, header, row = result.stdout.splitlines()[:3]
+    assert whose == "thresholds: defaults"
     assert header.split()[:6] == ["frame", "t", "FPPA", "L°", "FPPA", "R°"]
     frame, t, fppa_left, fppa_right = row.split()[:4]
     assert float(fppa_right) > 20.0  # the collapsing right knee
@@ -127,3 +128,35 @@ def test_eval_takes_a_setting_other_than_its_default_and_refuses_a_wrong_one(mod
     assert_one_line_error(kneecue("eval", "--set", "knee_over_toe=on", "--model", model_path),
                           "--set knee_over_toe=on", "unknown setting")
     assert_one_line_error(kneecue("eval", "--set", "view", "--model", model_path), "KEY=VALUE")
+
+
+def test_outputs_off_drives_the_pins_the_settings_name_not_the_defaults(tmp_path):
+    from firmware_py.config import DeviceConfig, save_config
+    from firmware_py.cues.pins import PinMap
+
+    save_config(tmp_path, DeviceConfig(pins=PinMap(green=5, amber=6, red=13, buzzer=19)))
+    result = kneecue("outputs-off", "--gpio", "mock", "--state-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ("outputs off: green (GPIO5) 0, amber (GPIO6) 0, red (GPIO13) 0, "
+                                     "buzzer (GPIO19) 0")
+
+
+def test_analyze_uses_the_defaults_unless_told_whose_thresholds_and_says_which(model_path, media, tmp_path):
+    from firmware_py.config import DeviceConfig, Profile, save_config
+    from firmware_py.core.settings import Thresholds
+
+    strict = Thresholds(fppa_warn=1.0, fppa_alert=2.0)
+    save_config(tmp_path, DeviceConfig(athlete="ana", athletes={"ana": Profile(thresholds=strict)}))
+    clip = media("tfjs_bodyweight_squats_band_frontal.mp4")
+    plain = kneecue("analyze", clip, "--brief", "--state-dir", tmp_path, "--model", model_path)
+    assert plain.returncode == 0 and plain.stdout.splitlines()[0] == "thresholds: defaults"
+    assert "FAIL hands_off_hips" in plain.stdout  # the band squats are done with the hands free
+    ana = kneecue("analyze", clip, "--json", "--athlete", "ana", "--set", "check_hands_on_hips=off",
+                  "--state-dir", tmp_path, "--model", model_path)
+    first = json.loads(ana.stdout.splitlines()[0])["settings"]
+    assert first["from"] == "athlete ana (not calibrated)" and first["set"] == {"check_hands_on_hips": "off"}
+    assert first["thresholds"]["fppa_alert"] == 2.0 and first["thresholds"]["check_hands_on_hips"] is False
+    reps = [json.loads(line)["rep"] for line in ana.stdout.splitlines() if line.startswith('{"rep"')]
+    assert reps and not any("hands_off_hips" in r["failed"] for r in reps)
+    assert_one_line_error(kneecue("analyze", clip, "--athlete", "bo", "--state-dir", tmp_path, "--model", model_path),
+                          "no athlete 'bo'", "ana")

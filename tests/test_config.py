@@ -98,3 +98,18 @@ def test_sigkill_during_saves_never_leaves_an_unreadable_file(tmp_path):
         config, warning = load_config(tmp_path)
         assert warning is None, warning
         assert json.loads((tmp_path / "config.json").read_text())["version"] == 2
+
+
+def test_temp_files_left_by_interrupted_saves_are_cleared_at_start_and_a_save_under_way_is_not(tmp_path):
+    save_config(tmp_path, DeviceConfig())
+    save_config(tmp_path, DeviceConfig(athlete="ana", athletes={"ana": Profile()}))  # the first is the .bak
+    old = [tmp_path / ".config.json.k2j4x_", tmp_path / ".config.json.bak.9fq1zz"]
+    for path in old:
+        path.write_bytes(b"")  # a power cut leaves them empty, or half written
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+    fresh = tmp_path / ".config.json.n0w8ab"
+    fresh.write_bytes(b'{"version": 2')  # another process's save, this very moment
+    config, warning = load_config(tmp_path)
+    assert warning is None and config.athlete == "ana"
+    assert not any(path.exists() for path in old) and fresh.exists()
+    assert (tmp_path / "config.json").exists() and (tmp_path / "config.json.bak").exists()
