@@ -209,6 +209,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             recorder.close()
     if args.out:
         print(f"kneecue: {count} frames written to {args.out}", file=sys.stderr)
+    read, expected = getattr(source, "frames_read", None), getattr(source, "expected_frames", None)
+    if read is not None and expected is not None and read < expected:
+        raise KneeCueError(f"{args.path} ends early: {read} of the {expected} frames its header promises could "
+                           f"be decoded (the file is cut short or damaged); the {read} read were scored")
+    if read is not None:
+        print(f"kneecue: {read} frames read" + (f" of {expected}" if expected else
+              " (the container holds no frame count)"), file=sys.stderr)
     if recorder is not None:
         _write_reports(recorder.sessions, None)
     if test is not None and test.record is None:  # refused: the one line says why

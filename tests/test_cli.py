@@ -160,3 +160,16 @@ def test_analyze_uses_the_defaults_unless_told_whose_thresholds_and_says_which(m
     assert reps and not any("hands_off_hips" in r["failed"] for r in reps)
     assert_one_line_error(kneecue("analyze", clip, "--athlete", "bo", "--state-dir", tmp_path, "--model", model_path),
                           "no athlete 'bo'", "ana")
+
+
+def test_a_video_cut_short_is_scored_as_far_as_it_goes_and_said_so(model_path, media, tmp_path):
+    cut = tmp_path / "cut.mp4"  # an MP4 whose header promises 100 frames, cut after 60
+    cut.write_bytes(media("p2s_single_leg_balance_pelvic_tilt_front_oblique.mp4").read_bytes()[:300_000])
+    result = kneecue("analyze", cut, "--brief", "--model", model_path)
+    assert_one_line_error(result, "ends early: 60 of the 100 frames its header promises")
+    assert result.stdout.splitlines()[-1].startswith("KneeCue is a training-feedback device")  # scored anyway
+    whole = kneecue("analyze", media("p2s_single_leg_balance_pelvic_tilt_front_oblique.mp4"), "--brief",
+                    "--model", model_path)
+    assert whole.returncode == 0 and "kneecue: 100 frames read of 100" in whole.stderr
+    ts = kneecue("analyze", media("sqd_single_leg_squat_lateral_reach_frontal.mp4"), "--brief", "--model", model_path)
+    assert "kneecue: 201 frames read (the container holds no frame count)" in ts.stderr

@@ -3,7 +3,9 @@
 OpenCV decodes to BGR; frames leave here as RGB.  A video file can be replayed as
 fast as it decodes, or paced at its own frame rate (``realtime``) so that it behaves
 like a camera.  ``CAP_PROP_FRAME_COUNT`` lies on MPEG-TS files, so frames are
-counted by reading.
+counted by reading, and checked against the count a container's header holds
+(``expected_frames``): OpenCV ends a file that stops early, or a frame it cannot
+decode, as if the clip were over.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ class VideoFile(_CaptureSource):
             )
         fps = cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and 1.0 <= fps <= 1000.0 else 30.0
+        self.expected_frames = container_frames(self.path)
         self._cap = cap
         self._pending = first
         self._index = 0
@@ -127,6 +130,25 @@ class VideoFile(_CaptureSource):
         frame = Frame(self._index, time.monotonic_ns(), _to_rgb(bgr), pts)
         self._index += 1
         return frame
+
+    @property
+    def frames_read(self) -> int:
+        return self._index
+
+
+def container_frames(path: Path) -> int | None:
+    """How many frames the container's header says the video holds (MP4, MOV, GIF),
+    or None when it does not say (an MPEG-TS stream has no header to say it; OpenCV's
+    CAP_PROP_FRAME_COUNT is then an estimate from the bitrate, 276 for 227 frames on a
+    shared clip).  Read with PyAV, which reads the header alone."""
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            frames = container.streams.video[0].frames if container.streams.video else 0
+    except Exception:  # noqa: BLE001 - no count is the answer for anything PyAV cannot read
+        return None
+    return int(frames) if frames and frames > 0 else None
 
 
 class Webcam(_CaptureSource):
