@@ -16,7 +16,7 @@ from pathlib import Path
 
 from firmware_py import __version__
 from firmware_py.core.settings import SettingError, Thresholds
-from firmware_py.errors import KneeCueError
+from firmware_py.errors import KneeCueError, ModelInvalid
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
@@ -355,10 +355,15 @@ def cmd_model(args: argparse.Namespace) -> int:
     path = modelfiles.find_model(args.path)
     modelfiles.check_header(path)
     spec = modelfiles.identify(path)
-    if spec is not None and spec.kind == "blazepose":
-        model = FootModel(path, runtime=args.runtime)
-    else:
-        model = MoveNet(path, runtime=args.runtime)
+    try:
+        if spec is not None and spec.kind == "blazepose":
+            model = FootModel(path, runtime=args.runtime)
+        else:
+            model = MoveNet(path, runtime=args.runtime)
+    except ModelInvalid as e:  # this is the check: the way out is a good copy, not another check
+        what = getattr(e, "unloadable", None) or str(e)
+        raise ModelInvalid(f"{what}; the file is truncated or corrupt: `kneecue model fetch` gets a good copy "
+                           f"of a pinned model (`kneecue model list` shows them)") from None
     origin = f"pinned {spec.name}, sha256 ok" if spec else "not a pinned file (sha256 unknown), signature ok"
     print(f"{path}: {model.describe()}; {origin}")
     return 0

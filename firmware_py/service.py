@@ -17,6 +17,7 @@ import argparse
 import logging
 import signal
 import threading
+from pathlib import Path
 
 from firmware_py.app import build_foot_stage, build_model, build_pipeline, open_settings, state_folder
 from firmware_py.config import CONSOLE_BAUDS
@@ -130,8 +131,10 @@ def _wait_for_model(args: argparse.Namespace, device: Device, outputs: CueOutput
         try:
             model = build_model(args.model, threads=args.threads, runtime=args.runtime)
         except ModelError as e:
-            device.set_fault("model", f"{e}. Put a model there (`kneecue model fetch`) and it is picked up "
-                                      f"within {MODEL_RETRY_S:g} s")
+            fetch = (f"at {args.model} (`kneecue model fetch --dir {Path(args.model).parent}` puts the pinned "
+                     f"one beside it)" if args.model else "there (`kneecue model fetch`)")  # --model, if given
+            device.set_fault("model", f"{e}. Put a good model {fetch} and it is picked up within "
+                                      f"{MODEL_RETRY_S:g} s")
             if outputs.play("fault") and events is not None:
                 events.write({"t": 0.0, "frame": -1, "pattern": "fault", "outputs": outputs.levels(),
                               "reasons": ["model"]})

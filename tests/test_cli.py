@@ -173,3 +173,23 @@ def test_a_video_cut_short_is_scored_as_far_as_it_goes_and_said_so(model_path, m
     assert whole.returncode == 0 and "kneecue: 100 frames read of 100" in whole.stderr
     ts = kneecue("analyze", media("sqd_single_leg_squat_lateral_reach_frontal.mp4"), "--brief", "--model", model_path)
     assert "kneecue: 201 frames read (the container holds no frame count)" in ts.stderr
+
+
+def test_model_check_on_a_truncated_model_points_to_a_good_copy_not_to_itself(model_path, tmp_path):
+    cut = tmp_path / model_path.name
+    cut.write_bytes(model_path.read_bytes()[:200_000])  # a download cut short: the header is fine
+    result = kneecue("model", "check", cut)
+    assert_one_line_error(result, "truncated or corrupt", "`kneecue model fetch` gets a good copy")
+    assert "model check" not in result.stderr
+
+
+def test_a_switch_answers_on_or_off_as_the_coach_typed_it(tmp_path):
+    from firmware_py.console.session import ConsoleSession
+    from firmware_py.config import DeviceConfig
+    from firmware_py.device import Device
+
+    session = ConsoleSession(Device(DeviceConfig(), state_dir=tmp_path))
+    out = session.receive(b"set check_hands_on_hips off\r", 1.0).decode()
+    assert "check_hands_on_hips = off  (on/off, default on)" in out and "was on;" in out
+    out = session.receive(b"set debounce_ms 150\r", 2.0).decode()
+    assert "debounce_ms = 150 ms" in out and "was 100 ms;" in out

@@ -157,7 +157,9 @@ def test_a_bad_model_keeps_the_device_up_showing_the_fault_until_a_good_one_is_t
     try:
         console.expect("kneecue> ")
         notify.wait_for("STATUS=FAULT model:")
-        console.command("status", f"FAULT model: .*{says}.*kneecue model fetch")
+        # the advice names the file the service was pointed at, and how to put one there
+        console.command("status", f"FAULT model: .*{says}.*Put a good model at {models / model_path.name} "
+                                  f"\\(`kneecue model fetch --dir {models}`")
         assert "no frame scored yet" in console.text()
         fault = read_events(events)[0]
         assert fault["pattern"] == "fault" and fault["outputs"]["red"] == 1 and fault["outputs"]["buzzer"] == 0

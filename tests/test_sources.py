@@ -111,3 +111,13 @@ def test_a_looped_clip_starts_again_at_its_first_frame_with_time_running_on(medi
     assert [f.index for f in frames[count - 1:count + 2]] == [count - 1, count, count + 1]
     assert frames[count].pts > frames[count - 1].pts
     assert (frames[count].rgb == frames[0].rgb).all() and (frames[count + 2].rgb == frames[2].rgb).all()
+
+
+def test_a_looped_photo_keeps_coming_paced_like_a_camera(tmp_path):
+    cv2.imwrite(str(tmp_path / "photo.png"), np.zeros((20, 30, 3), np.uint8))
+    start = time.monotonic()
+    with make_source(str(tmp_path / "photo.png"), loop=True) as source:
+        frames = [frame for frame, _ in zip(source, range(10))]
+    assert [f.index for f in frames] == list(range(10))
+    assert frames[-1].pts == pytest.approx(9 / 30.0)
+    assert time.monotonic() - start >= 9 / 30.0 - 0.01  # not as fast as it can go

@@ -41,6 +41,7 @@ class ConsoleSession:
         self._ignored = 0
         self._discarded = 0
         self._next_stream = 0.0
+        self._streamed: int | None = None  # the frame the last stream line told
 
     def greeting(self) -> bytes:
         text = f"KneeCue {__version__} console: 'help' lists the commands. A training aid, not a diagnosis."
@@ -80,9 +81,11 @@ class ConsoleSession:
                 break
             lines.append(json.dumps({"notice": notice.data}) if self.ctx.json else notice.text)
         hz = self.ctx.stream_hz
-        if hz and now >= self._next_stream and self.device.readings is not None:
-            period = 1.0 / hz
+        readings = self.device.readings
+        if hz and now >= self._next_stream and readings is not None and readings.frame != self._streamed:
+            period = 1.0 / hz  # (a frame already sent is not sent again: a stalled loop goes quiet)
             self._next_stream = self._next_stream + period if self._next_stream + period > now else now + period
+            self._streamed = readings.frame
             lines.append(self._stream_line())
         if not lines:
             return b""

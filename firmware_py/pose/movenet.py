@@ -60,10 +60,12 @@ def open_interpreter(path: Path, num_threads: int, runtime: str | None):
             interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as e:
         detail = (str(e) or type(e).__name__).splitlines()[0]
-        raise ModelInvalid(
+        error = ModelInvalid(
             f"{str(path)!r} could not be loaded by {name}: {detail} "
             f"(truncated or corrupt? run `kneecue model check {path}`)"
-        ) from e
+        )
+        error.unloadable = f"{str(path)!r} could not be loaded by {name}: {detail}"
+        raise error from e
     for line in native:
         if not line.startswith("INFO:"):
             print(line, file=sys.stderr)

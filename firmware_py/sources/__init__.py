@@ -27,5 +27,5 @@ def make_source(spec: str, *, realtime: bool = False, loop: bool = False) -> Fra
     from firmware_py.sources.opencv import IMAGE_SUFFIXES, StillImage, VideoFile
 
     if Path(spec).suffix.lower() in IMAGE_SUFFIXES:
-        return StillImage(spec)
+        return StillImage(spec, loop=loop)
     return VideoFile(spec, realtime=realtime, loop=loop)

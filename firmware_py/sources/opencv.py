@@ -38,13 +38,20 @@ def _check_path(path: Path, what: str) -> None:
 
 
 class StillImage(FrameSource):
-    """One image, as a single frame."""
+    """One image, as a single frame; with ``loop``, the same image over and over at
+    ``LOOP_FPS``, as a camera filming a photo would (a set-up check, a demo)."""
 
-    def __init__(self, path: str | Path):
+    LOOP_FPS = 30.0
+
+    def __init__(self, path: str | Path, *, loop: bool = False):
         self.path = Path(path)
         self.name = str(self.path)
+        self.loop = loop
+        self.fps = self.LOOP_FPS
         self._rgb: np.ndarray | None = None
         self._done = False
+        self._index = 0
+        self._start_ns: int | None = None
 
     def open(self) -> "StillImage":
         _check_path(self.path, "image")
@@ -60,6 +67,15 @@ class StillImage(FrameSource):
     def read(self) -> Frame | None:
         if self._rgb is None:
             raise SourceLost(f"image {self.name!r} is not open")
+        if self.loop:  # paced like a camera, frame numbers and times running on
+            if self._start_ns is None:
+                self._start_ns = time.monotonic_ns()
+            pts = self._index / self.fps
+            wait = self._start_ns + int(pts * 1e9) - time.monotonic_ns()
+            if wait > 0:
+                time.sleep(wait / 1e9)
+            self._index += 1
+            return Frame(self._index - 1, time.monotonic_ns(), self._rgb, pts)
         if self._done:
             return None
         self._done = True

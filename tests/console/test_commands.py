@@ -192,9 +192,14 @@ def test_notices_and_stream_lines_redraw_what_the_coach_was_typing(coach):
                                      "down", "warn", 30.0, 10.0, 0, coach.now)
     coach.say("")
     coach.reply("stream on 10")
-    lines = [coach.session.tick(coach.now + i * 0.05).decode() for i in range(20)]
+    readings, lines = coach.device.readings, []
+    for i in range(20):  # a frame scored every 50 ms
+        coach.device.readings = dataclasses.replace(readings, frame=readings.frame + i)
+        lines.append(coach.session.tick(coach.now + i * 0.05).decode())
     streamed = [x for x in lines if "FPPA" in x]
     assert len(streamed) == 10  # 1 s at 10 Hz
+    # a frame already told is not told again: a stalled loop goes quiet
+    assert not any(coach.session.tick(coach.now + 1.0 + i * 0.1).decode() for i in range(10))
     assert "FPPA L +9.5 R --" in streamed[0] and "drop +4.2" in streamed[0] and "warn pelvic_drop" in streamed[0]
     # a metric that is not read says why in a word, and in full in JSON
     coach.device.readings = Readings(2, 0.2, {"stance": "left", "fppa_left": None, "pelvic_drop": 4.2,
@@ -203,6 +208,7 @@ def test_notices_and_stream_lines_redraw_what_the_coach_was_typing(coach):
     later = [coach.session.tick(coach.now + 1.0 + i * 0.05).decode() for i in range(4)]
     assert any("FPPA L deep R --" in x for x in later), later
     coach.reply("json on")
+    coach.device.readings = dataclasses.replace(coach.device.readings, frame=3)
     line = next(x for x in (coach.session.tick(coach.now + 2.0 + i * 0.05).decode() for i in range(4)) if x)
     assert '"gated": {"fppa_left": "thigh_foreshortened"}' in line
 
