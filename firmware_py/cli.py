@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     _model_options(p)
     _state_option(p)
 
+    p = sub.add_parser("demo", help="the live loop on the clip that ships with KneeCue, the lights and buzzer "
+                                    "drawn in the terminal, then the session's summary")
+    p.add_argument("--source", metavar="PATH", help="another clip instead of the shipped one")
+    p.add_argument("--fast", action="store_true", help="as fast as it decodes, not at the clip's own pace")
+    _model_options(p)
+
     p = sub.add_parser("eval", help="the knee judgement on the shared clips against labels made by eye")
     p.add_argument("labels", nargs="?", metavar="LABELS",
                    help="labels CSV (default: tests/eval/labels.csv of the checkout)")
@@ -369,6 +375,33 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from firmware_py.analyze import rep_line, summary_text
+    from firmware_py.app import build_model, build_pipeline
+    from firmware_py.cues.outputs import CueOutputs, make_pin_factory
+    from firmware_py.live import LiveLoop
+    from firmware_py.sources import make_source
+    from firmware_py.terminal import DEMO_CLIP, DEMO_CREDIT, TerminalLights
+
+    path = args.source or str(DEMO_CLIP)
+    source = make_source(path, realtime=not args.fast)
+    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime))
+    source.open()  # the loop takes it open, and closes it
+    what = DEMO_CREDIT if args.source is None else path
+    print(f"KneeCue demo: the live loop on {what}, default thresholds.\n"
+          f"Each line is a change of the lights and buzzer the athlete sees and hears (Ctrl-C stops).")
+    lights = TerminalLights(sys.stdout)
+    with CueOutputs(pin_factory=make_pin_factory("mock")) as outputs:
+        stats = LiveLoop(source, pipeline, outputs, events=lights).run()
+    reps = pipeline.scorer.reps
+    print(f"\n{stats.frames} frames scored, {lights.changes} changes of the lights.")
+    for rep in reps:
+        print(rep_line(rep))
+    print(summary_text(pipeline.scorer.summary()))
+    print("On a Pi: `kneecue run` does the same with the camera, the real pins and the coach's console.")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from firmware_py.service import run_service
 
@@ -422,7 +455,7 @@ def cmd_outputs_off(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"analyze": cmd_analyze, "eval": cmd_eval, "bench": cmd_bench, "model": cmd_model, "run": cmd_run,
+COMMANDS = {"analyze": cmd_analyze, "demo": cmd_demo, "eval": cmd_eval, "bench": cmd_bench, "model": cmd_model, "run": cmd_run,
             "calibrate": cmd_calibrate, "outputs-off": cmd_outputs_off, "report": cmd_report}
 
 

@@ -193,3 +193,27 @@ def test_a_switch_answers_on_or_off_as_the_coach_typed_it(tmp_path):
     assert "check_hands_on_hips = off  (on/off, default on)" in out and "was on;" in out
     out = session.receive(b"set debounce_ms 150\r", 2.0).decode()
     assert "debounce_ms = 150 ms" in out and "was 100 ms;" in out
+
+
+def test_the_demo_runs_the_live_loop_on_the_shipped_clip_with_nothing_set(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KNEECUE_")}  # a fresh clone: models/ only
+    env["HOME"] = str(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "firmware_py", "demo", "--fast"], capture_output=True,
+                            text=True, env=env, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("KneeCue demo: the live loop on three squats from github.com/benrandoing20/LNewCo")
+    assert "  0.00 s  ● green  ○ amber  ○ red  buzzer quiet  ok" in lines  # what the athlete sees
+    assert lines[-1].startswith("On a Pi:") and "215 frames scored" in result.stdout
+    assert "3 reps (3 both): 3 passed, 0 failed" in result.stdout
+
+
+def test_the_terminal_draws_a_buzz_and_says_why():
+    import io
+
+    from firmware_py.terminal import TerminalLights
+
+    out = io.StringIO()
+    TerminalLights(out).write({"t": 1.5, "pattern": "alert", "reasons": ["knee_valgus_left"],
+                               "outputs": {"green": 0, "amber": 0, "red": 1, "buzzer": 1}})
+    assert out.getvalue() == "  1.50 s  ○ green  ○ amber  ● red  buzzer BUZZ   alert: knee valgus left\n"
