@@ -289,22 +289,26 @@ def _buzzer(ctx: Context, args: list[str], now: float) -> Reply:
 # -- athletes -------------------------------------------------------------------------
 
 
-@command("athlete [NAME|remove NAME]", "list athletes, switch to one (made if new), or remove one",
-         "  each athlete has their own thresholds and calibration", guarded=True)
+@command("athlete [NAME|remove NAME [yes]]", "list athletes, switch to one (made if new), or remove one",
+         "  each athlete has their own thresholds and calibration; removing asks first", guarded=True)
 def _athlete(ctx: Context, args: list[str], now: float) -> Reply:
     cfg = ctx.device.config
     if not args:
         lines = [f"{'*' if name == cfg.athlete else ' '} {name}"
                  f"{'' if p.calibration is None else ' (calibrated)'}" for name, p in cfg.athletes.items()]
         return Reply(True, "\n".join(lines), {"athlete": cfg.athlete, "athletes": list(cfg.athletes)})
-    if args[0].lower() == "remove" and len(args) == 2:
+    if args[0].lower() == "remove" and len(args) in (2, 3):
         name = args[1]
         if name not in cfg.athletes:
             return fail(f"no athlete {name!r}")
         if name == cfg.athlete:
             return fail(f"{name} is the current athlete: switch to another first")
+        if len(args) == 2 or args[2].lower() != "yes":
+            what = "thresholds and calibration" if cfg.athletes[name].calibration else "thresholds"
+            return Reply(True, f"remove {name} and their {what}? 'athlete remove {name} yes' does it",
+                         {"confirm": f"athlete remove {name} yes"})
         ctx.device.update(lambda c: c.replace(athletes={k: v for k, v in c.athletes.items() if k != name}))
-        return Reply(True, f"removed {name}", {"removed": name})
+        return Reply(True, f"removed {name} ('save' makes it last)", {"removed": name})
     if len(args) != 1:
         return usage("athlete")
     name = args[0]

@@ -46,8 +46,8 @@ def _sessions(ctx: Context, args: list[str], now: float) -> Reply:
     for path in files:
         s = read_session(path, trace=False).summary()
         state = "recording" if path == current else (s["ended"] or "cut short")
-        lines.append(f"{s['id']}  {s['athlete'] or '?'}: {s['reps']} reps "
-                     f"({s['reps_per_leg']['left']} left, {s['reps_per_leg']['right']} right), "
+        legs = ", ".join(f"{n} {leg}" for leg, n in s["reps_per_leg"].items() if n)
+        lines.append(f"{s['id']}  {s['athlete'] or '?'}: {s['reps']} reps{f' ({legs})' if legs else ''}, "
                      f"{s['failed']} failed  [{state}]")
         data.append({**s, "state": state})
     return Reply(True, "\n".join(lines), {"sessions": data})

@@ -2,7 +2,8 @@
 
 A session starts on the first frame with an athlete in view, or when the coach
 says so (``start``), and ends once nobody has been in view for ``quiet_s``, or
-when the coach says so (``end``).  After the coach ends one, a new session waits
+when the coach says so (``end``); a change of athlete ends it and starts the new
+athlete's (``switch``).  After the coach ends one, a new session waits
 until the athlete has left the view and come back: someone still standing there
 while the coach reads the report is not a new session.
 """
@@ -22,7 +23,7 @@ class SessionParams:
 @dataclass(frozen=True)
 class Change:
     kind: str  # START or END
-    reason: str  # "athlete in view", "quiet", "console", "stopped"
+    reason: str  # "athlete in view", "quiet", "console", "stopped", "athlete changed"
     t: float
 
 
@@ -52,6 +53,14 @@ class SessionTracker:
         changes = self.end(t, "console")
         self.active, self._last_seen = True, t
         return changes + [Change(START, "console", t)]
+
+    def switch(self, t: float, reason: str) -> list[Change]:
+        """The athlete changed mid-session: the session under way ends and a new one
+        starts for the new athlete at once (nothing if no session is under way)."""
+        if not self.active:
+            return []
+        self._last_seen = t
+        return [Change(END, reason, t), Change(START, reason, t)]
 
     def end(self, t: float, reason: str = "console") -> list[Change]:
         """The coach ends the session, or the device stops (``reason="stopped"``)."""

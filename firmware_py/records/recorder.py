@@ -197,6 +197,8 @@ class Recorder:
                     self._frame(*item[1:])
                 elif kind == _APPLIED:
                     frame, t, changes = item[1:]
+                    if "athlete" in changes:  # each athlete's reps in their own session
+                        self._change(self.tracker.switch(t, "athlete changed"))
                     self._write({"type": "settings", "t": _num(t, 3), "frame": frame, "changed": changes})
                 elif kind == _TEST:
                     t, frame = self._last

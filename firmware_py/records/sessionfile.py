@@ -161,7 +161,8 @@ def session_files(root: str | Path) -> list[Path]:
 
 
 def find_session(root: str | Path, name: str) -> Path:
-    """The session file for ``name``: an id, an id's unique prefix, ``last``, or a path."""
+    """The session file for ``name``: an id, an id's unique prefix, ``last`` (the latest
+    with a rep), or a path."""
     as_path = Path(name)
     if as_path.is_file():
         return as_path
@@ -170,8 +171,9 @@ def find_session(root: str | Path, name: str) -> Path:
     files = session_files(root)
     if not files:
         raise LookupError(f"no sessions recorded in {root}")
-    if name == "last":
-        return files[-1]
+    if name == "last":  # the last with a rep in it (a restart's empty session is not what a coach means)
+        with_reps = [f for f in reversed(files) if read_session(f, trace=False).reps]
+        return with_reps[0] if with_reps else files[-1]
     matches = [f for f in files if f.parent.name == name] or [f for f in files if f.parent.name.startswith(name)]
     if len(matches) == 1:
         return matches[0]

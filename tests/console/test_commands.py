@@ -133,7 +133,10 @@ def test_athletes_keep_their_own_thresholds(coach):
     assert "fppa_alert = 20 deg" in coach.reply("get fppa_alert")
     assert coach.reply("athlete") == "* default\n  sam"
     assert "current athlete" in coach.reply("athlete remove default")
-    assert coach.reply("athlete remove sam") == "removed sam"
+    assert coach.reply("athlete remove sam") == "remove sam and their thresholds? 'athlete remove sam yes' does it"
+    assert "sam" in coach.device.config.athletes  # asked, not done
+    assert coach.reply("athlete remove sam yes") == "removed sam ('save' makes it last)"
+    assert "sam" not in coach.device.config.athletes
     assert "letters, digits" in coach.reply("athlete ../../etc")
 
 

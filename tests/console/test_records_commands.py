@@ -71,7 +71,7 @@ def test_sessions_lists_them_with_state_and_export_prints_csv(coach):
     assert coach.reply("session end") == "the session ends now"
     coach.feed(stream, 5)
     listing = coach.reply("sessions").splitlines()
-    assert listing == ["2026-03-01T09-00-00  ana: 3 reps (3 left, 0 right), 2 failed  [console]"]
+    assert listing == ["2026-03-01T09-00-00  ana: 3 reps (3 left), 2 failed  [console]"]
     rows = list(csv.DictReader(io.StringIO(coach.reply("export"))))
     assert [(r["rep"], r["verdict"], r["failed"]) for r in rows] == [
         ("1", "fail", "knee_inward"), ("2", "pass", ""), ("3", "fail", "trunk_sway")]

@@ -199,3 +199,20 @@ def test_heels_and_toes_go_into_the_trace_and_are_drawn_on_the_replay(tmp_path):
     changed = np.argwhere(np.any(drawn != without, axis=2))
     assert len(changed) > 20 and changed[:, 1].min() >= 165 and changed[:, 1].max() <= 205
     assert changed[:, 0].min() >= 225
+
+
+def test_switching_athlete_mid_session_files_the_new_athletes_reps_in_a_session_of_their_own(tmp_path):
+    athlete = {"name": "ana"}
+    recorder = Recorder(tmp_path, lossless=True, clock=clock(),
+                        describe=lambda: {**describe(), "athlete": athlete["name"]})
+    stream = frames(80, reps={30: a_rep(0, 10, 30), 70: a_rep(1, 50, 70)})
+    for frame, result in itertools.islice(stream, 40):
+        recorder.observe(frame, result, "ok", False)
+    athlete["name"] = "bo"  # the coach: `athlete bo`; the loop applies it on its next frame
+    recorder.applied(40, 2.0, {"athlete": "bo"})
+    for frame, result in stream:
+        recorder.observe(frame, result, "ok", False)
+    recorder.close()
+    first, second = (read_session(p) for p in session_files(tmp_path))
+    assert (first.header["athlete"], len(first.reps), first.end["reason"]) == ("ana", 1, "athlete changed")
+    assert (second.header["athlete"], len(second.reps), second.header["reason"]) == ("bo", 1, "athlete changed")

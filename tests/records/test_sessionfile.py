@@ -95,6 +95,8 @@ def test_sessions_are_found_by_id_prefix_or_last(tmp_path):
         write_session(root / name, reps=1)
     assert [p.parent.name for p in session_files(tmp_path)] == sorted(p.name for p in root.iterdir())
     assert find_session(root, "last").parent.name == "2026-01-02T18-30-00"
+    write_session(root / "2026-01-03T07-00-00", reps=0)  # a restart's empty session
+    assert find_session(root, "last").parent.name == "2026-01-02T18-30-00"
     assert find_session(root, "2026-01-01").parent.name == "2026-01-01T10-00-00"
     with pytest.raises(LookupError, match="could be any of"):
         find_session(root, "2026-01-02")
