@@ -101,12 +101,33 @@ def draw(small: np.ndarray, source_size: tuple[int, int], overlay: Overlay | Non
                     cv2.line(img, pts[ankle], f[side], color, 1, cv2.LINE_AA)
                 cv2.line(img, f[side], f[2 + side], color, 2, cv2.LINE_AA)
                 cv2.circle(img, f[2 + side], 2, _WHITE, -1, cv2.LINE_AA)
+    # All text at the top, wrapped to the width: a portrait clip is narrow, and a
+    # browser's video controls cover the bottom.
+    y = 14
+    for line in _wrap(title, w - 8):
+        _text(img, line, (4, y))
+        y += 16
+    for line in _wrap(reason, w - 8):
+        _text(img, line, (4, y), _RED)
+        y += 16
+    if overlay is not None:
         color = _RED if overlay.level == "alert" else _WHITE
-        _text(img, f"FPPA L {_deg(overlay.fppa_left)} R {_deg(overlay.fppa_right)} deg", (4, h - 22), color)
-        _text(img, f"pelvic drop {_deg(overlay.pelvic_drop)} deg   t {overlay.t:.2f} s", (4, h - 7), color)
-    _text(img, title, (4, 14))
-    _text(img, reason, (4, 30), _RED)
+        for line in _wrap(f"FPPA L {_deg(overlay.fppa_left)} R {_deg(overlay.fppa_right)} deg   "
+                          f"pelvic drop {_deg(overlay.pelvic_drop)} deg   t {overlay.t:.2f} s", w - 8):
+            _text(img, line, (4, y), color)
+            y += 16
     return img
+
+
+def _wrap(text: str, width: int, scale: float = 0.4) -> list[str]:
+    """``text`` in lines no wider than ``width`` pixels (words kept whole)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and cv2.getTextSize(lines[-1] + " " + word, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def write_clip(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:

@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from firmware_py import __version__
 from firmware_py.core.faults import pattern_words
 from firmware_py.core.reps import CRITERIA, Rep, working_value
+from firmware_py.core.settings import SETTINGS
 from firmware_py.records import clips, plots
 from firmware_py.records.sessionfile import Session, read_session
 
@@ -173,6 +174,31 @@ def _replays(session: Session, out_dir: Path, replays: Replays) -> str:
     return "<h2>Replays of the failed reps</h2><div class=\"replays\">" + "".join(figures) + "</div>"
 
 
+def _setting(key: str, value: Any) -> str:
+    """A threshold as the console shows it (``on``, ``100 ms``), whatever version wrote it."""
+    spec = SETTINGS.get(key)
+    try:
+        return spec.show(value) if spec is not None else str(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _debounce_note(session: Session) -> str:
+    """Why a rep whose peak crossed the alert can still pass: a fault cues (and fails
+    the rep) only once it has lasted the debounce time."""
+    thresholds = (session.header.get("thresholds") or {})
+    alert, debounce = thresholds.get("fppa_alert"), thresholds.get("debounce_ms")
+    if not isinstance(alert, (int, float)) or not isinstance(debounce, (int, float)):
+        return ""
+    crossed = [r for r in session.reps if not r.get("failed") and (_peak(r, "fppa") or 0.0) >= alert]
+    if not crossed:
+        return ""
+    which = ", ".join(str(r.get("index", 0) + 1) for r in crossed)
+    return (f'<p class="note">Rep{"s" if len(crossed) > 1 else ""} {which} passed though the peak FPPA reached '
+            f"the alert ({alert:g}°): a fault counts only once it has lasted {debounce:g} ms (debounce_ms), "
+            f"so a single frame's peak, often a keypoint's jitter, does not fail a rep.</p>")
+
+
 def _tests(session: Session) -> str:
     """The guided tests run in the session: verdicts and the numbers behind them."""
     if not session.tests:
@@ -230,17 +256,18 @@ def render(session: Session, out_dir: Path, replays: Replays | None = None) -> s
         "<h2>Left and right</h2>", _comparison(session),
         _img(plots.comparison_plot(session), "peaks per rep, left leg beside right leg") if session.reps else "",
         "<h2>Reps</h2>", _rep_table(session, out_dir, replays),
-        _replays(session, out_dir, replays),
+        _debounce_note(session),
         "<h2>Over time</h2><p class=\"meta\">Failed reps shaded red, passed green; dashed lines warn, solid "
         "lines alert. A knee's line is faint while its leg is off the floor: only a loaded knee is judged.</p>",
         *(_img(plots.metric_plot(session, name), plots.METRIC_PLOTS[name][0]) for name in plots.METRIC_PLOTS),
+        _replays(session, out_dir, replays),
     ]
     if session.settings:
         changes = "".join(f"<li>{_num(c.get('t'), '.1f')} s: {_e(c.get('changed'))}</li>" for c in session.settings)
         parts.append(f"<h2>Settings changed during the session</h2><ul>{changes}</ul>")
     thresholds = h.get("thresholds") or {}
     parts.append("<h2>Thresholds at the start</h2><p class=\"meta\">"
-                 + _e(", ".join(f"{k} {v}" for k, v in thresholds.items())) + "</p>")
+                 + _e(", ".join(f"{k} {_setting(k, v)}" for k, v in thresholds.items())) + "</p>")
     parts.append(f'<p class="meta">KneeCue {_e(__version__)}. A training-feedback device, not a diagnosis.</p>'
                  "</body></html>")
     return "\n".join(parts) + "\n"

@@ -72,3 +72,35 @@ def test_a_finished_ankle_test_is_recorded_in_the_session_and_shown_in_the_repor
     assert "ankle (knee to wall)" in row and "RESTRICTED" in row
     assert "shin 31.2° with the heel down (restricted below 35°); 3 of 3 tries; heel lifted in 1" in row
     assert "left/right difference -6.5°" in row
+
+
+def test_replay_text_fits_a_portrait_clip_and_leaves_the_bottom_to_the_video_controls():
+    import numpy as np
+
+    from firmware_py.records import clips
+
+    small = np.zeros((320, 180, 3), np.uint8)  # a phone clip, stored at 180 x 320
+    pose = np.array([[90.0, 100.0 + 8 * i, 0.9] for i in range(17)])  # down to row 228
+    title, reason = "rep 12 left leg  FAIL", "hands off hips, trunk sway, balance lost, knee inward"
+    drawn = clips.draw(small, (180, 320), clips.Overlay(0, 1.0, pose, 14.0, None, 3.0, "alert"), title, reason)
+    plain = clips.draw(small, (180, 320), None, "", "")
+    # every word of the reason is drawn (wrapped, not cut), and nothing in the bottom 40 rows
+    lines = clips._wrap(reason, 180 - 8)
+    assert " ".join(lines) == reason and len(lines) >= 2
+    assert all(clips.cv2.getTextSize(line, clips.cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1)[0][0] <= 172 for line in lines)
+    assert not np.any(drawn[280:] != plain[280:])
+
+
+def test_the_report_reads_as_a_coach_reads_it(tmp_path):
+    rep = _rep(0, "left", 14.0, 2.0)  # the peak crossed the alert, yet the rep passed
+    writer = SessionWriter(tmp_path / "s")
+    writer.write({"type": "session", "id": "s", "athlete": "ana",
+                  "thresholds": {"fppa_alert": 12.0, "debounce_ms": 100.0, "check_hands_on_hips": True,
+                                 "view": "front"}}, sync=True)
+    writer.write({"type": "rep", **rep.to_dict()}, sync=True)
+    writer.close()
+    html = render(read_session(writer.path), tmp_path)
+    assert "fppa_alert 12 deg, debounce_ms 100 ms, check_hands_on_hips on, view front" in html
+    assert "Rep 1 passed though the peak FPPA reached the alert (12°): a fault counts only once it has " \
+           "lasted 100 ms" in html
+    assert html.index("<h2>Over time</h2>") < html.index("Thresholds at the start")
