@@ -15,6 +15,7 @@ from firmware_py.core.faults import pattern_words
 from firmware_py.handoff import CaptureThread
 from firmware_py.pipeline import FrameResult, Pipeline
 from firmware_py.sources.base import Frame, FrameSource
+from firmware_py.sources.rotation import rotated
 
 
 def frames_of(source: FrameSource, *, drop_late: bool) -> Iterator[Frame]:
@@ -136,7 +137,7 @@ def summary_text(summary: dict) -> str:
 
 def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_json: bool,
                 realtime: bool = False, progress: bool = False, brief: bool = False, recorder=None,
-                test=None) -> int:
+                test=None, rotation: int = 0) -> int:
     """Score every frame of ``source`` into ``out``; returns the number of frames scored.
 
     ``recorder`` (a records.recorder.Recorder) also records the clip as a session;
@@ -154,6 +155,7 @@ def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_jso
         if not as_json and not brief:
             out.write(table_header() + "\n")
         for frame in bar:
+            frame = rotated(frame, rotation)  # a clip filmed with the camera turned
             result = pipeline.process(frame)
             if recorder is not None:
                 recorder.observe(frame, result, result.score.cue.level, False)

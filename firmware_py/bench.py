@@ -19,6 +19,7 @@ import numpy as np
 from firmware_py.cv import cv2
 from firmware_py.core.patterns import PatternSelector
 from firmware_py.pipeline import STAGES, Pipeline
+from firmware_py.sources.rotation import rotated
 from firmware_py.sources.base import Frame, FrameSource
 
 WARMUP = 5
@@ -59,15 +60,18 @@ def _stats(values: list[float]) -> dict[str, float]:
     return {"median_ms": round(float(np.median(arr)), 4), "p95_ms": round(float(np.percentile(arr, 95)), 4)}
 
 
-def run_bench(pipeline: Pipeline, frames: Iterator[tuple[Frame, float | None]], outputs=None) -> dict:
-    """Time every stage; with ``outputs`` (a CueOutputs) also capture → pin latency.
+def run_bench(pipeline: Pipeline, frames: Iterator[tuple[Frame, float | None]], outputs=None,
+              rotation: int = 0) -> dict:
+    """Time every stage; with ``outputs`` (a CueOutputs) also capture → pin latency;
+    with ``rotation`` the frames are turned first, as the loop does for a turned camera
+    (its own ``rotate`` stage, counted in the pipeline).
 
     Latency runs from the frame's hand-over (its timestamp is taken just before the
     pipeline starts, as a live camera's frame arrives) to the return of the pin write.
     """
     model = pipeline.engine.model
     selector = PatternSelector(pipeline.scorer.mode.value)
-    laps: dict[str, list[float]] = {name: [] for name in ("decode", *STAGES, "pipeline", "bare_invoke")}
+    laps: dict[str, list[float]] = {name: [] for name in ("decode", "rotate", *STAGES, "pipeline", "bare_invoke")}
     latency: list[float] = []
     mark = [0]
 
@@ -90,10 +94,14 @@ def run_bench(pipeline: Pipeline, frames: Iterator[tuple[Frame, float | None]], 
             laps["decode"].append(decode_ms)
         bare_first = n % 2 == 1
         if bare_first:  # same input the pipeline is about to build
-            pipeline.engine.prepare(frame.rgb, pipeline.engine.region_for(frame.rgb))
+            upright = rotated(frame, rotation).rgb
+            pipeline.engine.prepare(upright, pipeline.engine.region_for(upright))
             laps["bare_invoke"].append(bare())
         frame = dataclasses.replace(frame, t_ns=time.monotonic_ns())
         start = mark[0] = time.perf_counter_ns()
+        if rotation:
+            frame = rotated(frame, rotation)
+            lap("rotate")
         result = pipeline.process(frame, lap)
         laps["pipeline"].append((time.perf_counter_ns() - start) / 1e6)
         if outputs is not None:

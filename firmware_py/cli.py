@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one threshold other than it would be (repeatable), e.g. check_hands_on_hips=off")
     p.add_argument("--view", choices=("front", "rear", "side"),
                    help="where the camera stood: which metrics are read (same as --set view=...; default front)")
+    p.add_argument("--rotate", type=int, choices=(0, 90, 180, 270), default=0, metavar="DEG",
+                   help="turn each frame DEG clockwise first (a clip filmed with the camera turned: 90, 180, 270)")
     p.add_argument("--task", choices=("ankle",),
                    help="run a guided test on the clip: ankle = the knee-to-wall lunge, camera at the side")
     p.add_argument("--leg", choices=("left", "right"), default="left",
@@ -87,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feet", choices=("off", "lite", "full"), default="off",
                    help="time the cue path while the foot stage runs on its own thread (default off)")
     p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--rotate", type=int, choices=(0, 90, 180, 270), default=0, metavar="DEG",
+                   help="turn each frame DEG clockwise first, as for a turned camera (its cost is the rotate stage)")
     _model_options(p)
 
     p = sub.add_parser("run", help="the live loop: camera → pose → score → LEDs and buzzer")
@@ -100,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loop", action="store_true", help="replay a video file forever")
     p.add_argument("--events", metavar="FILE", help="JSON Lines: one line per output change and per settings change")
     p.add_argument("--mode", choices=("concurrent", "terminal", "silent"), help="default: the saved setting")
+    p.add_argument("--rotate", type=int, choices=(0, 90, 180, 270), metavar="DEG",
+                   help="the camera is mounted turned: turn each frame DEG clockwise (default: the saved setting)")
     p.add_argument("--mute", action="store_true", help="lights only, no buzzer (default: the saved setting)")
     p.add_argument("--console", metavar="PORT",
                    help="coach's console: a serial device (/dev/serial0, /dev/ttyGS0), a pyserial URL, "
@@ -207,7 +213,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         out.write((json.dumps(first) if args.json else
                    f"thresholds: {whose}" + (f", with {', '.join(sets)}" if sets else "")) + "\n")
         count = run_analyze(pipeline, source, out, as_json=args.json, realtime=args.realtime,
-                            progress=progress, brief=args.brief or test is not None, recorder=recorder, test=test)
+                            progress=progress, brief=args.brief or test is not None, recorder=recorder, test=test,
+                            rotation=args.rotate)
     finally:
         if args.out:
             out.close()
@@ -324,7 +331,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime), feet=feet)
     try:
         with CueOutputs(pin_factory=make_pin_factory("mock")) as outputs:
-            report = run_bench(pipeline, frames, outputs)
+            report = run_bench(pipeline, frames, outputs, rotation=args.rotate)
     finally:
         if feet is not None:
             feet.close()

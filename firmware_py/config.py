@@ -37,6 +37,7 @@ DEFAULT_ATHLETE = "default"
 ATHLETE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 PIN_TEXT = re.compile(r"[0-9]{4,8}")
 CONSOLE_BAUDS = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+ROTATIONS = (0, 90, 180, 270)  # see sources.rotation
 
 
 class ConfigError(ValueError):
@@ -109,6 +110,7 @@ class DeviceConfig:
     passcode: Passcode | None = None
     record: bool = True  # session files and replay clips in the state directory
     clip_quota_mb: float = 500.0  # replay clips past this go, oldest first
+    rotation: int = 0  # degrees clockwise the camera's picture is turned before scoring (a camera mounted turned)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -120,6 +122,8 @@ class DeviceConfig:
                 raise ConfigError(f"athlete name {name!r}: use 1-32 letters, digits, '_', '.' or '-'")
         if self.athlete not in self.athletes:
             raise ConfigError(f"current athlete {self.athlete!r} has no profile")
+        if self.rotation not in ROTATIONS or isinstance(self.rotation, bool):
+            raise ConfigError(f"rotation must be one of {', '.join(map(str, ROTATIONS))} degrees, got {self.rotation!r}")
         if self.console_baud not in CONSOLE_BAUDS:
             raise ConfigError(f"console_baud must be one of {', '.join(map(str, CONSOLE_BAUDS))}")
         if not isinstance(self.record, bool):
@@ -162,6 +166,7 @@ class DeviceConfig:
             "console": {"port": self.console_port, "baud": self.console_baud},
             "passcode": None if self.passcode is None else dataclasses.asdict(self.passcode),
             "records": {"enabled": self.record, "clip_quota_mb": self.clip_quota_mb},
+            "rotation": self.rotation,
         }
 
     @classmethod
@@ -178,7 +183,7 @@ class DeviceConfig:
         elif version != VERSION:
             raise ConfigError(f"settings version {version!r}; this KneeCue reads versions 1 and {VERSION}")
         unknown = sorted(set(data) - {"version", "athlete", "athletes", "mode", "muted", "pins",
-                                      "console", "passcode", "records"})
+                                      "console", "passcode", "records", "rotation"})
         if unknown:
             raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
         try:
@@ -204,6 +209,7 @@ class DeviceConfig:
                 passcode=None if code is None else Passcode(**code),
                 record=records.get("enabled", True),
                 clip_quota_mb=records.get("clip_quota_mb", 500.0),
+                rotation=data.get("rotation", 0),
             )
         except (TypeError, ValueError) as e:
             if isinstance(e, ConfigError):

@@ -238,7 +238,7 @@ class Device:
 
 def unsaved_changes(saved: DeviceConfig, config: DeviceConfig) -> list[str]:
     """Each difference once: device settings by name, athletes' profiles by athlete."""
-    out = [key for key in ("athlete", "mode", "muted", "console_port", "console_baud", "passcode")
+    out = [key for key in ("athlete", "mode", "muted", "rotation", "console_port", "console_baud", "passcode")
            if getattr(config, key) != getattr(saved, key)]
     for name in sorted(set(saved.athletes) | set(config.athletes)):
         before, after = saved.athletes.get(name), config.athletes.get(name)
@@ -264,7 +264,7 @@ def _differences(old: DeviceConfig, new: DeviceConfig) -> dict[str, Any]:
     out.update({k: v for k, v in tb.items() if ta[k] != v})
     if new.calibration != old.calibration:
         out["calibration"] = None if new.calibration is None else new.calibration.to_dict()
-    for key in ("mode", "muted", "console_port", "console_baud"):
+    for key in ("mode", "muted", "rotation", "console_port", "console_baud"):
         if getattr(new, key) != getattr(old, key):
             out[key] = getattr(new, key)
     if new.passcode != old.passcode:

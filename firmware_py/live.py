@@ -23,6 +23,7 @@ from firmware_py.pipeline import Pipeline
 from firmware_py.records.recorder import Recorder
 from firmware_py.sdnotify import Notifier
 from firmware_py.sources.base import FrameSource
+from firmware_py.sources.rotation import rotated
 
 log = logging.getLogger(__name__)
 POLL_S = 0.2  # how often an idle loop looks at the stop flag
@@ -44,7 +45,8 @@ class LiveLoop:
     def __init__(self, source: FrameSource, pipeline: Pipeline, outputs: CueOutputs, *,
                  selector: PatternSelector | None = None, events: JsonLinesWriter | None = None,
                  stop: threading.Event | None = None, device: Device | None = None,
-                 notifier: Notifier | None = None, source_open: bool = True, recorder: Recorder | None = None):
+                 notifier: Notifier | None = None, source_open: bool = True, recorder: Recorder | None = None,
+                 rotation: int = 0):
         self.source = source
         self.notifier = notifier
         self.source_open = source_open
@@ -56,6 +58,7 @@ class LiveLoop:
         self.device = device
         self.stats = LoopStats()
         self.recorder = recorder
+        self.rotation = rotation  # without a device; with one, its setting (the console may change it)
 
     def run(self) -> LoopStats:
         device = self.device
@@ -79,6 +82,7 @@ class LiveLoop:
                         self.recorder.applied(frame.index, frame.pts, applied)
                 # a procedure's frames are all read for the feet: no cue waits on them
                 self.pipeline.feet_every_frame = device is not None and device.busy is not None
+                frame = rotated(frame, self.rotation if device is None else device.config.rotation)
                 result = self.pipeline.process(frame)
                 score = result.score
                 state = "run" if device is None else device.observe(score, result.pose, result.feet)

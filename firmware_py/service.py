@@ -48,7 +48,8 @@ def run_service(args: argparse.Namespace) -> int:
     if not source.live:
         source.open()  # a wrong path is a mistake to report, not a fault to wait out
     saved, warning = open_settings(args.state_dir)
-    config = saved.replace(mode=args.mode or saved.mode, muted=args.mute or saved.muted)
+    config = saved.replace(mode=args.mode or saved.mode, muted=args.mute or saved.muted,
+                           rotation=saved.rotation if args.rotate is None else args.rotate)
     device = Device(config, saved=saved, state_dir=state_folder(args.state_dir), warning=warning,
                     info={"source": args.source})
     notifier = Notifier()

@@ -217,3 +217,23 @@ def test_the_terminal_draws_a_buzz_and_says_why():
     TerminalLights(out).write({"t": 1.5, "pattern": "alert", "reasons": ["knee_valgus_left"],
                                "outputs": {"green": 0, "amber": 0, "red": 1, "buzzer": 1}})
     assert out.getvalue() == "  1.50 s  ○ green  ○ amber  ● red  buzzer BUZZ   alert: knee valgus left\n"
+
+
+def test_a_clip_filmed_upside_down_scores_as_the_upright_one_when_told(model_path, media, tmp_path):
+    from firmware_py.cv import cv2
+
+    upright = media("sqd_single_leg_knee_collapse_annotated.png")
+    flipped = tmp_path / "upside_down.png"
+    cv2.imwrite(str(flipped), cv2.rotate(cv2.imread(str(upright)), cv2.ROTATE_180))
+
+    def fppa_right(path, *extra):
+        result = kneecue("analyze", path, "--json", *extra, "--model", model_path)
+        assert result.returncode == 0, result.stderr
+        frame = next(json.loads(x) for x in result.stdout.splitlines() if x.startswith('{"frame"'))
+        return frame["metrics"]["fppa_right"]
+
+    expected = fppa_right(upright)
+    assert expected > 20.0  # the collapsing right knee
+    assert fppa_right(flipped, "--rotate", "180") == pytest.approx(expected, abs=1.0)
+    bench = kneecue("bench", "--frames", "15", "--rotate", "90", "--json", "--model", model_path)
+    assert bench.returncode == 0 and "rotate" in json.loads(bench.stdout)["stages"]  # its cost, printed

@@ -113,3 +113,10 @@ def test_temp_files_left_by_interrupted_saves_are_cleared_at_start_and_a_save_un
     assert warning is None and config.athlete == "ana"
     assert not any(path.exists() for path in old) and fresh.exists()
     assert (tmp_path / "config.json").exists() and (tmp_path / "config.json.bak").exists()
+
+
+def test_the_camera_rotation_is_kept_and_checked(tmp_path):
+    save_config(tmp_path, DeviceConfig(rotation=270))
+    assert load_config(tmp_path)[0].rotation == 270
+    with pytest.raises(ConfigError, match="rotation must be one of 0, 90, 180, 270"):
+        DeviceConfig(rotation=45)

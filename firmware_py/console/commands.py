@@ -286,6 +286,21 @@ def _buzzer(ctx: Context, args: list[str], now: float) -> Reply:
     return Reply(True, f"buzzer {args[0].lower()}", {"buzzer": args[0].lower()})
 
 
+@command("rotate [0|90|180|270]", "the camera is mounted turned: turn its picture back (degrees clockwise)",
+         "  Pi camera ribbons often force a camera upside down (180) or on its side (90, 270).\n"
+         "  In use from the next frame; 'save' keeps it.", guarded=True)
+def _rotate(ctx: Context, args: list[str], now: float) -> Reply:
+    if not args:
+        degrees = ctx.device.config.rotation
+        return Reply(True, f"rotate {degrees}" + ("" if degrees else " (the camera is upright)"), {"rotate": degrees})
+    if len(args) > 1 or args[0] not in ("0", "90", "180", "270"):
+        return usage("rotate")
+    degrees = int(args[0])
+    ctx.device.update(lambda c: c.replace(rotation=degrees))
+    return Reply(True, f"rotate {degrees}: each frame turned {degrees}° clockwise from the next one",
+                 {"rotate": degrees})
+
+
 # -- athletes -------------------------------------------------------------------------
 
 

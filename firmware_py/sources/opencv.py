@@ -115,7 +115,8 @@ class VideoFile(_CaptureSource):
             )
         fps = cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and 1.0 <= fps <= 1000.0 else 30.0
-        self.expected_frames = container_frames(self.path)
+        # (a pipe is read once: probing it would eat the stream)
+        self.expected_frames = container_frames(self.path) if self.path.is_file() else None
         self._cap = cap
         self._pending = first
         self._index = 0

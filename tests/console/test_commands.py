@@ -292,3 +292,12 @@ def test_the_ankle_test_runs_from_the_console_and_compares_the_legs(coach):
     coach.reply("stream on 10")
     line = next(x for x in (coach.session.tick(coach.now + i * 0.05).decode() for i in range(4)) if x)
     assert "side view: shin L +" in line and "heel lift L" in line and "FPPA" not in line
+
+
+def test_rotate_turns_the_picture_from_the_next_frame_and_is_saved_with_the_device(coach, tmp_path):
+    assert coach.reply("rotate") == "rotate 0 (the camera is upright)"
+    assert coach.reply("rotate 180") == "rotate 180: each frame turned 180° clockwise from the next one"
+    assert coach.device.config.rotation == 180 and "rotation" in coach.device.unsaved
+    assert coach.reply("rotate 45") == "error: usage: rotate [0|90|180|270]"
+    coach.reply("save")
+    assert load_config(coach.device.state_dir)[0].rotation == 180
