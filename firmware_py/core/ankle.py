@@ -54,7 +54,10 @@ _DEG = 180.0 / math.pi
 # a clear lift; a smaller one goes unseen, and the README says so.
 HEEL_LIFT_DEG = 15.0
 LIFT_READINGS = 5
-STRAIGHT_KNEE_DEG = 15.0  # thigh and shank within this of straight: standing, foot flat (pitch's zero)
+# Thigh and shank within this of straight: standing, the foot flat (the pitch's zero).
+# MoveNet reads a standing knee 7-20 deg bent from a side or oblique view (lnc IMG_7034's
+# first half second, where the frames show him standing tall).
+STRAIGHT_KNEE_DEG = 20.0
 LUNGE_START_DEG = 15.0  # shin past this: a lunge is under way
 LUNGE_END_DEG = 10.0  # back below this: the lunge is over
 ASYMMETRY_DEG = 5.0  # ~1.5 cm of knee-to-wall distance, the smallest real change (GUIDE)
@@ -225,7 +228,8 @@ class AnkleTest:
         if not self._side_on:
             if width is not None or body.any_leg:  # no width with a leg seen: the far side is hidden
                 self._widths.append(0.0 if width is None else width)
-            if len(self._widths) < VIEW_FRAMES:
+            if len(self._widths) < VIEW_FRAMES:  # meanwhile the standing heel gives its zero
+                self._measure(pose, feet, t, lunges=False)
                 return out
             median = statistics.median(self._widths)
             if median >= SIDE_MAX_FRONTALITY:
@@ -240,7 +244,7 @@ class AnkleTest:
             return out + self.finish(f"stopped: no lunge for {self.idle_s:g} s")
         return out
 
-    def _measure(self, pose: np.ndarray, feet: FootReading | None, t: float) -> list[Notice]:
+    def _measure(self, pose: np.ndarray, feet: FootReading | None, t: float, *, lunges: bool = True) -> list[Notice]:
         fresh = feet if feet is not None and 0.0 <= t - feet.t <= MAX_AGE_S else None
         face = facing(pose, fresh, self.min_score)
         leg = None if face is None else _front_leg(pose, face, self.min_score)
@@ -256,6 +260,8 @@ class AnkleTest:
         bend = knee_bend(pose, leg) if pose[kp.LEG[leg][0], 2] >= self.min_score else None
         lift = self._heel.update(-1 if fresh is None else fresh.frame_index, pitch,
                                  bend is not None and bend < STRAIGHT_KNEE_DEG)
+        if not lunges:
+            return []
         if not self._in_lunge:
             if shin < LUNGE_START_DEG:
                 return []

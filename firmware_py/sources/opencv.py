@@ -1,11 +1,11 @@
-"""Video files, still images and USB webcams, through OpenCV.
+"""Video files, still images and USB webcams, through OpenCV (and PyAV for large video frames).
 
 OpenCV decodes to BGR; frames leave here as RGB.  A video file can be replayed as
 fast as it decodes, or paced at its own frame rate (``realtime``) so that it behaves
 like a camera.  ``CAP_PROP_FRAME_COUNT`` lies on MPEG-TS files, so frames are
 counted by reading, and checked against the count a container's header holds
-(``expected_frames``): OpenCV ends a file that stops early, or a frame it cannot
-decode, as if the clip were over.
+(``expected_frames``): a decoder ends a file that stops early, or a frame it cannot
+decode, as if the clip were over.  Large frames are decoded by PyAV (``VideoFile``).
 """
 
 from __future__ import annotations
@@ -93,49 +93,62 @@ class _CaptureSource(FrameSource):
             self._cap = None
 
 
-class VideoFile(_CaptureSource):
+class VideoFile(FrameSource):
     """A recorded clip, decoded frame by frame; ``loop`` replays it forever, frame
-    numbers and times running on (demos, soak tests, console tests)."""
+    numbers and times running on (demos, soak tests, console tests).
 
-    def __init__(self, path: str | Path, *, realtime: bool = False, loop: bool = False):
+    Decoded by OpenCV, or by PyAV for frames of ``FAST_DECODE_PIXELS`` or more
+    (``decoder="auto"``): on this machine PyAV's threaded decoder takes 6-10 ms for a
+    1080x1920 phone clip's frame where OpenCV's FFmpeg takes 42-60 ms, and within a
+    millisecond of OpenCV (a little slower) on the smaller shared clips
+    (``tests/benchmarks/decode.py`` prints both for every clip).
+    """
+
+    FAST_DECODE_PIXELS = 2_000_000
+
+    def __init__(self, path: str | Path, *, realtime: bool = False, loop: bool = False, decoder: str = "auto"):
         self.path = Path(path)
         self.name = str(self.path)
         self.realtime = realtime
         self.loop = loop
+        self.decoder = decoder
+        self._dec: _OpenCVDecoder | _PyAVDecoder | None = None
 
     def open(self) -> "VideoFile":
         _check_path(self.path, "video")
-        cap = cv2.VideoCapture(str(self.path))
-        ok, first = cap.read() if cap.isOpened() else (False, None)
-        if not ok:
-            cap.release()
+        probe = _probe(self.path) if self.path.is_file() else None  # (a pipe is read once: not probed)
+        self.expected_frames = None if probe is None else probe[0]
+        use_av = self.decoder == "pyav" or (
+            self.decoder == "auto" and probe is not None and probe[1] >= self.FAST_DECODE_PIXELS)
+        dec = _PyAVDecoder(self.path) if use_av else _OpenCVDecoder(self.path)
+        first = dec.read()
+        if first is None:
+            dec.close()
             raise SourceOpenError(
-                f"video {str(self.path)!r} could not be decoded by OpenCV: is it a video file "
+                f"video {str(self.path)!r} could not be decoded by {dec.name}: is it a video file "
                 f"(MP4, MOV, MPEG-TS, AVI, GIF)? `ffprobe {self.path}` tells what it holds"
             )
-        fps = cap.get(cv2.CAP_PROP_FPS)
-        self.fps = fps if fps and 1.0 <= fps <= 1000.0 else 30.0
-        # (a pipe is read once: probing it would eat the stream)
-        self.expected_frames = container_frames(self.path) if self.path.is_file() else None
-        self._cap = cap
-        self._pending = first
+        self.fps = dec.fps if dec.fps and 1.0 <= dec.fps <= 1000.0 else 30.0
+        self.decoded_by = dec.name
+        self._dec = dec
+        self._pending: np.ndarray | None = first
         self._index = 0
         self._start_ns: int | None = None
         return self
 
     def read(self) -> Frame | None:
-        if self._cap is None:
+        if self._dec is None:
             raise SourceLost(f"video {self.name!r} is not open")
         if self._pending is not None:
-            bgr, self._pending = self._pending, None
+            rgb, self._pending = self._pending, None
         else:
-            ok, bgr = self._cap.read()
-            if not ok and self.loop and self._index > 0:
+            rgb = self._dec.read()
+            if rgb is None and self.loop and self._index > 0:
                 # Reopen rather than seek: seeking to frame 0 lands on a later keyframe in some MP4s.
-                self._cap.release()
-                self._cap = cv2.VideoCapture(str(self.path))
-                ok, bgr = self._cap.read()
-            if not ok:
+                self._dec.close()
+                self._dec = type(self._dec)(self.path)
+                rgb = self._dec.read()
+            if rgb is None:
                 return None
         pts = self._index / self.fps
         if self.realtime:
@@ -144,28 +157,76 @@ class VideoFile(_CaptureSource):
             wait = self._start_ns + int(pts * 1e9) - time.monotonic_ns()
             if wait > 0:
                 time.sleep(wait / 1e9)
-        frame = Frame(self._index, time.monotonic_ns(), _to_rgb(bgr), pts)
+        frame = Frame(self._index, time.monotonic_ns(), rgb, pts)
         self._index += 1
         return frame
+
+    def close(self) -> None:
+        if self._dec is not None:
+            self._dec.close()
+            self._dec = None
 
     @property
     def frames_read(self) -> int:
         return self._index
 
 
-def container_frames(path: Path) -> int | None:
-    """How many frames the container's header says the video holds (MP4, MOV, GIF),
-    or None when it does not say (an MPEG-TS stream has no header to say it; OpenCV's
-    CAP_PROP_FRAME_COUNT is then an estimate from the bitrate, 276 for 227 frames on a
-    shared clip).  Read with PyAV, which reads the header alone."""
+class _OpenCVDecoder:
+    name = "OpenCV"
+
+    def __init__(self, path: Path) -> None:
+        self._cap = cv2.VideoCapture(str(path))
+        fps = self._cap.get(cv2.CAP_PROP_FPS) if self._cap.isOpened() else 0.0
+        self.fps = fps or None
+
+    def read(self) -> np.ndarray | None:
+        ok, bgr = self._cap.read() if self._cap.isOpened() else (False, None)
+        return _to_rgb(bgr) if ok else None
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+class _PyAVDecoder:
+    name = "PyAV"
+
+    def __init__(self, path: Path) -> None:
+        import av
+
+        self._av = av
+        self._container = av.open(str(path))
+        stream = self._container.streams.video[0]
+        stream.thread_type = "AUTO"  # frame and slice threads: the speed-up over OpenCV
+        self.fps = float(stream.average_rate) if stream.average_rate else None
+        self._frames = self._container.decode(stream)
+
+    def read(self) -> np.ndarray | None:
+        try:
+            return next(self._frames).to_ndarray(format="rgb24")
+        except (StopIteration, self._av.error.FFmpegError):  # the end, or a frame past repair: the end
+            return None
+
+    def close(self) -> None:
+        self._container.close()
+
+
+def _probe(path: Path) -> tuple[int | None, int] | None:
+    """(frames the container's header says the video holds, or None; pixels a frame),
+    read with PyAV from the header alone; None when PyAV cannot read it.  MP4, MOV and
+    GIF hold a count; an MPEG-TS stream has no header to hold one (OpenCV's
+    CAP_PROP_FRAME_COUNT is then an estimate from the bitrate: 276 for 227 frames on
+    a shared clip)."""
     try:
         import av
 
         with av.open(str(path)) as container:
-            frames = container.streams.video[0].frames if container.streams.video else 0
-    except Exception:  # noqa: BLE001 - no count is the answer for anything PyAV cannot read
+            if not container.streams.video:
+                return None
+            stream = container.streams.video[0]
+            frames, pixels = stream.frames, stream.codec_context.width * stream.codec_context.height
+    except Exception:  # noqa: BLE001 - anything PyAV cannot read is left to OpenCV
         return None
-    return int(frames) if frames and frames > 0 else None
+    return (int(frames) if frames and frames > 0 else None), int(pixels)
 
 
 class Webcam(_CaptureSource):
