@@ -435,7 +435,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             status = calibrator.update(engine.estimate(frame.rgb), frame.pts)
             if status.problem and frame.pts - said_at >= 1.0:  # at most one message a second
                 said_at = frame.pts
-                print(f"  {status.problem.replace('_', ' ')}: starting over", file=sys.stderr)
+                print(f"  {status.told}: starting over", file=sys.stderr)
             if status.done or frame.pts > args.timeout:
                 break
     if status is None or not status.done:

@@ -106,6 +106,29 @@ class CalibrationStatus:
     progress: float
     problem: str | None
     calibration: Calibration | None = None
+    detail: str | None = None  # with not_trusted: which points, in words
+
+    @property
+    def told(self) -> str:
+        """The problem as the coach reads it ("not trusted (left ankle unseen)")."""
+        if self.problem is None:
+            return ""
+        words = self.problem.replace("_", " ")
+        return f"{words} ({self.detail})" if self.detail else words
+
+
+_CALIBRATION_POINTS = (kp.L_SHOULDER, kp.R_SHOULDER, kp.L_HIP, kp.R_HIP, kp.L_KNEE, kp.R_KNEE,
+                       kp.L_ANKLE, kp.R_ANKLE)
+
+
+def _untrusted(b: metrics.Body) -> str:
+    """Why a body is not trusted, in words: the points not seen, else the legs whose
+    lengths do not add up (a point seen in the wrong place)."""
+    unseen = [kp.NAMES[i].replace("_", " ") for i in _CALIBRATION_POINTS if not b.ok[i]]
+    if unseen:
+        return ", ".join(unseen) + " unseen"
+    odd = [side for side in kp.SIDES if not b.trusted(side)]
+    return (" and ".join(odd) + " leg's lengths implausible") if odd else "torso not seen"
 
 
 class Calibrator:
@@ -155,21 +178,20 @@ class Calibrator:
         """The finished calibration, or None."""
         return self._result
 
-    def _restart(self, problem: str) -> CalibrationStatus:
+    def _restart(self, problem: str, detail: str | None = None) -> CalibrationStatus:
         self._rows.clear()
         self._sum[:] = 0.0
-        return CalibrationStatus(False, 0.0, problem)
+        return CalibrationStatus(False, 0.0, problem, None, detail)
 
     def update(self, pose: np.ndarray, t: float) -> CalibrationStatus:
         """Feed one frame (pose and time in seconds); say how the attempt stands."""
         if self._result is not None:
             return CalibrationStatus(True, 1.0, None, self._result)
         b = metrics.measure(pose, min_score=self.min_score)
-        if not (b.trusted_left and b.trusted_right and b.torso) or not b.hip_width:
-            return self._restart(NOT_TRUSTED)
+        if not (b.trusted_left and b.trusted_right and b.torso) or not b.hip_width \
+                or not (b.ok[kp.L_ANKLE] and b.ok[kp.R_ANKLE]):
+            return self._restart(NOT_TRUSTED, _untrusted(b))
         x, y = b.x, b.y
-        if not (b.ok[kp.L_ANKLE] and b.ok[kp.R_ANKLE]):
-            return self._restart(NOT_TRUSTED)
         # Both feet down: the ankle line runs parallel to the hip line.  (The image
         # axes cannot be used yet: finding their roll is the point of the exercise.)
         a = math.radians(_line_angle(x[kp.R_HIP] - x[kp.L_HIP], y[kp.R_HIP] - y[kp.L_HIP]))

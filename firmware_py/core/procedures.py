@@ -108,8 +108,8 @@ class GuidedCalibration:
             self._problem = status.problem
             if t - self._problem_told >= 1.0:
                 self._problem_told = t
-                out.append(Notice(f"  {status.problem.replace('_', ' ')}: starting over",
-                                  {"event": "calibration", "problem": status.problem}))
+                out.append(Notice(f"  {status.told}: starting over",
+                                  {"event": "calibration", "problem": status.problem, "detail": status.detail}))
         if elapsed - self.countdown_s > self.timeout_s:
             self.done = True
             why = (self._problem or "not enough quiet standing").replace("_", " ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from firmware_py.core import keypoints as kp
 from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest
 from firmware_py.core.scorer import Scorer
 from sequences import Fault, squats
@@ -84,3 +85,15 @@ def test_calibration_says_what_is_wrong_at_most_once_a_second_and_gives_up():
     assert 4 <= len(problems) <= 6  # about one a second for 5 s
     assert guided.done and guided.result is None
     assert notices[-1].text.startswith("calibration failed (not both feet)")
+
+
+def test_calibration_says_which_points_it_could_not_trust():
+    guided = GuidedCalibration(countdown_s=1, duration_s=2.0)
+    notices = []
+    for i in range(60):
+        pose = shoot()
+        pose[kp.L_ANKLE, 2] = pose[kp.L_KNEE, 2] = 0.1  # hidden behind a bench
+        notices += guided.update(pose, i / 30.0)
+    told = [n for n in notices if n.data.get("problem") == "not_trusted"]
+    assert told and told[0].text.strip() == "not trusted (left knee, left ankle unseen): starting over"
+    assert told[0].data["detail"] == "left knee, left ankle unseen"
