@@ -57,6 +57,7 @@ class SerialPort:
         self._serial = serial.serial_for_url(spec, baudrate=baud, timeout=READ_TIMEOUT_S,
                                              write_timeout=WRITE_TIMEOUT_S, exclusive=True)
         self._timeout_error = serial.SerialTimeoutException
+        self.dropped = 0  # bytes of output dropped since the terminal stopped reading
 
     def read(self, size: int) -> bytes:
         """What has arrived, up to ``size``: waits only for the first byte."""
@@ -66,10 +67,29 @@ class SerialPort:
         return first + self._serial.read(min(self._serial.in_waiting, size - 1))
 
     def write(self, data: bytes) -> None:
+        """Write, or drop when nobody reads (flow control, a stalled terminal): the first
+        write that times out waits ``WRITE_TIMEOUT_S``; after it, output is dropped at
+        once until the port takes bytes again, and then the terminal is told how much."""
+        if self.dropped:
+            if not self._writable():
+                self.dropped += len(data)
+                return
+            data = (f"\r\n[{self.dropped} bytes of output dropped: the terminal was not reading]\r\n"
+                    .encode() + data)
+            self.dropped = 0
         try:
             self._serial.write(data)
         except self._timeout_error:
-            pass  # nobody is reading (flow control, a stalled terminal): drop it, keep serving
+            if not self.dropped:
+                log.warning("console: %s is not reading; output dropped until it does", self._serial.port)
+            self.dropped += len(data)
+
+    def _writable(self) -> bool:
+        try:
+            fd = self._serial.fileno()
+        except Exception:  # a URL port (loop://) has no descriptor: it always takes bytes
+            return True
+        return bool(select.select([], [fd], [], 0)[1])
 
     def backlog(self) -> int:
         return self._serial.in_waiting
