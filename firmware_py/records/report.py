@@ -157,6 +157,53 @@ def _pattern(rep: dict) -> str:
         return "–"
 
 
+def still_png(session: Session, rep: dict[str, Any]) -> bytes | None:
+    """The failed rep's replay frame nearest its deepest moment, skeleton and feet as
+    drawn on the clip, as PNG (None without a clip on disk)."""
+    index = rep.get("index", 0)
+    path, clip = session.clip_path(index), session.clips.get(index) or {}
+    first, last, frames = clip.get("first_frame"), clip.get("last_frame"), clip.get("frames")
+    bottom = rep.get("bottom_frame")
+    if path is None or not all(isinstance(v, int) for v in (first, last, frames, bottom)) or frames < 1:
+        return None
+    step = (last - first) / (frames - 1) if frames > 1 else 1.0
+    want = min(frames - 1, max(0, round((bottom - first) / step))) if step > 0 else 0
+    cap = clips.cv2.VideoCapture(str(path))
+    try:
+        bgr = None
+        for _ in range(want + 1):  # read, not seek: a seek lands on a keyframe in some files
+            ok, frame = cap.read()
+            if not ok:
+                break
+            bgr = frame
+    finally:
+        cap.release()
+    if bgr is None:
+        return None
+    ok, png = clips.cv2.imencode(".png", bgr)
+    return png.tobytes() if ok else None
+
+
+def _stills(session: Session) -> str:
+    """Each failed rep at its deepest, as a picture in the page (it prints, and it shows
+    where a browser cannot play the clip)."""
+    figures = []
+    for rep in session.reps:
+        if not rep.get("failed"):
+            continue
+        png = still_png(session, rep)
+        if png is None:
+            continue
+        why = ", ".join(c.replace("_", " ") for c in rep.get("failed") or ())
+        number = rep.get("index", 0) + 1
+        figures.append(f'<figure>{_img(png, f"rep {number} at its deepest")}'
+                       f'<figcaption>rep {number}, {_e(rep.get("leg"))} leg, at its deepest '
+                       f'(frame {_e(rep.get("bottom_frame"))}): {_e(why)}</figcaption></figure>')
+    if not figures:
+        return ""
+    return "<h2>The failed reps at their deepest</h2><div class=\"replays\">" + "".join(figures) + "</div>"
+
+
 def _replays(session: Session, out_dir: Path, replays: Replays) -> str:
     """The failed reps' clips, played in the page (those with a browser copy)."""
     figures = []
@@ -260,6 +307,7 @@ def render(session: Session, out_dir: Path, replays: Replays | None = None) -> s
         "<h2>Over time</h2><p class=\"meta\">Failed reps shaded red, passed green; dashed lines warn, solid "
         "lines alert. A knee's line is faint while its leg is off the floor: only a loaded knee is judged.</p>",
         *(_img(plots.metric_plot(session, name), plots.METRIC_PLOTS[name][0]) for name in plots.METRIC_PLOTS),
+        _stills(session),
         _replays(session, out_dir, replays),
     ]
     if session.settings:

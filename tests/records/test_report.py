@@ -104,3 +104,25 @@ def test_the_report_reads_as_a_coach_reads_it(tmp_path):
     assert "Rep 1 passed though the peak FPPA reached the alert (12°): a fault counts only once it has " \
            "lasted 100 ms" in html
     assert html.index("<h2>Over time</h2>") < html.index("Thresholds at the start")
+
+
+def test_each_failed_rep_has_a_still_at_its_deepest_with_the_feet_drawn(tmp_path):
+    import numpy as np
+
+    from firmware_py.cv import cv2
+    from firmware_py.records.report import still_png
+    from scripted import a_rep, frames
+    from test_recorder import record
+
+    reps = {40: a_rep(0, 20, 40, ("knee_inward",)), 70: a_rep(1, 55, 70)}
+    recorder, problems = record(tmp_path, frames(90, reps=reps, feet=True))
+    session = read_session(recorder.sessions[0])
+    png = still_png(session, session.reps[0])
+    assert problems == [] and png is not None and still_png(session, session.reps[1]) is None  # passed: no clip
+    still = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    # the rep's bottom is frame 30; the scripted frames are grey levels of 3 x their index
+    assert abs(int(np.median(still[100:140, 20:60])) - 90) <= 6
+    # the feet: the left foot's heel -> toe line at half scale, in the left leg's colour (BGR)
+    assert tuple(still[237, 192]) != tuple(still[100, 40])
+    html = render(session, tmp_path)
+    assert "<h2>The failed reps at their deepest</h2>" in html and "rep 1, left leg, at its deepest (frame 30)" in html
