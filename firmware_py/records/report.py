@@ -184,41 +184,40 @@ def still_png(session: Session, rep: dict[str, Any]) -> bytes | None:
     return png.tobytes() if ok else None
 
 
+def _figures(title: str, figures: list[str]) -> str:
+    if not figures:
+        return ""
+    return f"<h2>{_e(title)}</h2><div class=\"replays\">" + "".join(figures) + "</div>"
+
+
+def _figure(rep: dict[str, Any], media: str, where: str = "") -> str:
+    """One failed rep's picture or clip, captioned with the rep, leg and why it failed."""
+    why = ", ".join(c.replace("_", " ") for c in rep.get("failed") or ())
+    return (f'<figure>{media}<figcaption>rep {rep.get("index", 0) + 1}, {_e(rep.get("leg"))} leg{where}: '
+            f"{_e(why)}</figcaption></figure>")
+
+
 def _stills(session: Session) -> str:
     """Each failed rep at its deepest, as a picture in the page (it prints, and it shows
     where a browser cannot play the clip)."""
     figures = []
     for rep in session.reps:
-        if not rep.get("failed"):
-            continue
-        png = still_png(session, rep)
-        if png is None:
-            continue
-        why = ", ".join(c.replace("_", " ") for c in rep.get("failed") or ())
-        number = rep.get("index", 0) + 1
-        figures.append(f'<figure>{_img(png, f"rep {number} at its deepest")}'
-                       f'<figcaption>rep {number}, {_e(rep.get("leg"))} leg, at its deepest '
-                       f'(frame {_e(rep.get("bottom_frame"))}): {_e(why)}</figcaption></figure>')
-    if not figures:
-        return ""
-    return "<h2>The failed reps at their deepest</h2><div class=\"replays\">" + "".join(figures) + "</div>"
+        png = still_png(session, rep) if rep.get("failed") else None
+        if png is not None:
+            figures.append(_figure(rep, _img(png, f"rep {rep.get('index', 0) + 1} at its deepest"),
+                                   f", at its deepest (frame {_e(rep.get('bottom_frame'))})"))
+    return _figures("The failed reps at their deepest", figures)
 
 
 def _replays(session: Session, out_dir: Path, replays: Replays) -> str:
     """The failed reps' clips, played in the page (those with a browser copy)."""
     figures = []
     for rep in session.reps:
-        index = rep.get("index", 0)
-        path, playable = replays.get(index, (None, False))
-        if path is None or not playable:
-            continue
-        why = ", ".join(c.replace("_", " ") for c in rep.get("failed") or ())
-        figures.append(f'<figure><video class="replay" controls muted preload="auto" width="320" '
-                       f'src="{_e(_href(path, out_dir))}"></video><figcaption>rep {index + 1}, {_e(rep.get("leg"))} '
-                       f'leg: {_e(why)}</figcaption></figure>')
-    if not figures:
-        return ""
-    return "<h2>Replays of the failed reps</h2><div class=\"replays\">" + "".join(figures) + "</div>"
+        path, playable = replays.get(rep.get("index", 0), (None, False))
+        if path is not None and playable:
+            figures.append(_figure(rep, f'<video class="replay" controls muted preload="auto" width="320" '
+                                        f'src="{_e(_href(path, out_dir))}"></video>'))
+    return _figures("Replays of the failed reps", figures)
 
 
 def _setting(key: str, value: Any) -> str:
