@@ -55,13 +55,15 @@ class Page(html.parser.HTMLParser):
 
     def __init__(self, text: str):
         super().__init__()
-        self.rows, self.images, self.links, self.text = [], [], [], []
+        self.rows, self.images, self.stills, self.links, self.text = [], [], [], [], []
         self.feed(text)
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "tr" and "rep" in (a.get("class") or "").split():
             self.rows.append(a)
+        elif tag == "img" and a.get("class") == "still":
+            self.stills.append(a)
         elif tag == "img":
             self.images.append(a)
         elif tag == "a" and a.get("class") == "clip":
@@ -79,7 +81,8 @@ def test_the_report_names_reps_per_leg_embeds_plots_and_links_every_failed_reps_
     failed = [r for r in page.rows if "fail" in r["class"].split()]
     assert len(failed) == len([r for r in session.reps if r["failed"]]) == 4
     assert len(page.images) == PLOTS
-    for img in page.images:
+    assert len(page.stills) == len(failed)  # each failed rep at its deepest
+    for img in page.images + page.stills:
         kind, _, data = img["src"].partition(",")
         assert kind == "data:image/png;base64"
         assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
@@ -113,7 +116,8 @@ def test_the_report_renders_in_headless_chromium_with_the_table_and_every_plot(r
     probe = page_path.with_name("probe.html")
     probe.write_text(page_path.read_text().replace("</body>", """<script>
 window.addEventListener('load', () => {
-  document.body.dataset.images = [...document.images].map(i => i.complete ? i.naturalWidth : 0).join(' ');
+  document.body.dataset.images = [...document.querySelectorAll('img.plot')].map(i => i.complete ? i.naturalWidth : 0).join(' ');
+  document.body.dataset.stills = [...document.querySelectorAll('img.still')].map(i => i.complete ? i.naturalWidth : 0).join(' ');
   const videos = [...document.querySelectorAll('video')];
   Promise.all(videos.map(v => v.readyState >= 1 ? null : new Promise(done => {
     v.addEventListener('loadedmetadata', done); v.addEventListener('error', done); })))
@@ -130,6 +134,8 @@ window.addEventListener('load', () => {
     assert [r["data-leg"] for r in dom.rows] == LEGS
     widths = [int(w) for w in done.stdout.split('data-images="')[1].split('"')[0].split()]
     assert len(widths) == PLOTS and all(w >= 600 for w in widths), widths
+    stills = [int(w) for w in done.stdout.split('data-stills="')[1].split('"')[0].split()]
+    assert stills == [320] * 4, stills  # each failed rep's still decoded
     # the replay clips play in the page: the browser decoded each one's size
     videos = done.stdout.split('data-videos="')[1].split('"')[0].split()
     assert videos == ["320"] * 4, videos

@@ -57,8 +57,8 @@ def _peak(rep: dict[str, Any], metric: str) -> float | None:
     return working_value(rep.get("leg"), value(metric + "_left"), value(metric + "_right"))
 
 
-def _img(png: bytes, alt: str) -> str:
-    return f'<img class="plot" alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+def _img(png: bytes, alt: str, kind: str = "plot") -> str:
+    return f'<img class="{kind}" alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
 
 def _href(path: Path, out_dir: Path) -> str:
@@ -204,7 +204,7 @@ def _stills(session: Session) -> str:
     for rep in session.reps:
         png = still_png(session, rep) if rep.get("failed") else None
         if png is not None:
-            figures.append(_figure(rep, _img(png, f"rep {rep.get('index', 0) + 1} at its deepest"),
+            figures.append(_figure(rep, _img(png, f"rep {rep.get('index', 0) + 1} at its deepest", "still"),
                                    f", at its deepest (frame {_e(rep.get('bottom_frame'))})"))
     return _figures("The failed reps at their deepest", figures)
 
