@@ -44,6 +44,3 @@ class TerminalLights:
                        f"{': ' + why if why else ''}\n")
         self.out.flush()
         self.changes += 1
-
-    def close(self) -> None:
-        """Nothing to release (the loop closes its events writer at the end)."""

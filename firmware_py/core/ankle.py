@@ -310,8 +310,7 @@ class AnkleTest:
         """End with what was measured (also at the end of a clip: ``finish("clip ended")``)."""
         if self.done:
             return []
-        if self._in_lunge:
-            self._end_lunge(self._last_lunge or 0.0)
+        told = self._end_lunge(self._last_lunge or 0.0) if self._in_lunge else []  # a lunge cut off still counts
         self.done = True
         lunges = self._lunges
         watched = self._heel_watched
@@ -345,7 +344,7 @@ class AnkleTest:
             "tries": len(lunges), "attempts": self.attempts, "heel_watched": watched, "heel_lifts": lifts,
             "difference_deg": difference, "lunges": [_rounded(x) for x in lunges],
         }
-        return [Notice("\n".join(lines), {"event": "test", **self.record})]
+        return told + [Notice("\n".join(lines), {"event": "test", **self.record})]
 
 
 def _rounded(lunge: dict[str, Any]) -> dict[str, Any]:

@@ -223,7 +223,7 @@ class Recorder:
         if self._writer is None:
             return
         m = score.metrics
-        feet = _foot_points(getattr(result, "feet", None), score.t)
+        feet = _foot_points(result.feet, score.t)
         self._overlays.append(clips.Overlay(score.frame_index, score.t, result.pose, m.get("fppa_left"),
                                             m.get("fppa_right"), m.get("pelvic_drop"), score.cue.level,
                                             None if feet is None else np.reshape(feet, (4, 2))))

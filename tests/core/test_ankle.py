@@ -156,3 +156,11 @@ def test_view_is_a_word_setting():
     assert Thresholds().with_value("view", " Rear ").view == "rear"
     with pytest.raises(SettingError, match="front/rear/side"):
         Thresholds().with_value("view", "top")
+
+
+def test_a_lunge_still_under_way_when_the_clip_ends_is_counted_and_told():
+    test = AnkleTest("left", attempts=3)
+    frames = _lunges([40.0])
+    notices = run(test, frames[: int(FPS) + int(FPS) + 5])  # stops just past the deepest frame
+    assert test.record["tries"] == 1 and test.record["shin_deg"] == pytest.approx(40.0, abs=1.0)
+    assert notices[-2].text.startswith("  try 1/3: shin 40") and "clip ended: left leg, 1 of 3 tries" in notices[-1].text
