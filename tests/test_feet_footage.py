@@ -83,9 +83,11 @@ def test_the_foot_stage_on_its_own_thread_never_holds_the_frame_up(movenet, medi
         stage.close()
     assert len(results) == 227
     assert 0 < stage.readings < len(results)
-    # (not always in order: the frames around a rep's bottom jump the queue)
+    # never from a frame after the one scored; out of order only when the frames around
+    # a rep's bottom jumped the queue, and those come from the pipeline's last few frames
     used = [r.feet.frame_index for r in results if r.feet is not None]
     assert all(f <= r.index for f, r in zip(used, [r for r in results if r.feet]))
+    assert all(before - f <= Pipeline.RECENT for before, f in zip(used, used[1:])), used
 
 
 class _Slow:
@@ -105,14 +107,17 @@ def test_a_busy_foot_stage_still_reads_every_reps_bottom(movenet, media):
     try:
         with make_source(str(media("sqd_single_leg_squat_woman_frontal.mp4"))) as source:
             results = [pipeline.process(frame) for frame in source]
-        time.sleep(1.0)  # the last rep's bottom frames are still being read
+        reps = [r.score.rep for r in results if r.score.rep is not None]
+        bottoms = [{r.bottom_frame - 1, r.bottom_frame, r.bottom_frame + 1} for r in reps]
+        deadline = time.monotonic() + 10.0  # the last rep's bottom frames may still be being read
+        while not all(set(stage.history) & b for b in bottoms) and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         stage.close()
-    reps = [r.score.rep for r in results if r.score.rep is not None]
-    assert len(reps) >= 3 and stage.readings < len(results) / 4  # most frames are never read
+    assert len(reps) >= 3 and stage.readings < len(results)  # the stage could not read every frame
     read = set(stage.history)
-    for rep in reps:
-        assert read & {rep.bottom_frame - 1, rep.bottom_frame, rep.bottom_frame + 1}, rep.bottom_frame
+    for rep, bottom in zip(reps, bottoms):
+        assert read & bottom, rep.bottom_frame
 
 
 def test_while_a_procedure_runs_every_frame_is_read_for_the_feet(movenet, media):

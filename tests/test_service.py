@@ -292,4 +292,5 @@ def test_a_corrupt_foot_model_leaves_the_device_cueing_without_the_feet_and_says
     try:
         assert stage is not None and device.info["feet"].startswith("pose_landmark_lite.tflite")
     finally:
-        stage.close()
+        if stage is not None:
+            stage.close()

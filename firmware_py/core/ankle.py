@@ -144,6 +144,21 @@ def _foot_of(feet: FootReading, ankle: tuple[float, float]) -> tuple[tuple[float
     return (float(p[i, 0]), float(p[i, 1])), (float(p[2 + i, 0]), float(p[2 + i, 1]))
 
 
+def _leg_reading(pose: np.ndarray, side: str, face: float, fresh: FootReading | None,
+                 min_score: float) -> tuple[float | None, float | None, bool] | None:
+    """``side``'s (shin angle, foot pitch, knee straight) from the side, or None when
+    its knee or ankle is not seen; the foot is BlazePose's nearest the ankle."""
+    h, k, a = kp.LEG[side]
+    if min(pose[k, 2], pose[a, 2]) < min_score:
+        return None
+    ankle = (float(pose[a, 0]), float(pose[a, 1]))
+    shin = shin_angle((float(pose[k, 0]), float(pose[k, 1])), ankle, face)
+    bend = knee_bend(pose, side) if pose[h, 2] >= min_score else None
+    foot = None if fresh is None else _foot_of(fresh, ankle)
+    pitch = None if foot is None else foot_pitch(*foot)
+    return shin, pitch, bend is not None and bend < STRAIGHT_KNEE_DEG
+
+
 def side_metrics(pose: np.ndarray, feet: FootReading | None, t: float, min_score: float = 0.3) -> dict[str, Any]:
     """``shin_angle_left/right`` and ``foot_pitch_left/right`` of a side view (None
     where not read), and ``straight_left/right`` (the knee within
@@ -157,18 +172,12 @@ def side_metrics(pose: np.ndarray, feet: FootReading | None, t: float, min_score
     if face is None:
         return out
     for side in kp.SIDES:
-        _, k, a = kp.LEG[side]
-        if min(pose[k, 2], pose[a, 2]) < min_score:
+        reading = _leg_reading(pose, side, face, fresh, min_score)
+        if reading is None:
             continue
-        ankle = (float(pose[a, 0]), float(pose[a, 1]))
-        shin = shin_angle((float(pose[k, 0]), float(pose[k, 1])), ankle, face)
+        shin, pitch, out["straight_" + side] = reading
         out["shin_angle_" + side] = None if shin is None else round(shin, 1)
-        bend = knee_bend(pose, side) if pose[kp.LEG[side][0], 2] >= min_score else None
-        out["straight_" + side] = bend is not None and bend < STRAIGHT_KNEE_DEG
-        foot = None if fresh is None else _foot_of(fresh, ankle)
-        if foot is not None:
-            pitch = foot_pitch(*foot)
-            out["foot_pitch_" + side] = None if pitch is None else round(pitch, 1)
+        out["foot_pitch_" + side] = None if pitch is None else round(pitch, 1)
     return out
 
 
@@ -250,16 +259,10 @@ class AnkleTest:
         leg = None if face is None else _front_leg(pose, face, self.min_score)
         if leg is None:
             return []
-        _, k, a = kp.LEG[leg]
-        ankle = (float(pose[a, 0]), float(pose[a, 1]))
-        shin = shin_angle((float(pose[k, 0]), float(pose[k, 1])), ankle, face)
+        shin, pitch, straight = _leg_reading(pose, leg, face, fresh, self.min_score)  # (seen: the front leg)
         if shin is None:
             return []
-        foot = None if fresh is None else _foot_of(fresh, ankle)
-        pitch = None if foot is None else foot_pitch(*foot)
-        bend = knee_bend(pose, leg) if pose[kp.LEG[leg][0], 2] >= self.min_score else None
-        lift = self._heel.update(-1 if fresh is None else fresh.frame_index, pitch,
-                                 bend is not None and bend < STRAIGHT_KNEE_DEG)
+        lift = self._heel.update(-1 if fresh is None else fresh.frame_index, pitch, straight)
         if not lunges:
             return []
         if not self._in_lunge:

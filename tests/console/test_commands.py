@@ -261,11 +261,10 @@ def test_a_failing_command_costs_one_reply_not_the_console(coach, monkeypatch):
     assert "faults: none" in coach.reply("status")
 
 
-def test_the_ankle_test_runs_from_the_console_and_compares_the_legs(coach):
-    import sys
+def test_the_ankle_test_runs_from_the_console_and_compares_the_legs(coach, monkeypatch):
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "core"))
     from test_ankle import SIDE, _lunges
 
     reply = coach.reply("set view side")

@@ -80,7 +80,7 @@ def test_replay_text_fits_a_portrait_clip_and_leaves_the_bottom_to_the_video_con
     from firmware_py.records import clips
 
     small = np.zeros((320, 180, 3), np.uint8)  # a phone clip, stored at 180 x 320
-    pose = np.array([[90.0, 100.0 + 8 * i, 0.9] for i in range(17)])  # down to row 228
+    pose = np.array([[90.0, 200.0 + 4 * i, 0.9] for i in range(17)])  # rows 200-264
     title, reason = "rep 12 left leg  FAIL", "hands off hips, trunk sway, balance lost, knee inward"
     drawn = clips.draw(small, (180, 320), clips.Overlay(0, 1.0, pose, 14.0, None, 3.0, "alert"), title, reason)
     plain = clips.draw(small, (180, 320), None, "", "")
@@ -89,6 +89,12 @@ def test_replay_text_fits_a_portrait_clip_and_leaves_the_bottom_to_the_video_con
     assert " ".join(lines) == reason and len(lines) >= 2
     assert all(clips.cv2.getTextSize(line, clips.cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1)[0][0] <= 172 for line in lines)
     assert not np.any(drawn[280:] != plain[280:])
+    # in the frame: one band of text per wrapped line (title, reason, numbers), then none
+    numbers = "FPPA L +14 R - deg   pelvic drop +3 deg   t 1.00 s"
+    count = sum(len(clips._wrap(text, 180 - 8)) for text in (title, reason, numbers))
+    changed = np.any(drawn != plain, axis=(1, 2))
+    assert all(changed[14 + 16 * j - 9:14 + 16 * j + 2].any() for j in range(count))
+    assert not changed[14 + 16 * count - 9:190].any()
 
 
 def test_the_report_reads_as_a_coach_reads_it(tmp_path):
