@@ -63,6 +63,8 @@ class LiveLoop:
     def run(self) -> LoopStats:
         device = self.device
         on_fault = None if device is None else (lambda problem: device.set_fault("camera", problem))
+        turn = self.rotation if device is None else device.config.rotation
+        self.source.turn(turn)  # before the capture thread opens a camera: 180 is its own
         capture = CaptureThread(self.source, opened=self.source_open, on_fault=on_fault)
         capture.start()
         try:
@@ -82,7 +84,10 @@ class LiveLoop:
                         self.recorder.applied(frame.index, frame.pts, applied)
                 # a procedure's frames are all read for the feet: no cue waits on them
                 self.pipeline.feet_every_frame = device is not None and device.busy is not None
-                frame = rotated(frame, self.rotation if device is None else device.config.rotation)
+                if device is not None and device.config.rotation != turn:
+                    turn = device.config.rotation
+                    self.source.turn(turn)  # a camera catches up within a frame or two
+                frame = rotated(frame, turn)
                 result = self.pipeline.process(frame)
                 score = result.score
                 state = "run" if device is None else device.observe(score, result.pose, result.feet)

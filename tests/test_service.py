@@ -220,6 +220,42 @@ def test_a_camera_absent_at_start_is_waited_for_and_the_loop_resumes(movenet, me
     assert seen[-1][1] == {} and device.readings.frame >= 30
 
 
+def test_a_pi_camera_mounted_upside_down_is_scored_upright_and_turned_by_the_camera(movenet, media, monkeypatch):
+    """The saved rotation reaches the camera before it opens (libcamera turns 180 for
+    nothing), the scores are the upright athlete's, and `rotate 0` from the console
+    reconfigures the camera while the loop runs."""
+    import fake_picamera2
+    from firmware_py.app import build_pipeline
+    from firmware_py.config import DeviceConfig
+    from firmware_py.cues.outputs import CueOutputs, make_pin_factory
+    from firmware_py.cv import cv2
+    from firmware_py.device import Device
+    from firmware_py.live import LiveLoop
+    from firmware_py.sources.picam import PiCamera
+
+    upright = cv2.cvtColor(cv2.imread(str(media("sqd_single_leg_knee_collapse_annotated.png"))), cv2.COLOR_BGR2RGB)
+    cameras = fake_picamera2.install(monkeypatch, sensor=cv2.rotate(upright, cv2.ROTATE_180))
+    device = Device(DeviceConfig(rotation=180))
+    stop, fppa = threading.Event(), []
+    outputs = CueOutputs(pin_factory=make_pin_factory("mock"))
+    played = outputs.play
+
+    def spy(pattern):
+        if device.readings is not None:
+            fppa.append(device.readings.metrics.get("fppa_right"))
+        if len(fppa) == 8:
+            device.config = device.config.replace(rotation=0)  # what `rotate 0` does
+        if len(fppa) > 16:
+            stop.set()
+        return played(pattern)
+    outputs.play = spy
+    LiveLoop(PiCamera(), build_pipeline(movenet), outputs, device=device, stop=stop, source_open=False).run()
+    outputs.close()
+    (camera,) = cameras.made
+    assert camera.configured == 2 and not camera.config["transform"].vflip  # turned by libcamera, then back
+    assert all(v is not None and v > 20.0 for v in fppa[1:8]), fppa  # the collapsing right knee, upright
+
+
 # -- the unit file ------------------------------------------------------------------------
 
 UNIT = ROOT / "systemd" / "kneecue.service"

@@ -133,3 +133,45 @@ def test_a_phone_clip_is_decoded_by_pyav_and_gives_the_frames_opencv_gives(media
     assert np.abs(a[10].rgb.astype(int) - b[10].rgb.astype(int)).mean() < 2.0
     with VideoFile(media("sqd_single_leg_squat_woman_frontal.mp4")) as small:
         assert small.decoded_by == "OpenCV"  # 1280 x 720: OpenCV is as fast or faster
+
+
+def test_a_camera_mounted_upside_down_is_turned_by_its_own_transform_and_the_rest_per_frame(monkeypatch):
+    """180 costs nothing (libcamera's hflip + vflip), 90 and 270 are turned per frame, and a
+    change from the console mid-stream gives upright pictures from the next frame on."""
+    import fake_picamera2
+    from firmware_py.sources.rotation import rotated
+
+    scene = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)  # the athlete, upright
+    cameras = fake_picamera2.install(monkeypatch, sensor=cv2.rotate(scene, cv2.ROTATE_180))
+    cam = PiCamera()
+    cam.turn(180)  # the setting, offered before the capture thread opens the camera
+    cam.open()
+    (made,) = cameras.made
+    assert made.configured == 1 and made.config["transform"].hflip and made.config["transform"].vflip
+    frame = cam.read()
+    assert frame.turned == 180 and np.array_equal(frame.rgb, scene)  # upright off the camera
+    assert rotated(frame, 180) is frame  # nothing left to do per frame
+
+    cam.turn(0)  # the coach: `rotate 0`; the next read reconfigures the camera
+    frame = cam.read()
+    assert made.configured == 2 and not made.config["transform"].vflip
+    assert frame.turned == 0 and np.array_equal(rotated(frame, 0).rgb, cv2.rotate(scene, cv2.ROTATE_180))
+
+    cam.turn(90)  # the ISP cannot transpose: the camera stays as it is, the loop turns the frame
+    frame = cam.read()
+    assert made.configured == 2 and frame.turned == 0
+    turned = rotated(frame, 90)
+    assert turned.turned == 90 and np.array_equal(turned.rgb, cv2.rotate(frame.rgb, cv2.ROTATE_90_CLOCKWISE))
+    cam.close()
+
+
+def test_a_camera_that_cannot_be_reconfigured_is_a_lost_camera(monkeypatch):
+    import fake_picamera2
+    from firmware_py.errors import SourceLost
+
+    cameras = fake_picamera2.install(monkeypatch, sensor=np.zeros((4, 6, 3), np.uint8))
+    cam = PiCamera().open()
+    monkeypatch.setattr(cameras, "configure", lambda self, config: (_ for _ in ()).throw(RuntimeError("busy")))
+    cam.turn(180)
+    with pytest.raises(SourceLost, match="could not be turned 180°: busy"):
+        cam.read()  # the capture thread closes it and reopens it, turned as asked

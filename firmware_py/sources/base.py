@@ -20,6 +20,7 @@ class Frame:
     t_ns: int
     rgb: np.ndarray
     pts: float
+    turned: int = 0  # degrees clockwise the source already turned the picture (a camera's own transform)
 
 
 class FrameSource:
@@ -40,6 +41,11 @@ class FrameSource:
 
     def close(self) -> None:
         pass
+
+    def turn(self, degrees: int) -> None:
+        """The picture is wanted turned ``degrees`` clockwise.  A source that can do some
+        of it for free (a camera's own transform) does, and says so in ``Frame.turned``;
+        the rest is done per frame by ``rotation.rotated``.  Most sources do nothing."""
 
     def __enter__(self) -> "FrameSource":
         return self.open()

@@ -5,6 +5,12 @@ numpy array is R, G, B, so we ask for it and convert nothing; the timestamp is t
 request's ``SensorTimestamp`` (ns, on the monotonic clock), not the time we got the
 buffer; ``capture_request`` buffers are released in ``finally``; the main stream is
 used at a modest size rather than the lores stream, which the Pi 4 only gives as YUV420.
+
+A camera mounted upside down (``turn(180)``) is turned by libcamera's own transform
+(hflip + vflip, done in the ISP for nothing) and its frames say ``turned=180``.  A
+change from the console takes effect in ``read``, on the capture thread that owns the
+camera: stop, configure, start, which costs a few frames once.  90 and 270 are left to
+the loop: the Pi's ISP cannot transpose.
 """
 
 from __future__ import annotations
@@ -24,6 +30,22 @@ class PiCamera(FrameSource):
         self.camera_num = camera_num
         self.name = f"picamera:{camera_num}"
         self._cam = None
+        self._want_flip = False  # turn(180) asked for: read() reconfigures the camera to match
+        self._flipped = False
+
+    def turn(self, degrees: int) -> None:
+        self._want_flip = degrees == 180
+
+    def _configuration(self, cam, flip: bool) -> dict:
+        from libcamera import Transform  # comes with picamera2, from apt
+
+        return cam.create_video_configuration(
+            main={"size": self.size, "format": "BGR888"},  # numpy order R, G, B
+            controls={"FrameRate": self.fps},
+            buffer_count=4,
+            queue=False,  # never hand over a frame exposed before the request
+            transform=Transform(hflip=int(flip), vflip=int(flip)),
+        )
 
     def open(self) -> "PiCamera":
         try:
@@ -35,13 +57,8 @@ class PiCamera(FrameSource):
             ) from e
         try:
             cam = Picamera2(self.camera_num)
-            config = cam.create_video_configuration(
-                main={"size": self.size, "format": "BGR888"},  # numpy order R, G, B
-                controls={"FrameRate": self.fps},
-                buffer_count=4,
-                queue=False,  # never hand over a frame exposed before the request
-            )
-            cam.configure(config)
+            flip = self._want_flip
+            cam.configure(self._configuration(cam, flip))
             cam.start()
         except (IndexError, RuntimeError, OSError) as e:
             raise SourceOpenError(
@@ -49,6 +66,7 @@ class PiCamera(FrameSource):
                 f"`rpicam-hello --list-cameras`"
             ) from e
         self._cam = cam
+        self._flipped = flip
         self._index = 0
         self._t0: int | None = None
         return self
@@ -56,6 +74,8 @@ class PiCamera(FrameSource):
     def read(self) -> Frame | None:
         if self._cam is None:
             raise SourceLost(f"{self.name} is not open")
+        if self._want_flip != self._flipped:
+            self._reconfigure(self._want_flip)
         try:
             request = self._cam.capture_request()
         except Exception as e:  # libcamera raises plain RuntimeErrors on a lost camera
@@ -67,9 +87,18 @@ class PiCamera(FrameSource):
             request.release()
         if self._t0 is None:
             self._t0 = t_ns
-        frame = Frame(self._index, t_ns, rgb, (t_ns - self._t0) / 1e9)
+        frame = Frame(self._index, t_ns, rgb, (t_ns - self._t0) / 1e9, turned=180 if self._flipped else 0)
         self._index += 1
         return frame
+
+    def _reconfigure(self, flip: bool) -> None:
+        try:
+            self._cam.stop()
+            self._cam.configure(self._configuration(self._cam, flip))
+            self._cam.start()
+        except Exception as e:  # the capture thread closes and reopens it, turned as asked
+            raise SourceLost(f"{self.name} could not be turned {180 if flip else 0}°: {e}") from e
+        self._flipped = flip
 
     def close(self) -> None:
         if self._cam is not None:

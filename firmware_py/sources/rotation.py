@@ -1,13 +1,13 @@
 """A camera mounted turned: its picture turned back before anything reads it.
 
 Pi camera ribbons often force a camera upside down or on its side.  The device's
-``rotation`` setting (0, 90, 180 or 270 degrees clockwise) turns each frame with
-OpenCV before the pose model, the recorder and the replays see it, so everything
-downstream is the upright picture.  ``cv2.rotate`` is a transpose and/or flip of the
-pixels, no interpolation; its cost per frame is printed by ``kneecue bench --rotate``.
-(picamera2's own ``Transform(hflip=1, vflip=1)`` would do 180 in the camera pipeline
-for nothing; it is not used, so that one setting, changed from the console at any
-time, works the same for every source.)
+``rotation`` setting (0, 90, 180 or 270 degrees clockwise) is first offered to the
+source (``FrameSource.turn``): the Pi camera does 180 in its own pipeline, as
+libcamera's hflip + vflip transform, for nothing, and marks its frames
+``turned=180``.  Whatever is left (90 and 270 always: the Pi's ISP cannot transpose;
+any turn of a video file) is done here with ``cv2.rotate``, a transpose and/or flip of
+the pixels, no interpolation, before the pose model, the recorder and the replays see
+the frame.  Its cost per frame is printed by ``kneecue bench --rotate``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ _CODES = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_C
 
 
 def rotated(frame: Frame, degrees: int) -> Frame:
-    """``frame`` with its picture turned ``degrees`` clockwise (0: the same frame)."""
-    if not degrees:
+    """``frame`` with its picture turned ``degrees`` clockwise in all, counting what its
+    source already turned (nothing left: the same frame)."""
+    left = (degrees - frame.turned) % 360
+    if not left:
         return frame
-    return dataclasses.replace(frame, rgb=cv2.rotate(frame.rgb, _CODES[degrees]))
+    return dataclasses.replace(frame, rgb=cv2.rotate(frame.rgb, _CODES[left]), turned=degrees)
