@@ -99,9 +99,11 @@ def test_the_report_names_reps_per_leg_embeds_plots_and_links_every_failed_reps_
         while cap.read()[0]:
             count += 1
         # from PRE_S before the rep's first frame to its last, every frame scored (a file is
-        # scored frame by frame), every second one kept at this 25 fps clip (clips.CLIP_FPS 15)
+        # scored frame by frame), and the replay ring keeps every second one of this 25 fps
+        # clip (clips.CLIP_FPS 15), counted from the clip's frame 0: the even ones
         first = next(i for i in range(rep["start_frame"] + 1) if i / fps >= rep["start_t"] - clips.PRE_S - 1e-6)
-        assert count == len(range(first, rep["end_frame"] + 1, 2)) == session.clips[rep["index"]]["frames"], href
+        kept = range(first + first % 2, rep["end_frame"] + 1, 2)
+        assert count == len(kept) == session.clips[rep["index"]]["frames"], href
         original = cv2.VideoCapture(str(session.clip_path(rep["index"])))
         assert original.get(cv2.CAP_PROP_FRAME_COUNT) == count
 
@@ -135,10 +137,10 @@ window.addEventListener('load', () => {
     widths = [int(w) for w in done.stdout.split('data-images="')[1].split('"')[0].split()]
     assert len(widths) == PLOTS and all(w >= 600 for w in widths), widths
     stills = [int(w) for w in done.stdout.split('data-stills="')[1].split('"')[0].split()]
-    assert stills == [320] * 4, stills  # each failed rep's still decoded
+    assert stills == [480] * 4, stills  # each failed rep's still decoded, 480 px wide as the 1280x720 clip allows
     # the replay clips play in the page: the browser decoded each one's size
     videos = done.stdout.split('data-videos="')[1].split('"')[0].split()
-    assert videos == ["320"] * 4, videos
+    assert videos == ["480"] * 4, videos
 
 
 def test_a_power_cut_at_random_points_keeps_every_completed_rep(recorded, model_path, media, tmp_path):

@@ -24,7 +24,7 @@ import numpy as np
 from firmware_py.core import keypoints as kp
 from firmware_py.cv import cv2
 
-CLIP_SIDE = 320  # longest side of a stored frame, pixels
+CLIP_SIDE = 480  # longest side of a stored frame, pixels (a smaller source is kept as it is)
 PRE_S = 0.5  # lead-in before the rep starts
 CLIP_FPS = 15.0  # enough to see a knee go in; every second frame of a 25-30 fps camera halves the cost
 MIN_FREE_BYTES = 32 << 20  # leave this much of the disk free: clips are the first thing to go

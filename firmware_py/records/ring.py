@@ -2,7 +2,10 @@
 
 The frame loop only hands over a reference (``offer``); this thread shrinks the
 frame and keeps it in a ring bounded by bytes, so memory stays flat whatever the
-camera's resolution.  For a live camera the hand-over drops frames when this
+camera's resolution.  It keeps only what a clip shows: about ``clips.CLIP_FPS``
+frames a second (every second frame of a 25-30 fps camera), so the same bytes hold
+twice the seconds, or, as here, frames with 2.25 times the pixels (longest side 480,
+not 320) for the same seconds.  For a live camera the hand-over drops frames when this
 thread falls behind rather than hold the loop up; replaying a file it waits, so
 every frame is kept.
 """
@@ -18,10 +21,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from firmware_py.records.clips import downscale
+from firmware_py.records.clips import CLIP_FPS, downscale
 
 log = logging.getLogger("kneecue")
-BUDGET_BYTES = 64 << 20  # about 370 frames of 320x180: 12 s at 30 fps
+BUDGET_BYTES = 64 << 20  # about 170 frames of 480x270: 11 s at 15 fps
+KEEP_GAP_S = 0.7 / CLIP_FPS  # a frame sooner than this after the last kept one is skipped: 20 fps keeps
+# every frame, 25-30 fps every second, 60 fps every third
 NICENESS = 10  # the recorder's threads yield the CPU to the frame loop
 _STOP = None
 
@@ -29,7 +34,7 @@ _STOP = None
 class Kept(NamedTuple):
     index: int
     t: float
-    small: np.ndarray  # RGB, longest side clips.CLIP_SIDE
+    small: np.ndarray  # RGB, longest side clips.CLIP_SIDE at most
     source_size: tuple[int, int]  # (width, height) of the frame the pose is in
 
 
@@ -58,8 +63,15 @@ class FrameRing:
 
     def _run(self) -> None:
         background(idle=True)
+        last_t = None
         while (item := self._in.get()) is not _STOP:
             rgb, index, t = item
+            if last_t is not None and 0.0 <= t - last_t < KEEP_GAP_S:
+                with self._cond:  # not kept, but seen: a clip ending on it need not wait
+                    self.latest = index
+                    self._cond.notify_all()
+                continue
+            last_t = t
             small = downscale(rgb)
             kept = Kept(index, t, small, (rgb.shape[1], rgb.shape[0]))
             with self._cond:

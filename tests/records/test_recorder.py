@@ -70,7 +70,9 @@ def test_a_30_fps_camera_gives_15_fps_clips_of_the_same_span(tmp_path):
     record(tmp_path, frames(90, reps=reps, fps=30.0))
     s = read_session(session_files(tmp_path)[0])
     clip = s.clips[0]
-    assert clip["first_frame"] == 30 - int(clips.PRE_S * 30)
+    # the ring keeps every second frame of a 30 fps camera: the clip starts at the first kept
+    # frame of the lead-in (frame 15 or 16, as the ring's count falls) and ends at the rep's end
+    assert clip["first_frame"] in (30 - int(clips.PRE_S * 30), 30 - int(clips.PRE_S * 30) + 1)
     assert clip["frames"] == len(range(clip["first_frame"], 61, 2)) == decoded_frames(s.clip_path(0))
     assert clip["fps"] == pytest.approx(15.0)
 
@@ -216,3 +218,23 @@ def test_switching_athlete_mid_session_files_the_new_athletes_reps_in_a_session_
     first, second = (read_session(p) for p in session_files(tmp_path))
     assert (first.header["athlete"], len(first.reps), first.end["reason"]) == ("ana", 1, "athlete changed")
     assert (second.header["athlete"], len(second.reps), second.header["reason"]) == ("bo", 1, "athlete changed")
+
+
+def test_replays_are_480_px_where_the_source_allows_and_a_small_source_is_never_blown_up():
+    assert clips.downscale(np.zeros((720, 1280, 3), np.uint8)).shape == (270, 480, 3)
+    assert clips.downscale(np.zeros((1920, 1080, 3), np.uint8)).shape == (480, 270, 3)  # a phone, upright
+    assert clips.downscale(np.zeros((180, 320, 3), np.uint8)).shape == (180, 320, 3)
+
+
+def test_the_ring_keeps_15_frames_a_second_so_480_px_frames_fill_as_many_seconds_as_320_did():
+    from firmware_py.records.ring import FrameRing
+
+    ring = FrameRing(lossless=True)
+    picture = np.zeros((720, 1280, 3), np.uint8)
+    for i in range(30 * 20):  # 20 s of a 30 fps 720p camera
+        ring.offer(picture, i, i / 30)
+    kept = ring.between(0, 599)
+    ring.close()
+    assert kept[0].small.shape == (270, 480, 3) and kept[-1].index == 598
+    assert {b.index - a.index for a, b in zip(kept, kept[1:])} == {2}  # every second frame
+    assert kept[-1].t - kept[0].t >= 11.0  # the last 11 s, as the 320 px ring of every frame held

@@ -117,7 +117,7 @@ def test_each_failed_rep_has_a_still_at_its_deepest_with_the_feet_drawn(tmp_path
 
     from firmware_py.cv import cv2
     from firmware_py.records.report import still_png
-    from scripted import a_rep, frames
+    from scripted import FEET, a_rep, frames
     from test_recorder import record
 
     reps = {40: a_rep(0, 20, 40, ("knee_inward",)), 70: a_rep(1, 55, 70)}
@@ -128,7 +128,9 @@ def test_each_failed_rep_has_a_still_at_its_deepest_with_the_feet_drawn(tmp_path
     still = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
     # the rep's bottom is frame 30; the scripted frames are grey levels of 3 x their index
     assert abs(int(np.median(still[100:140, 20:60])) - 90) <= 6
-    # the feet: the left foot's heel -> toe line at half scale, in the left leg's colour (BGR)
-    assert tuple(still[237, 192]) != tuple(still[100, 40])
+    # the feet: the left foot's heel -> toe line, scaled as the replay frame, in the left leg's colour
+    assert still.shape[:2] == (360, 480)  # the 640x480 stream kept at its longest side 480
+    x, y = ((FEET[0, :2] + FEET[2, :2]) / 2 * 480 / 640).astype(int)
+    assert tuple(still[y, x]) != tuple(still[100, 40])
     html = render(session, tmp_path)
     assert "<h2>The failed reps at their deepest</h2>" in html and "rep 1, left leg, at its deepest (frame 30)" in html
