@@ -25,6 +25,7 @@ from firmware_py.config import DeviceConfig, save_config
 from firmware_py.core.cue import Cue
 from firmware_py.core.procedures import Notice
 from firmware_py.core.reps import Rep
+from firmware_py.health import Health
 
 log = logging.getLogger("kneecue")
 FPS_SMOOTHING_S = 2.0  # time constant of the frame-rate average
@@ -72,9 +73,7 @@ class Device:
         self.unlock_failures = 0
         self.unlock_wait_until = float("-inf")
         self.info = dict(info or {})
-        self.warnings: dict[str, str] = {"settings": warning} if warning else {}  # shown, cues go on
-        self.faults: dict[str, str] = {}  # cues cannot go on: the LEDs show the fault pattern
-        self.fault_since: dict[str, float] = {}
+        self.health = Health(warning=warning, clock=clock)  # faults and warnings, for every thread
         self.readings: Readings | None = None
         self.reps: deque[Rep] = deque(maxlen=RECENT_REPS)
         self.last_cue: tuple[float, Cue] | None = None  # (clock, cue) of the latest warn or alert
@@ -140,35 +139,16 @@ class Device:
                 except queue.Empty:
                     pass
 
-    def set_fault(self, name: str, problem: str | None) -> None:
-        """Raise (or with None clear) a fault that stops the cues; logged once each way."""
-        if problem is None:
-            if self.faults.pop(name, None) is not None:
-                since = self.fault_since.pop(name, self.clock())
-                log.warning("%s: back after %.0f s", name, self.clock() - since)
-            return
-        if self.faults.get(name) != problem:
-            log.error("%s: %s", name, problem)
-            self.fault_since.setdefault(name, self.clock())
-        self.faults[name] = problem
-
-    def set_warning(self, name: str, problem: str | None) -> None:
-        """A problem the device works around (shown in status and the log, no fault pattern)."""
-        if problem is None:
-            self.warnings.pop(name, None)
-        elif self.warnings.get(name) != problem:
-            log.warning("%s: %s", name, problem)
-            self.warnings[name] = problem
-
     def summary(self) -> str:
         """One line for systemd's STATUS=: faults first, else the frame rate and latency."""
-        if self.faults:
-            return "FAULT " + "; ".join(f"{k}: {v}" for k, v in self.faults.items())
+        faults, warnings = self.health.faults, self.health.warnings
+        if faults:
+            return "FAULT " + "; ".join(f"{k}: {v}" for k, v in faults.items())
         r = self.readings
         line = "starting" if r is None else f"{r.fps:.1f} fps, capture to cue {r.latency_ms:.0f} ms"
         line += f", athlete {self.config.athlete}"
-        if self.warnings:
-            line += "; " + "; ".join(f"{k}: {v}" for k, v in self.warnings.items())
+        if warnings:
+            line += "; " + "; ".join(f"{k}: {v}" for k, v in warnings.items())
         return line
 
     # -- loop side ---------------------------------------------------------------

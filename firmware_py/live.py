@@ -62,7 +62,7 @@ class LiveLoop:
 
     def run(self) -> LoopStats:
         device = self.device
-        on_fault = None if device is None else (lambda problem: device.set_fault("camera", problem))
+        on_fault = None if device is None else (lambda problem: device.health.set_fault("camera", problem))
         turn = self.rotation if device is None else device.config.rotation
         self.source.turn(turn)  # before the capture thread opens a camera: 180 is its own
         capture = CaptureThread(self.source, opened=self.source_open, on_fault=on_fault)
@@ -73,7 +73,7 @@ class LiveLoop:
                 if frame is None:
                     if capture.slot.closed:
                         break
-                    if device is not None and device.faults and self.outputs.play("fault"):
+                    if device is not None and device.health.faults and self.outputs.play("fault"):
                         self._event(self.stats.last_frame, self.stats.last_t, "fault", None, time.monotonic_ns())
                     continue
                 if device is not None:

@@ -107,7 +107,7 @@ def _recorder(args: argparse.Namespace, config, device: Device, *, source_name: 
 
     quota = config.clip_quota_mb if args.clip_quota is None else args.clip_quota
     recorder = Recorder(device.state_dir / "sessions", describe=describe, source=source_name, quota_mb=quota,
-                        lossless=lossless, on_problem=lambda problem: device.set_warning("records", problem))
+                        lossless=lossless, on_problem=lambda problem: device.health.set_warning("records", problem))
     device.recorder = recorder
     return recorder
 
@@ -118,7 +118,7 @@ def _foot_stage(args: argparse.Namespace, device: Device):
     try:
         feet = build_foot_stage(getattr(args, "feet", None), threaded=True, runtime=args.runtime)
     except ModelError as e:
-        device.set_warning("feet", f"no foot points: {e}")
+        device.health.set_warning("feet", f"no foot points: {e}")
         return None
     if feet is not None:
         device.info["feet"] = feet.model.describe()
@@ -134,14 +134,14 @@ def _wait_for_model(args: argparse.Namespace, device: Device, outputs: CueOutput
         except ModelError as e:
             fetch = (f"at {args.model} (`kneecue model fetch --dir {Path(args.model).parent}` puts the pinned "
                      f"one beside it)" if args.model else "there (`kneecue model fetch`)")  # --model, if given
-            device.set_fault("model", f"{e}. Put a good model {fetch} and it is picked up within "
+            device.health.set_fault("model", f"{e}. Put a good model {fetch} and it is picked up within "
                                       f"{MODEL_RETRY_S:g} s")
             if outputs.play("fault") and events is not None:
                 events.write({"t": 0.0, "frame": -1, "pattern": "fault", "outputs": outputs.levels(),
                               "reasons": ["model"]})
             stop.wait(MODEL_RETRY_S)
             continue
-        device.set_fault("model", None)
+        device.health.set_fault("model", None)
         return model
     return None
 
@@ -154,7 +154,7 @@ def _monitor(device: Device, notifier: Notifier, stop: threading.Event) -> None:
         fps = readings.fps if readings is not None else 0.0
         best_fps = max(best_fps, fps)
         slowed = describe(read_throttled())
-        device.set_warning("cpu", None if slowed is None else f"{slowed}: {fps:.1f} fps (best {best_fps:.1f})")
+        device.health.set_warning("cpu", None if slowed is None else f"{slowed}: {fps:.1f} fps (best {best_fps:.1f})")
         line = device.summary()
         if line != said:
             notifier.status(line)

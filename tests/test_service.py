@@ -206,7 +206,7 @@ def test_a_camera_absent_at_start_is_waited_for_and_the_loop_resumes(movenet, me
     played = outputs.play
 
     def spy(pattern):
-        seen.append((pattern, dict(device.faults)))
+        seen.append((pattern, dict(device.health.faults)))
         if len([p for p, _ in seen if p != "fault"]) > 30:
             stop.set()
         return played(pattern)
@@ -320,7 +320,7 @@ def test_a_corrupt_foot_model_leaves_the_device_cueing_without_the_feet_and_says
     monkeypatch.setenv("KNEECUE_MODEL_DIR", str(tmp_path))  # looked up before models/
     device = Device(DeviceConfig())
     assert _foot_stage(argparse.Namespace(feet="lite", runtime=None), device) is None
-    assert "no foot points" in device.warnings["feet"] and str(tmp_path) in device.warnings["feet"]
+    assert "no foot points" in device.health.warnings["feet"] and str(tmp_path) in device.health.warnings["feet"]
     stage = _foot_stage(argparse.Namespace(feet="off", runtime=None), device)
     assert stage is None
     monkeypatch.delenv("KNEECUE_MODEL_DIR")

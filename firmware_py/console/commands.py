@@ -149,7 +149,7 @@ def _status(ctx: Context, args: list[str], now: float) -> Reply:
         "athlete": cfg.athlete, "mode": cfg.mode, "buzzer": "off" if cfg.muted else "on",
         "calibrated": cfg.calibration is not None, "uptime_s": round(now - dev.started, 1),
         "unsaved": dev.unsaved, "locked": dev.locked, "procedure": dev.busy,
-        "warnings": list(dev.warnings.values()), "faults": dict(dev.faults), **dev.info,
+        "warnings": list(dev.health.warnings.values()), "faults": dict(dev.health.faults), **dev.info,
     }
     lines = [f"athlete {cfg.athlete} ({'calibrated' if cfg.calibration else 'not calibrated'}), "
              f"mode {cfg.mode}, buzzer {data['buzzer']}, up {_uptime(now - dev.started)}"
@@ -179,8 +179,8 @@ def _status(ctx: Context, args: list[str], now: float) -> Reply:
                  f"recording: session {recording.parent.name}" if recording else "recording: no session under way")
     if dev.unsaved:
         lines.append("unsaved: " + ", ".join(dev.unsaved))
-    lines += [f"warning: {name}: {text}" for name, text in dev.warnings.items()]
-    lines += [f"FAULT {name}: {text}" for name, text in dev.faults.items()] or ["faults: none"]
+    lines += [f"warning: {name}: {text}" for name, text in dev.health.warnings.items()]
+    lines += [f"FAULT {name}: {text}" for name, text in dev.health.faults.items()] or ["faults: none"]
     return Reply(True, "\n".join(lines), data)
 
 

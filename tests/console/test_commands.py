@@ -177,7 +177,7 @@ def test_status_reports_the_loop_and_the_last_cue(coach):
     cue = Cue("alert", ("knee_valgus_left",), (("knee_valgus_left", "alert"),))
     coach.device.readings = Readings(120, 4.0, {"stance": "left"}, cue, "down", "alert", 29.7, 14.2, 3, coach.now)
     coach.device.last_cue = (coach.now, cue)
-    coach.device.set_warning("settings", "config.json is unreadable; using the defaults")
+    coach.device.health.set_warning("settings", "config.json is unreadable; using the defaults")
     status = coach.reply("status")
     assert "29.7 fps, capture to cue 14.2 ms, 3 frames dropped" in status
     assert "last cue: alert 0.5 s ago: knee valgus left" in status
