@@ -28,6 +28,7 @@ from firmware_py.core.calibration import Calibration
 from firmware_py.core.patterns import MODES
 from firmware_py.core.settings import Thresholds
 from firmware_py.cues.pins import PinMap
+from firmware_py.errors import ConfigError
 
 log = logging.getLogger("kneecue")
 
@@ -38,10 +39,6 @@ ATHLETE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 PIN_TEXT = re.compile(r"[0-9]{4,8}")
 CONSOLE_BAUDS = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 ROTATIONS = (0, 90, 180, 270)  # see sources.rotation
-
-
-class ConfigError(ValueError):
-    """A settings file is not what this version can read."""
 
 
 @dataclass(frozen=True)

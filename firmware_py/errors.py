@@ -3,13 +3,29 @@
 Each error mixes in the builtin it behaves like (gpiozero's habit), so callers can
 catch ``FileNotFoundError`` or ``ValueError`` without knowing our names, and the
 CLI can catch ``KneeCueError`` and print one clear line instead of a traceback.
+The root and the pure core's errors live in ``core.errors`` (the core imports
+nothing outside itself); everything is importable from here.
 """
 
 from __future__ import annotations
 
+from firmware_py.core.errors import CalibrationError, KneeCueError, SettingError
 
-class KneeCueError(Exception):
-    """Base of every error KneeCue raises on purpose."""
+__all__ = ["CalibrationError", "ConfigError", "KneeCueError", "ModelError", "ModelFetchError", "ModelInvalid",
+           "ModelMissing", "PinError", "PortClosed", "RuntimeMissing", "SettingError", "SourceError",
+           "SourceLost", "SourceOpenError"]
+
+
+class ConfigError(KneeCueError, ValueError):
+    """A settings file is not what this version can read."""
+
+
+class PinError(KneeCueError, ValueError):
+    """A pin map or pin factory the outputs cannot be driven through."""
+
+
+class PortClosed(KneeCueError, EOFError):
+    """The console's far end is gone for good (stdin reached its end): no reopening."""
 
 
 class ModelError(KneeCueError):

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from firmware_py import __version__
-from firmware_py.config import ATHLETE_NAME, ConfigError, Passcode, Profile
+from firmware_py.config import ATHLETE_NAME, Passcode, Profile
 from firmware_py.core.patterns import MODES
 from firmware_py.core.ankle import AnkleTest
 from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest
-from firmware_py.core.settings import DEFAULT, SETTINGS, SettingError
+from firmware_py.core.settings import DEFAULT, SETTINGS
 from firmware_py.device import Device
+from firmware_py.errors import ConfigError, SettingError
 
 UNLOCK_TRIES = 3
 UNLOCK_WAIT_S = 30.0

@@ -21,6 +21,7 @@ from typing import Callable, Protocol
 
 from firmware_py.console.session import ConsoleSession
 from firmware_py.device import Device
+from firmware_py.errors import PortClosed
 
 log = logging.getLogger("kneecue")
 
@@ -40,10 +41,6 @@ class Port(Protocol):
     def write(self, data: bytes) -> object: ...
 
     def close(self) -> None: ...
-
-
-class PortClosed(Exception):
-    """The far end is gone for good (stdin reached its end): no reopening."""
 
 
 class SerialPort:
@@ -70,19 +67,23 @@ class SerialPort:
         """Write, or drop when nobody reads (flow control, a stalled terminal): the first
         write that times out waits ``WRITE_TIMEOUT_S``; after it, output is dropped at
         once until the port takes bytes again, and then the terminal is told how much."""
-        if self.dropped:
+        missed, payload = self.dropped, data
+        if missed:
             if not self._writable():
                 self.dropped += len(data)
                 return
-            data = (f"\r\n[{self.dropped} bytes of output dropped: the terminal was not reading]\r\n"
-                    .encode() + data)
-            self.dropped = 0
+            payload = (f"\r\n[{missed} bytes of output dropped: the terminal was not reading]\r\n"
+                       .encode() + data)
         try:
-            self._serial.write(data)
+            self._serial.write(payload)
         except self._timeout_error:
-            if not self.dropped:
+            # A pty's buffer can free a little room and fill again: then the notice itself
+            # times out, and the count it carried must not be lost with it.
+            if not missed:
                 log.warning("console: %s is not reading; output dropped until it does", self._serial.port)
-            self.dropped += len(data)
+            self.dropped = missed + len(data)
+            return
+        self.dropped = 0
 
     def _writable(self) -> bool:
         try:

@@ -17,13 +17,10 @@ from typing import Any
 import numpy as np
 
 from . import keypoints as kp
+from .errors import CalibrationError
 from . import metrics
 
 __all__ = ["Calibration", "CalibrationError", "CalibrationStatus", "Calibrator"]
-
-
-class CalibrationError(ValueError):
-    """A calibration record is malformed (unknown key, wrong type, bad value)."""
 
 
 @dataclass(frozen=True)

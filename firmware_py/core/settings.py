@@ -13,9 +13,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-
-class SettingError(ValueError):
-    """A setting was unknown, malformed or out of its allowed range."""
+from .errors import SettingError
 
 
 class FeedbackMode(str, enum.Enum):

@@ -14,6 +14,7 @@ import warnings
 
 from firmware_py.core.patterns import LIGHTS, PATTERNS, Pattern, Wave
 from firmware_py.cues.pins import PinMap
+from firmware_py.errors import PinError
 
 log = logging.getLogger(__name__)
 OUTPUT_NAMES = (*LIGHTS, "buzzer")
@@ -32,7 +33,7 @@ def make_pin_factory(kind: str = "auto"):
     if kind == "mock":
         return MockFactory(pin_class=MockPWMPin)
     if kind != "auto":
-        raise ValueError(f"gpio must be 'auto' or 'mock', got {kind!r}")
+        raise PinError(f"gpio must be 'auto' or 'mock', got {kind!r}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # gpiozero warns per factory it tries

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from firmware_py.errors import PinError
+
 LED_KINDS = ("discrete", "rgb")
 BUZZER_KINDS = ("active", "passive")
 
@@ -43,15 +45,15 @@ class PinMap:
         pins = self.outputs()
         for name, bcm in pins.items():
             if bcm not in HEADER_PIN:
-                raise ValueError(f"{name} pin GPIO{bcm} is not on the 40-pin header (use BCM 2–27)")
+                raise PinError(f"{name} pin GPIO{bcm} is not on the 40-pin header (use BCM 2–27)")
             if bcm in RESERVED:
-                raise ValueError(f"{name} pin GPIO{bcm} is the {RESERVED[bcm]}; choose another")
+                raise PinError(f"{name} pin GPIO{bcm} is the {RESERVED[bcm]}; choose another")
         if len(set(pins.values())) != len(pins):
-            raise ValueError(f"two outputs share a pin: {pins}")
+            raise PinError(f"two outputs share a pin: {pins}")
         if self.led_kind not in LED_KINDS:
-            raise ValueError(f"led_kind must be one of {LED_KINDS}, got {self.led_kind!r}")
+            raise PinError(f"led_kind must be one of {LED_KINDS}, got {self.led_kind!r}")
         if self.buzzer_kind not in BUZZER_KINDS:
-            raise ValueError(f"buzzer_kind must be one of {BUZZER_KINDS}, got {self.buzzer_kind!r}")
+            raise PinError(f"buzzer_kind must be one of {BUZZER_KINDS}, got {self.buzzer_kind!r}")
 
     def outputs(self) -> dict[str, int]:
         """Output name -> BCM pin, in wiring order."""

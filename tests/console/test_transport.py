@@ -45,3 +45,29 @@ def test_a_terminal_that_stops_reading_costs_one_timeout_then_hears_what_it_miss
         port.close()
         os.close(master)
         os.close(slave)
+
+
+def test_a_notice_that_times_out_again_keeps_the_count_it_carried():
+    """The terminal reads a little and stalls again: the notice goes out with the next
+    write and times out with it; the bytes it counted are still told later."""
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    port = SerialPort(os.ttyname(slave), 115200)
+    try:
+        for _ in range(4096):
+            port.write(b"x" * 1024)
+            if port.dropped:
+                break
+        missed = port.dropped
+        os.read(master, 65536)  # a little room (the pty moves it across within a moment)...
+        assert select.select([], [slave], [], 2.0)[1]
+        port.write(b"y" * (1 << 20))  # ...not enough for this: it times out
+        assert port.dropped == missed + (1 << 20)
+        while select.select([master], [], [], 0.2)[0]:
+            os.read(master, 65536)
+        port.write(b"kneecue> ")
+        assert f"[{missed + (1 << 20)} bytes of output dropped".encode() in _read_until(master, b"kneecue> ")
+    finally:
+        port.close()
+        os.close(master)
+        os.close(slave)
