@@ -1,126 +1,24 @@
-"""The coach's commands: one line of text in, one Reply out.
+"""The coach's commands for the device: version and status, thresholds, modes,
+rotation, athletes and the display options (registered in ``console.registry``).
 
-No port, no thread, no clock: ``handle(ctx, line, now)`` is all there is, so every
-command is tested as text.  Changes go through the Device (applied by the frame
-loop from its next frame) and are in use at once but kept only by ``save``; the
-prompt shows ``*`` while something is unsaved.  A passcode set with ``lock PIN``
-guards the commands that change settings.
+Changes go through the Device (applied by the frame loop from its next frame) and are
+in use at once but kept only by ``save``; the prompt shows ``*`` while something is
+unsaved.
 """
 
 from __future__ import annotations
 
-import difflib
 import platform
-import shlex
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from firmware_py import __version__
-from firmware_py.config import ATHLETE_NAME, Passcode, Profile
+from firmware_py.config import ATHLETE_NAME, Profile
+from firmware_py.console.registry import Context, Reply, closest, command, fail, usage
 from firmware_py.core.patterns import MODES
-from firmware_py.core.ankle import AnkleTest
-from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest
 from firmware_py.core.settings import DEFAULT, SETTINGS
-from firmware_py.device import Device
-from firmware_py.errors import ConfigError, SettingError
+from firmware_py.errors import SettingError
 
-UNLOCK_TRIES = 3
-UNLOCK_WAIT_S = 30.0
 STREAM_HZ = (0.2, 30.0)
-
-
-@dataclass
-class Reply:
-    ok: bool
-    text: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-def fail(text: str, **data: Any) -> Reply:
-    return Reply(False, text, data)
-
-
-@dataclass
-class Context:
-    """One console connection: the device it drives and its own display options."""
-
-    device: Device
-    json: bool = False
-    stream_hz: float = 0.0
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    usage: str
-    summary: str
-    details: str
-    guarded: bool
-    run: Callable[[Context, list[str], float], Reply]
-
-
-COMMANDS: dict[str, Command] = {}
-
-
-def command(usage: str, summary: str, details: str = "", *, guarded: bool = False):
-    def register(run: Callable[[Context, list[str], float], Reply]) -> Callable[..., Reply]:
-        name = usage.split()[0]
-        COMMANDS[name] = Command(name, usage, summary, details, guarded, run)
-        return run
-    return register
-
-
-def handle(ctx: Context, line: str, now: float) -> Reply | None:
-    """Run one console line; None for a blank one."""
-    try:
-        words = shlex.split(line)
-    except ValueError as e:
-        return fail(f"cannot read that line ({e})")
-    if not words:
-        return None
-    name, args = words[0].lower(), words[1:]
-    cmd = COMMANDS.get(name)
-    if cmd is None:
-        return fail(f"unknown command {name!r}; " + _closest(name, COMMANDS, "type 'help' for the list"),
-                    command=name)
-    locked = cmd.guarded and ctx.device.locked and not (name == "athlete" and not args)
-    if locked:
-        return fail(f"{name} is locked: 'unlock PIN' first", command=name)
-    reply = cmd.run(ctx, args, now)
-    reply.data.setdefault("command", name)
-    return reply
-
-
-def prompt(device: Device) -> str:
-    return f"kneecue{'*' if device.unsaved else ''}{'#' if device.locked else ''}> "
-
-
-def _closest(word: str, known: Any, otherwise: str) -> str:
-    close = difflib.get_close_matches(word, list(known), n=3, cutoff=0.5)
-    return ("did you mean: " + ", ".join(close) + "?") if close else otherwise
-
-
-def usage(name: str) -> Reply:
-    return fail(f"usage: {COMMANDS[name].usage}", command=name)
-
-
-# -- help, version ------------------------------------------------------------------
-
-
-@command("help [COMMAND]", "list the commands, or explain one")
-def _help(ctx: Context, args: list[str], now: float) -> Reply:
-    if args:
-        cmd = COMMANDS.get(args[0].lower())
-        if cmd is None:
-            return fail(f"no command {args[0]!r}; " + _closest(args[0], COMMANDS, "type 'help' for the list"))
-        lock = "\n(locked by a passcode: 'unlock PIN' first)" if cmd.guarded else ""
-        text = f"{cmd.usage}\n  {cmd.summary}" + (f"\n{cmd.details}" if cmd.details else "") + lock
-        return Reply(True, text, {"usage": cmd.usage, "summary": cmd.summary})
-    width = max(len(c.usage) for c in COMMANDS.values())
-    lines = [f"  {c.usage:<{width}}  {c.summary}" for c in COMMANDS.values()]
-    lines.append("Settings are in use at once and kept only by 'save' ('*' in the prompt: unsaved).")
-    lines.append("KneeCue is a training-feedback device, not a diagnostic one.")
-    return Reply(True, "\n".join(lines), {"commands": list(COMMANDS)})
 
 
 @command("version", "software, runtime and model versions")
@@ -194,7 +92,7 @@ def _describe(key: str, value: Any) -> str:
 
 
 def _unknown_key(key: str) -> Reply:
-    return fail(f"unknown setting {key!r}; " + _closest(key, SETTINGS, "'get' lists them"))
+    return fail(f"unknown setting {key!r}; " + closest(key, SETTINGS, "'get' lists them"))
 
 
 @command("get [KEY]", "show one threshold or all, with unit, range and default")
@@ -343,80 +241,6 @@ def _athlete(ctx: Context, args: list[str], now: float) -> Reply:
     return Reply(True, f"athlete {name} ({what}), from the next frame", {"athlete": name, "created": created})
 
 
-# -- procedures -----------------------------------------------------------------------
-
-
-@command("calibrate [SECONDS|stop]", "guided calibration: the athlete stands still on both feet",
-         "  a 3 s countdown, then SECONDS (default 3) of quiet standing; the amber light blinks.\n"
-         "  The result is in use at once; 'save' keeps it with the athlete.")
-def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
-    dev = ctx.device
-    if args and args[0].lower() == "stop":
-        return _stop(dev, "calibrating", "calibration")
-    if dev.busy:
-        return _busy(dev)
-    try:
-        seconds = float(args[0]) if args else 3.0
-    except ValueError:
-        return usage("calibrate")
-    if len(args) > 1 or not 1.0 <= seconds <= 10.0:
-        return fail("calibrate takes 1 to 10 seconds of standing")
-    if not dev.start(GuidedCalibration(duration_s=seconds, min_score=dev.config.thresholds.min_score)):
-        return _busy(dev)
-    return Reply(True, f"calibration starts on the next frame ({seconds:g} s of standing)", {"seconds": seconds})
-
-
-@command("test sls|ankle left|right [N] | test stop", "the guided tests: single-leg squat, ankle (knee to wall)",
-         "  sls: hands on hips, squat about halfway down and back up, N reps (default 5); a rep fails when\n"
-         "  the knee goes inward, the hands leave the hips, the trunk sways or balance is lost (Ugalde 2015).\n"
-         "  ankle: camera at the athlete's side, the tested foot forward; bend the knee toward the wall\n"
-         "  as far as the heel stays down, N tries (default 3); the shin angle with the heel down\n"
-         "  against ankle_min_shin_deg, and the difference from the other leg's last result.\n"
-         "  The lights blink green and amber while a test runs; results print per rep or try and overall.")
-def _test(ctx: Context, args: list[str], now: float) -> Reply:
-    dev = ctx.device
-    words = [a.lower() for a in args]
-    if words == ["stop"]:
-        return _stop(dev, "testing", "test")
-    if not words:
-        return Reply(True, f"running: {dev.busy}" if dev.busy else "no test is running", {"procedure": dev.busy})
-    if words[0] not in ("sls", "ankle") or len(words) not in (2, 3) or words[1] not in ("left", "right"):
-        return usage("test")
-    kind, leg = words[0], words[1]
-    most = 20 if kind == "sls" else 10
-    try:
-        count = int(words[2]) if len(words) == 3 else (5 if kind == "sls" else 3)
-    except ValueError:
-        count = 0
-    if not 1 <= count <= most:
-        return fail(f"N is a whole number, 1 to {most}")
-    th = dev.config.thresholds
-    if kind == "sls":
-        procedure: Any = SingleLegSquatTest(leg, count)
-        what = f"{leg} leg, {count} reps"
-    else:
-        other = dev.tests.get(f"ankle {'right' if leg == 'left' else 'left'}")
-        procedure = AnkleTest(leg, min_shin_deg=th.ankle_min_shin_deg, attempts=count, min_score=th.min_score,
-                              other=None if other is None else other.get("shin_deg"))
-        what = f"ankle, {leg} leg, {count} tries"
-    if not dev.start(procedure):
-        return _busy(dev)
-    return Reply(True, f"test starts on the next frame: {what}", {"test": kind, "leg": leg, "count": count})
-
-
-def _stop(dev: Device, state: str, noun: str) -> Reply:
-    if dev.busy != state:
-        return fail(f"no {noun} is running")
-    dev.cancel()
-    return Reply(True, f"stopping the {noun}")
-
-
-def _busy(dev: Device) -> Reply:
-    """Only one procedure at a time: say which runs and how to stop it."""
-    stop = "calibrate stop" if dev.busy == "calibrating" else "test stop"
-    return fail(f"{dev.busy} is running: '{stop}' first")
-
-
 # -- display --------------------------------------------------------------------------
 
 
@@ -444,68 +268,3 @@ def _json(ctx: Context, args: list[str], now: float) -> Reply:
         return usage("json")
     ctx.json = args[0].lower() == "on"
     return Reply(True, f"json {args[0].lower()}", {"json": ctx.json})
-
-
-# -- passcode -------------------------------------------------------------------------
-
-
-@command("lock [PIN|off]", "lock the settings (set a PIN the first time; 'off' removes it)",
-         "  while locked, set, save, reset and athlete need 'unlock PIN'.\n"
-         "  A new or removed PIN is saved at once; the device starts locked if one is set.")
-def _lock(ctx: Context, args: list[str], now: float) -> Reply:
-    dev = ctx.device
-    if len(args) > 1:
-        return usage("lock")
-    if not args:
-        if dev.config.passcode is None:
-            return fail("no passcode yet: 'lock PIN' sets one (4 to 8 digits)")
-        dev.locked = True
-        return Reply(True, "locked", {"locked": True})
-    if dev.locked:
-        return fail("locked: 'unlock PIN' first")
-    if args[0].lower() == "off":
-        return _store_passcode(dev, None, "passcode removed; the console stays unlocked")
-    try:
-        code = Passcode.create(args[0])
-    except ConfigError as e:
-        return fail(str(e))
-    reply = _store_passcode(dev, code, "passcode set; locked")
-    if reply.ok:
-        dev.locked = True
-    return reply
-
-
-def _store_passcode(dev: Device, code: Passcode | None, text: str) -> Reply:
-    """Write only the passcode into the saved settings, leaving unsaved changes unsaved."""
-    try:
-        dev.save(dev.saved.replace(passcode=code))
-    except OSError as e:
-        return fail(f"passcode not changed: cannot save ({e})")
-    dev.update(lambda c: c.replace(passcode=code))
-    return Reply(True, text, {"locked": code is not None})
-
-
-@command("unlock PIN", "unlock the settings until 'lock' or a restart")
-def _unlock(ctx: Context, args: list[str], now: float) -> Reply:
-    dev = ctx.device
-    if len(args) != 1:
-        return usage("unlock")
-    if not dev.locked:
-        return Reply(True, "not locked", {"locked": False})
-    wait = dev.unlock_wait_until - now
-    if wait > 0:
-        return fail(f"too many wrong passcodes: try again in {wait:.0f} s")
-    if dev.config.passcode is not None and dev.config.passcode.matches(args[0]):
-        dev.locked, dev.unlock_failures = False, 0
-        return Reply(True, "unlocked", {"locked": False})
-    dev.unlock_failures += 1
-    if dev.unlock_failures >= UNLOCK_TRIES:
-        dev.unlock_failures, dev.unlock_wait_until = 0, now + UNLOCK_WAIT_S
-    return fail("wrong passcode")
-
-
-__all__ = ["COMMANDS", "Context", "Reply", "handle", "prompt"]
-
-
-# The session-record commands live in their own module and register here.
-from firmware_py.console import records as _records  # noqa: E402,F401

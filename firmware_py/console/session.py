@@ -15,7 +15,8 @@ import queue
 from typing import Any
 
 from firmware_py import __version__
-from firmware_py.console.commands import Context, Reply, handle, prompt
+from firmware_py.console import commands, guided, passcode, records  # noqa: F401 (they register their commands)
+from firmware_py.console.registry import Context, Reply, handle, prompt
 from firmware_py.console.lineedit import Cancelled, Line, LineEditor, TooLong
 from firmware_py.core.procedures import Notice
 from firmware_py.device import Device

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from firmware_py.config import DeviceConfig, load_config
-from firmware_py.console.commands import COMMANDS
+from firmware_py.console.registry import COMMANDS
 from firmware_py.console.session import BURST, ConsoleSession
 from firmware_py.core.cue import Cue
 from firmware_py.core.patterns import PatternSelector
@@ -252,7 +252,7 @@ def test_any_bytes_at_all_leave_a_working_console(tmp_path, chunks):
 
 
 def test_a_failing_command_costs_one_reply_not_the_console(coach, monkeypatch):
-    from firmware_py.console import commands
+    from firmware_py.console import registry as commands
 
     def broken(ctx, args, now):
         raise KeyError("oops")

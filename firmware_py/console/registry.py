@@ -1,0 +1,114 @@
+"""The console's command registry: one line of text in, one Reply out.
+
+No port, no thread, no clock: ``handle(ctx, line, now)`` is all there is, so every
+command is tested as text.  Commands register themselves with ``@command`` from the
+modules that hold them (``commands``: settings, athletes and display; ``guided``: the
+procedures; ``passcode``; ``records``: the recorded sessions); ``console.session``
+imports them all.  A passcode set with ``lock PIN`` guards the commands marked
+``guarded``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from firmware_py.device import Device
+
+__all__ = ["COMMANDS", "Context", "Reply", "closest", "command", "fail", "handle", "prompt", "usage"]
+
+
+@dataclass
+class Reply:
+    ok: bool
+    text: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def fail(text: str, **data: Any) -> Reply:
+    return Reply(False, text, data)
+
+
+@dataclass
+class Context:
+    """One console connection: the device it drives and its own display options."""
+
+    device: Device
+    json: bool = False
+    stream_hz: float = 0.0
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    summary: str
+    details: str
+    guarded: bool
+    run: Callable[[Context, list[str], float], Reply]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(usage: str, summary: str, details: str = "", *, guarded: bool = False):
+    def register(run: Callable[[Context, list[str], float], Reply]) -> Callable[..., Reply]:
+        name = usage.split()[0]
+        COMMANDS[name] = Command(name, usage, summary, details, guarded, run)
+        return run
+    return register
+
+
+def handle(ctx: Context, line: str, now: float) -> Reply | None:
+    """Run one console line; None for a blank one."""
+    try:
+        words = shlex.split(line)
+    except ValueError as e:
+        return fail(f"cannot read that line ({e})")
+    if not words:
+        return None
+    name, args = words[0].lower(), words[1:]
+    cmd = COMMANDS.get(name)
+    if cmd is None:
+        return fail(f"unknown command {name!r}; " + closest(name, COMMANDS, "type 'help' for the list"),
+                    command=name)
+    locked = cmd.guarded and ctx.device.locked and not (name == "athlete" and not args)
+    if locked:
+        return fail(f"{name} is locked: 'unlock PIN' first", command=name)
+    reply = cmd.run(ctx, args, now)
+    reply.data.setdefault("command", name)
+    return reply
+
+
+def prompt(device: Device) -> str:
+    return f"kneecue{'*' if device.unsaved else ''}{'#' if device.locked else ''}> "
+
+
+def closest(word: str, known: Any, otherwise: str) -> str:
+    close = difflib.get_close_matches(word, list(known), n=3, cutoff=0.5)
+    return ("did you mean: " + ", ".join(close) + "?") if close else otherwise
+
+
+def usage(name: str) -> Reply:
+    return fail(f"usage: {COMMANDS[name].usage}", command=name)
+
+
+# -- help -------------------------------------------------------------------------------
+
+
+@command("help [COMMAND]", "list the commands, or explain one")
+def _help(ctx: Context, args: list[str], now: float) -> Reply:
+    if args:
+        cmd = COMMANDS.get(args[0].lower())
+        if cmd is None:
+            return fail(f"no command {args[0]!r}; " + closest(args[0], COMMANDS, "type 'help' for the list"))
+        lock = "\n(locked by a passcode: 'unlock PIN' first)" if cmd.guarded else ""
+        text = f"{cmd.usage}\n  {cmd.summary}" + (f"\n{cmd.details}" if cmd.details else "") + lock
+        return Reply(True, text, {"usage": cmd.usage, "summary": cmd.summary})
+    width = max(len(c.usage) for c in COMMANDS.values())
+    lines = [f"  {c.usage:<{width}}  {c.summary}" for c in COMMANDS.values()]
+    lines.append("Settings are in use at once and kept only by 'save' ('*' in the prompt: unsaved).")
+    lines.append("KneeCue is a training-feedback device, not a diagnostic one.")
+    return Reply(True, "\n".join(lines), {"commands": list(COMMANDS)})
