@@ -18,7 +18,7 @@ import numpy as np
 
 from . import keypoints as kp
 from .errors import CalibrationError
-from . import metrics
+from .body import Body, knee_fppa, measure
 
 __all__ = ["Calibration", "CalibrationError", "CalibrationStatus", "Calibrator"]
 
@@ -118,7 +118,7 @@ _CALIBRATION_POINTS = (kp.L_SHOULDER, kp.R_SHOULDER, kp.L_HIP, kp.R_HIP, kp.L_KN
                        kp.L_ANKLE, kp.R_ANKLE)
 
 
-def _untrusted(b: metrics.Body) -> str:
+def _untrusted(b: Body) -> str:
     """Why a body is not trusted, in words: the points not seen, else the legs whose
     lengths do not add up (a point seen in the wrong place)."""
     unseen = [kp.NAMES[i].replace("_", " ") for i in _CALIBRATION_POINTS if not b.ok[i]]
@@ -184,7 +184,7 @@ class Calibrator:
         """Feed one frame (pose and time in seconds); say how the attempt stands."""
         if self._result is not None:
             return CalibrationStatus(True, 1.0, None, self._result)
-        b = metrics.measure(pose, min_score=self.min_score)
+        b = measure(pose, min_score=self.min_score)
         if not (b.trusted_left and b.trusted_right and b.torso) or not b.hip_width \
                 or not (b.ok[kp.L_ANKLE] and b.ok[kp.R_ANKLE]):
             return self._restart(NOT_TRUSTED, _untrusted(b))
@@ -220,7 +220,7 @@ class Calibrator:
             return CalibrationStatus(True, 1.0, None, self._result)
         return CalibrationStatus(False, min(progress, 0.99), None)
 
-    def _add(self, b: metrics.Body, mids: np.ndarray, t: float) -> None:
+    def _add(self, b: Body, mids: np.ndarray, t: float) -> None:
         if not self._rows:
             self._start = t
         self._sum += mids
@@ -236,8 +236,8 @@ class Calibrator:
         self._rows.append(
             (
                 roll,
-                metrics._fppa(b, "left"),
-                metrics._fppa(b, "right"),
+                knee_fppa(b, "left"),
+                knee_fppa(b, "right"),
                 mids[4] - mids[0],  # hip above ankle, image x
                 mids[5] - mids[1],  # and image y
                 b.leg_length,

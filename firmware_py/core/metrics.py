@@ -2,32 +2,23 @@
 
 Everything here is a pure function of one pose (plus an optional calibration and
 the stance decided elsewhere), so the same numbers come out of the live device,
-``kneecue analyze`` and the tests.  Two rules shape the code:
-
-* Trust whole chains, not points.  MoveNet predicts hidden points anyway and puts
-  knees and hips at score 0.30-0.36 on a photo without legs, so a leg counts only
-  when hip, knee and ankle all score >= ``min_score`` *and* their lengths make a
-  plausible leg (see ``leg_trusted``).  Any metric built on an untrusted chain is
-  ``None``.
-* Never assume which way the athlete faces.  "Medial" is the side of the other
-  hip, which is right whether the athlete faces the camera or turns their back.
-
-"Horizontal" and "vertical" come from the calibration's camera roll when one is
-given (the pose is first rotated into a levelled frame), else from the image axes.
-FPPA, being an angle between two segments, does not depend on roll at all.
+``kneecue analyze`` and the tests.  The pose is first measured (``core.body``:
+levelled by the camera roll, each leg chain trusted or not, "medial" the side of
+the other hip); every metric built on an untrusted chain is ``None``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import keypoints as kp
 from . import validity as gate
+from .body import MIN_SEGMENT_PX, Body, body_scale, fppa, knee_fppa, leg_trusted, measure, measure_flat
 from .settings import DEFAULT, Thresholds
+from .stance import instant_stance, stance_signal
 
 if TYPE_CHECKING:
     from .calibration import Calibration
@@ -50,22 +41,6 @@ __all__ = [
 
 STANCES = ("left", "right", "both", "none")
 
-# Plausibility of a hip-knee-ankle chain.  A segment shorter than a few pixels says
-# nothing about direction; a thigh 2.5x the shin (or the reverse) is not a leg
-# (a frontal view foreshortens the thigh in a deep squat, so allow a wide margin).
-MIN_SEGMENT_PX = 3.0
-MAX_SEGMENT_RATIO = 2.5
-# The longer leg segment against the torso (shoulder-mid to hip-mid, about
-# 0.5 m against a 0.42 m thigh) and against hip width (about 0.25 m between
-# MoveNet's hip points).  Broad ranges: trunk flexion foreshortens the torso and
-# turning away from the camera narrows the hips.
-SEGMENT_PER_TORSO = (0.2, 2.5)
-SEGMENT_PER_HIP_WIDTH = (0.5, 8.0)
-# Adult leg (thigh + shin) over torso (shoulder-mid to hip-mid): 0.85 / 0.52 m.
-TORSO_TO_LEG = 1.6
-# Lateral (centre-of-mass) stance evidence, in leg lengths, that starts to / fully
-# overrides contrary ankle height (see stance_signal).
-LATERAL_OVERRIDES_HEIGHT = (0.1, 0.2)
 # Hands on hips bend the elbows; straighter than this (degrees) is an arm hanging.
 MAX_ELBOW_ANGLE_ON_HIPS = 140.0
 # ... and flare the elbows out: each elbow at least this many shoulder widths
@@ -107,158 +82,6 @@ _PER_KNEE = {
 _DEG = 180.0 / math.pi
 
 
-@dataclass
-class Body:
-    """One pose in the levelled frame, with what in it can be trusted.
-
-    ``x``/``y`` are levelled coordinates (x horizontal, y down-vertical) in source
-    pixels, ``image_x``/``image_y`` the unlevelled ones, ``ok`` says which
-    keypoints reached ``min_score``.  The lengths are None when their keypoints
-    are not all ok; ``leg_length`` is the longer thigh + shin of the trusted legs
-    (None when no leg is trusted).
-    """
-
-    x: list[float]
-    y: list[float]
-    ok: list[bool]
-    image_x: list[float]
-    image_y: list[float]
-    trusted_left: bool
-    trusted_right: bool
-    hip_width: float | None
-    torso: float | None
-    leg_length: float | None
-
-    def trusted(self, side: str) -> bool:
-        """Whether ``side``'s hip-knee-ankle chain is trustworthy."""
-        return self.trusted_left if side == "left" else self.trusted_right
-
-    @property
-    def any_leg(self) -> bool:
-        """At least one leg chain is trusted (the athlete is really there)."""
-        return self.trusted_left or self.trusted_right
-
-    def hip_mid(self) -> tuple[float, float]:
-        """Midpoint of the hips (meaningful only when both hips are ok)."""
-        x, y = self.x, self.y
-        return (x[kp.L_HIP] + x[kp.R_HIP]) * 0.5, (y[kp.L_HIP] + y[kp.R_HIP]) * 0.5
-
-
-def measure(pose: np.ndarray, *, roll_deg: float = 0.0, min_score: float = 0.3) -> Body:
-    """Level ``pose`` by the camera roll and decide what in it can be trusted."""
-    return measure_flat(kp.flat(pose), roll_deg=roll_deg, min_score=min_score)
-
-
-def measure_flat(flat: list[float], *, roll_deg: float = 0.0, min_score: float = 0.3) -> Body:
-    """``measure`` of a pose given as ``keypoints.flat(pose)`` (the scorer's form)."""
-    image_x, image_y = flat[0::3], flat[1::3]
-    if roll_deg:
-        r = math.radians(roll_deg)
-        c, s = math.cos(r), math.sin(r)
-        # levelled x = x cos r + y sin r ; levelled y = -x sin r + y cos r
-        x = [u * c + v * s for u, v in zip(image_x, image_y)]
-        y = [v * c - u * s for u, v in zip(image_x, image_y)]
-    else:
-        x, y = image_x, image_y
-    ok = list(map(float(min_score).__le__, flat[2::3]))  # score >= min_score; NaN compares False
-
-    hip_width = None
-    if ok[kp.L_HIP] and ok[kp.R_HIP]:
-        hip_width = math.hypot(x[kp.L_HIP] - x[kp.R_HIP], y[kp.L_HIP] - y[kp.R_HIP])
-    torso = None
-    if hip_width is not None and ok[kp.L_SHOULDER] and ok[kp.R_SHOULDER]:
-        torso = 0.5 * math.hypot(
-            x[kp.L_SHOULDER] + x[kp.R_SHOULDER] - x[kp.L_HIP] - x[kp.R_HIP],
-            y[kp.L_SHOULDER] + y[kp.R_SHOULDER] - y[kp.L_HIP] - y[kp.R_HIP],
-        )
-    left = _chain_length(x, y, ok, kp.LEG["left"], hip_width, torso)
-    right = _chain_length(x, y, ok, kp.LEG["right"], hip_width, torso)
-    return Body(
-        x=x,
-        y=y,
-        ok=ok,
-        image_x=image_x,
-        image_y=image_y,
-        trusted_left=left is not None,
-        trusted_right=right is not None,
-        hip_width=hip_width,
-        torso=torso,
-        leg_length=left if right is None else right if left is None else max(left, right),
-    )
-
-
-def _chain_length(
-    x: list[float],
-    y: list[float],
-    ok: list[bool],
-    chain: tuple[int, int, int],
-    hip_width: float | None,
-    torso: float | None,
-) -> float | None:
-    """Thigh + shin of a plausible chain, or None when the chain is not a leg."""
-    h, k, a = chain
-    if not (ok[h] and ok[k] and ok[a]):
-        return None
-    thigh = math.hypot(x[h] - x[k], y[h] - y[k])
-    shin = math.hypot(x[k] - x[a], y[k] - y[a])
-    short, long = (thigh, shin) if thigh <= shin else (shin, thigh)
-    # Written as "not (good)" so that NaN coordinates fail every test.
-    if not (short >= MIN_SEGMENT_PX and long <= MAX_SEGMENT_RATIO * short):
-        return None
-    if torso is not None and not (
-        SEGMENT_PER_TORSO[0] * torso <= long <= SEGMENT_PER_TORSO[1] * torso
-    ):
-        return None
-    if hip_width is not None and not (
-        SEGMENT_PER_HIP_WIDTH[0] * hip_width <= long <= SEGMENT_PER_HIP_WIDTH[1] * hip_width
-    ):
-        return None
-    return thigh + shin
-
-
-def leg_trusted(pose: np.ndarray, side: str, min_score: float = 0.3) -> bool:
-    """Whether ``side``'s hip-knee-ankle chain can be trusted.
-
-    Each of hip, knee and ankle must score >= ``min_score``; thigh and shin must
-    each be at least a few pixels long and neither more than 2.5x the other; and,
-    where the torso and the hips are seen, the longer segment must be a plausible
-    size against torso length and hip width.
-    """
-    _check_side(side)
-    return measure(pose, min_score=min_score).trusted(side)
-
-
-def _fppa(b: Body, side: str) -> float | None:
-    if not b.trusted(side):
-        return None
-    h, k, a = kp.LEG[side]
-    o = kp.OTHER_HIP[side]
-    if not b.ok[o]:
-        return None  # no other hip, no way to tell medial from lateral
-    x, y = b.x, b.y
-    ux, uy = x[h] - x[k], y[h] - y[k]
-    vx, vy = x[a] - x[k], y[a] - y[k]
-    inner = math.atan2(abs(ux * vy - uy * vx), ux * vx + uy * vy) * _DEG
-    angle = 180.0 - inner
-    # Which side of the hip-ankle line are the knee and the other hip on?
-    lx, ly = x[a] - x[h], y[a] - y[h]
-    knee_side = lx * (y[k] - y[h]) - ly * (x[k] - x[h])
-    other_side = lx * (y[o] - y[h]) - ly * (x[o] - x[h])
-    return -angle if knee_side * other_side < 0 else angle
-
-
-def fppa(pose: np.ndarray, side: str, min_score: float = 0.3) -> float | None:
-    """Frontal-plane projection angle of ``side``'s knee, in degrees.
-
-    180 minus the hip-knee-ankle angle; positive when the knee lies on the medial
-    side of the hip-ankle line (valgus), the side the other hip is on, negative for
-    varus.  None when the chain is not trusted or the other hip is not seen.
-    Unrounded; independent of camera roll.
-    """
-    _check_side(side)
-    return _fppa(measure(pose, min_score=min_score), side)
-
-
 def _medial_sign(b: Body, side: str) -> float:
     """+1 if the midline lies toward +x from ``side``'s hip, -1 if toward -x."""
     h, o = kp.LEG[side][0], kp.OTHER_HIP[side]
@@ -270,52 +93,6 @@ def _knee_medial(b: Body, side: str) -> float | None:
         return None
     _, k, a = kp.LEG[side]
     return (b.x[k] - b.x[a]) * _medial_sign(b, side) / b.hip_width
-
-
-def body_scale(b: Body) -> float | None:
-    """A length that stays put while the athlete squats: the longer of the leg
-    (thigh + shin, which foreshortens in a deep squat) and 1.6 torso lengths (the
-    adult leg-to-torso ratio; the torso foreshortens in trunk flexion instead).
-    The torso alone serves when no leg chain is trusted (a deep pistol squat
-    foreshortens the thigh past the chain gate).  None when neither is seen.
-    """
-    if b.torso:
-        torso_scale = TORSO_TO_LEG * b.torso
-        return torso_scale if b.leg_length is None else max(b.leg_length, torso_scale)
-    return b.leg_length
-
-
-def stance_signal(b: Body) -> float | None:
-    """Evidence, in leg lengths, that the LEFT foot carries the body (+) or the right (-).
-
-    Two signs of single-leg stance are added: the free ankle rises above the
-    stance ankle, and the body's centre of mass (halfway between the hip and
-    shoulder midpoints) sits over the stance ankle while the free one is away
-    from it.  Height alone fails in a pistol squat: a free leg reaching forward
-    toward the camera puts its ankle *lower* in the image than the stance ankle
-    (seen in sqd_single_leg_squat_pistol_good_and_bad_frontal.mp4), while
-    balance still puts the centre of mass over the stance foot, so when the two
-    disagree the lateral evidence wins.  Near zero with both feet down.  None
-    when either ankle, either hip or the scale is missing.
-    """
-    scale = body_scale(b)
-    if scale is None or not (b.ok[kp.L_ANKLE] and b.ok[kp.R_ANKLE]) or not b.hip_width:
-        return None
-    x = b.x
-    com = b.hip_mid()[0]
-    if b.torso:
-        com = 0.5 * com + 0.25 * (x[kp.L_SHOULDER] + x[kp.R_SHOULDER])
-    height = (b.y[kp.L_ANKLE] - b.y[kp.R_ANKLE]) / scale  # right foot higher: +
-    lateral = (abs(x[kp.R_ANKLE] - com) - abs(x[kp.L_ANKLE] - com)) / scale  # right further: +
-    if height * lateral < 0.0:
-        # The higher foot is the one under the body.  Either a free foot reaches
-        # forward and shows low in the image (pistol: lateral 0.15-0.3), or a free
-        # foot is tucked up near the midline (dance clip: raised 0.5-0.65, lateral
-        # within 0.12).  Clear balance evidence wins; weak balance evidence defers
-        # to height; in between, blend (no jump for the trigger to chatter on).
-        low, high = LATERAL_OVERRIDES_HEIGHT
-        height *= min(1.0, max(0.0, (high - abs(lateral)) / (high - low)))
-    return height + lateral
 
 
 def hip_height(b: Body, stance: str) -> float | None:
@@ -340,21 +117,6 @@ def hip_height(b: Body, stance: str) -> float | None:
     else:
         return None
     return floor - b.hip_mid()[1]
-
-
-def instant_stance(b: Body, enter: float) -> str:
-    """Stance from this pose alone: single-leg when ``stance_signal`` passes
-    ``enter`` either way, else ``both``; ``none`` when it cannot be measured.
-    The tracker in ``stance`` adds hysteresis and dwell.
-    """
-    z = stance_signal(b)
-    if z is None:
-        return "none"
-    if z > enter:
-        return "left"
-    if z < -enter:
-        return "right"
-    return "both"
 
 
 def _torso_vector(b: Body) -> tuple[float, float] | None:
@@ -418,59 +180,13 @@ def metrics_from_body(
     elif stance not in STANCES:
         raise ValueError(f"stance must be one of {STANCES}, got {stance!r}")
 
-    # Which per-knee measures are read at all (core.validity), before computing them.
     gated: dict[str, str] = {}
-    why_left = _knee_gate(b, "left", stance, lengths, thresholds.min_thigh_ratio)
-    why_right = _knee_gate(b, "right", stance, lengths, thresholds.min_thigh_ratio)
-    f_left = knee_left = f_right = knee_right = None
-    if why_left is None:
-        f_left, knee_left = _fppa(b, "left"), _knee_medial(b, "left")
-    else:
-        gated["fppa_left"] = gated["fppa_rel_left"] = gated["knee_medial_left"] = why_left
-    if why_right is None:
-        f_right, knee_right = _fppa(b, "right"), _knee_medial(b, "right")
-    else:
-        gated["fppa_right"] = gated["fppa_rel_right"] = gated["knee_medial_right"] = why_right
-    rel_left = rel_right = None
-    if calibration is not None:
-        base = calibration.fppa_baseline_left
-        rel_left = None if f_left is None or base is None else f_left - base
-        base = calibration.fppa_baseline_right
-        rel_right = None if f_right is None or base is None else f_right - base
-
-    x, y = b.x, b.y
-    pelvic_drop = hip_drift = None
+    f_left, knee_left, rel_left = _knee(b, "left", stance, lengths, thresholds, calibration, gated)
+    f_right, knee_right, rel_right = _knee(b, "right", stance, lengths, thresholds, calibration, gated)
     single = stance in ("left", "right")
-    if single and b.trusted(stance) and b.hip_width and b.hip_width >= MIN_SEGMENT_PX:
-        s_hip, ankle = kp.LEG[stance][0], kp.LEG[stance][2]
-        f_hip = kp.OTHER_HIP[stance]
-        pelvic_drop = math.atan2(y[f_hip] - y[s_hip], abs(x[f_hip] - x[s_hip])) * _DEG
-        hip_drift = -(x[s_hip] - x[ankle]) * _medial_sign(b, stance) / b.hip_width
-
-    trunk_lean = None
-    v = _torso_vector(b)
-    if v is not None:
-        vx, vy = v
-        if single and b.ok[kp.LEG[stance][0]] and b.hip_width:
-            toward_stance = 1.0 if x[kp.LEG[stance][0]] > b.hip_mid()[0] else -1.0
-            trunk_lean = math.atan2(vx * toward_stance, -vy) * _DEG
-        else:
-            trunk_lean = math.atan2(abs(vx), -vy) * _DEG
-
-    separation = None
-    if stance == "both" and b.trusted_left and b.trusted_right and b.hip_width:
-        ankles = abs(x[kp.L_ANKLE] - x[kp.R_ANKLE])
-        if ankles >= max(MIN_SEGMENT_PX, MIN_ANKLE_SEPARATION_PER_HIP_WIDTH * b.hip_width):
-            # Against the smaller of the ankle separation (Mizner 2012) and where
-            # straight legs would put the knees (halfway between hips and ankles,
-            # thigh = shank): in a stance wider than the hips straight legs already
-            # bring the knees inside the ankles, which is not valgus.
-            hips = abs(x[kp.L_HIP] - x[kp.R_HIP])
-            separation = abs(x[kp.L_KNEE] - x[kp.R_KNEE]) / min(ankles, 0.5 * (ankles + hips))
-        else:
-            gated["knee_separation_ratio"] = gate.FEET_TOGETHER
-    else:
-        gated["knee_separation_ratio"] = gate.NOT_TWO_FOOTED if stance != "both" else gate.NOT_SEEN
+    pelvic_drop, hip_drift = _pelvis(b, stance) if single else (None, None)
+    trunk_lean = _trunk_lean(b, stance if single else None)
+    separation = _separation(b, stance, gated)
     if pelvic_drop is None:
         gated["pelvic_drop"] = gated["hip_drift"] = gate.NOT_SEEN if single else gate.NOT_SINGLE_LEG
     if trunk_lean is None:
@@ -498,6 +214,63 @@ def metrics_from_body(
         "leg_trusted_right": b.trusted_right,
         "gated": gated,
     }
+
+
+def _knee(b: Body, side: str, stance: str, lengths: gate.UprightLengths | None, thresholds: Thresholds,
+          calibration: Calibration | None, gated: dict[str, str]) -> tuple[float | None, float | None, float | None]:
+    """FPPA, knee-medial offset and FPPA against the calibrated baseline of one knee,
+    unrounded; when the validity gates stop them, why goes into ``gated``."""
+    why = _knee_gate(b, side, stance, lengths, thresholds.min_thigh_ratio)
+    if why is not None:
+        for key in _PER_KNEE[side]:
+            gated[key] = why
+        return None, None, None
+    angle = knee_fppa(b, side)
+    base = None if calibration is None else (
+        calibration.fppa_baseline_left if side == "left" else calibration.fppa_baseline_right)
+    return angle, _knee_medial(b, side), None if angle is None or base is None else angle - base
+
+
+def _pelvis(b: Body, stance: str) -> tuple[float | None, float | None]:
+    """Pelvic drop (deg, + free side lower) and hip drift (hip widths, + the stance hip
+    outward of its ankle) on one leg."""
+    if not (b.trusted(stance) and b.hip_width and b.hip_width >= MIN_SEGMENT_PX):
+        return None, None
+    x, y = b.x, b.y
+    s_hip, ankle = kp.LEG[stance][0], kp.LEG[stance][2]
+    f_hip = kp.OTHER_HIP[stance]
+    drop = math.atan2(y[f_hip] - y[s_hip], abs(x[f_hip] - x[s_hip])) * _DEG
+    return drop, -(x[s_hip] - x[ankle]) * _medial_sign(b, stance) / b.hip_width
+
+
+def _trunk_lean(b: Body, stance: str | None) -> float | None:
+    """Trunk against vertical (deg): + toward the stance side on one leg, unsigned otherwise."""
+    v = _torso_vector(b)
+    if v is None:
+        return None
+    vx, vy = v
+    if stance is not None and b.ok[kp.LEG[stance][0]] and b.hip_width:
+        toward_stance = 1.0 if b.x[kp.LEG[stance][0]] > b.hip_mid()[0] else -1.0
+        return math.atan2(vx * toward_stance, -vy) * _DEG
+    return math.atan2(abs(vx), -vy) * _DEG
+
+
+def _separation(b: Body, stance: str, gated: dict[str, str]) -> float | None:
+    """Knee separation ratio on two feet (see ``compute_metrics``); why not, into ``gated``."""
+    if not (stance == "both" and b.trusted_left and b.trusted_right and b.hip_width):
+        gated["knee_separation_ratio"] = gate.NOT_TWO_FOOTED if stance != "both" else gate.NOT_SEEN
+        return None
+    x = b.x
+    ankles = abs(x[kp.L_ANKLE] - x[kp.R_ANKLE])
+    if not ankles >= max(MIN_SEGMENT_PX, MIN_ANKLE_SEPARATION_PER_HIP_WIDTH * b.hip_width):  # NaN: not apart
+        gated["knee_separation_ratio"] = gate.FEET_TOGETHER
+        return None
+    # Against the smaller of the ankle separation (Mizner 2012) and where straight legs
+    # would put the knees (halfway between hips and ankles, thigh = shank): in a stance
+    # wider than the hips straight legs already bring the knees inside the ankles,
+    # which is not valgus.
+    hips = abs(x[kp.L_HIP] - x[kp.R_HIP])
+    return abs(x[kp.L_KNEE] - x[kp.R_KNEE]) / min(ankles, 0.5 * (ankles + hips))
 
 
 def _knee_gate(b: Body, side: str, stance: str, lengths: gate.UprightLengths | None, limit: float) -> str | None:
@@ -573,8 +346,3 @@ def compute_metrics(
     roll = 0.0 if calibration is None else calibration.roll_deg
     body = measure(pose, roll_deg=roll, min_score=t.min_score)
     return metrics_from_body(body, thresholds=t, calibration=calibration, stance=stance)
-
-
-def _check_side(side: str) -> None:
-    if side not in kp.SIDES:
-        raise ValueError(f"side must be 'left' or 'right', got {side!r}")

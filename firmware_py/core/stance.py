@@ -30,11 +30,64 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .metrics import Body, stance_signal
+from . import keypoints as kp
+from .body import Body, body_scale
 from .settings import DEFAULT, Thresholds
 
-__all__ = ["StanceParams", "StanceTracker"]
+__all__ = ["StanceParams", "StanceTracker", "instant_stance", "stance_signal"]
 
+
+# Lateral (centre-of-mass) stance evidence, in leg lengths, that starts to / fully
+# overrides contrary ankle height (see stance_signal).
+LATERAL_OVERRIDES_HEIGHT = (0.1, 0.2)
+
+
+def stance_signal(b: Body) -> float | None:
+    """Evidence, in leg lengths, that the LEFT foot carries the body (+) or the right (-).
+
+    Two signs of single-leg stance are added: the free ankle rises above the
+    stance ankle, and the body's centre of mass (halfway between the hip and
+    shoulder midpoints) sits over the stance ankle while the free one is away
+    from it.  Height alone fails in a pistol squat: a free leg reaching forward
+    toward the camera puts its ankle *lower* in the image than the stance ankle
+    (seen in sqd_single_leg_squat_pistol_good_and_bad_frontal.mp4), while
+    balance still puts the centre of mass over the stance foot, so when the two
+    disagree the lateral evidence wins.  Near zero with both feet down.  None
+    when either ankle, either hip or the scale is missing.
+    """
+    scale = body_scale(b)
+    if scale is None or not (b.ok[kp.L_ANKLE] and b.ok[kp.R_ANKLE]) or not b.hip_width:
+        return None
+    x = b.x
+    com = b.hip_mid()[0]
+    if b.torso:
+        com = 0.5 * com + 0.25 * (x[kp.L_SHOULDER] + x[kp.R_SHOULDER])
+    height = (b.y[kp.L_ANKLE] - b.y[kp.R_ANKLE]) / scale  # right foot higher: +
+    lateral = (abs(x[kp.R_ANKLE] - com) - abs(x[kp.L_ANKLE] - com)) / scale  # right further: +
+    if height * lateral < 0.0:
+        # The higher foot is the one under the body.  Either a free foot reaches
+        # forward and shows low in the image (pistol: lateral 0.15-0.3), or a free
+        # foot is tucked up near the midline (dance clip: raised 0.5-0.65, lateral
+        # within 0.12).  Clear balance evidence wins; weak balance evidence defers
+        # to height; in between, blend (no jump for the trigger to chatter on).
+        low, high = LATERAL_OVERRIDES_HEIGHT
+        height *= min(1.0, max(0.0, (high - abs(lateral)) / (high - low)))
+    return height + lateral
+
+
+def instant_stance(b: Body, enter: float) -> str:
+    """Stance from this pose alone: single-leg when ``stance_signal`` passes
+    ``enter`` either way, else ``both``; ``none`` when it cannot be measured.
+    The tracker in ``stance`` adds hysteresis and dwell.
+    """
+    z = stance_signal(b)
+    if z is None:
+        return "none"
+    if z > enter:
+        return "left"
+    if z < -enter:
+        return "right"
+    return "both"
 
 @dataclass(frozen=True)
 class StanceParams:
