@@ -231,12 +231,45 @@ class CueTracker:
         debounce = th.debounce_ms / 1000.0
         settle = debounce if th is self._judged_with else 0.0
         self._judged_with = th
-        deg, ratio = th.hysteresis_deg, th.hysteresis_ratio
-        c = self._conditions
         stance = metrics.get("stance")
+        self._judge_knees(metrics, t, stance, flexed is None or flexed, debounce, settle)
+        self._judge_body(metrics, t, stance, balance_lost, debounce, settle)
+        problems = tuple(placement)
         levels = self.raw_levels
+        levels["camera_placement"] = _WARN if problems else _OK
+        if "not_frontal" in problems or "turned" in problems:
+            shown = {r: (_OK if r in FRONTAL_PLANE_REASONS else v) for r, v in levels.items()}
+        else:
+            shown = levels
+        self.levels = shown
+        if present:
+            self._last_present = t
+        if t - self._last_present > PRESENCE_HOLD_S:
+            self.cue = IDLE
+            return self.cue
+        alerts = [r for r in REASONS if shown[r] == _ALERT]
+        warns = [r for r in REASONS if shown[r] == _WARN]
+        if alerts:
+            level = "alert"
+        elif warns:
+            level = "warn"
+        else:
+            self.cue = OK
+            return self.cue
+        reasons = tuple(alerts + warns)
+        self.cue = Cue(
+            level,
+            reasons,
+            tuple((r, "alert") for r in alerts) + tuple((r, "warn") for r in warns),
+        )
+        return self.cue
 
-        knees = flexed is None or flexed
+    def _judge_knees(self, metrics: dict[str, Any], t: float, stance: Any, knees: bool, debounce: float,
+                     settle: float) -> None:
+        """The knee conditions of the loaded legs (FPPA, knee inside the foot) and the
+        two-footed separation ratio, into ``raw_levels``; ``knees``: bent enough to judge."""
+        th, c, levels = self.thresholds, self._conditions, self.raw_levels
+        deg, ratio = th.hysteresis_deg, th.hysteresis_ratio
         for side in ("left", "right"):
             valgus, inside = c["knee_valgus_" + side], c["knee_inside_foot_" + side]
             # (two-footed, metrics gates the per-knee measures: the separation ratio judges)
@@ -277,6 +310,11 @@ class CueTracker:
             levels["knee_valgus_left"] = max(levels["knee_valgus_left"], sep_level)
             levels["knee_valgus_right"] = max(levels["knee_valgus_right"], sep_level)
 
+    def _judge_body(self, metrics: dict[str, Any], t: float, stance: Any, balance_lost: bool, debounce: float,
+                    settle: float) -> None:
+        """Pelvic drop, trunk lean, hands off the hips and lost balance, into ``raw_levels``."""
+        th, c, levels = self.thresholds, self._conditions, self.raw_levels
+        deg = th.hysteresis_deg
         levels["pelvic_drop"] = c["pelvic_drop"].update(
             metrics.get("pelvic_drop"), t, th.pelvic_drop_warn, th.pelvic_drop_alert, deg, debounce, settle
         )
@@ -293,32 +331,3 @@ class CueTracker:
             > _OK
         )
         levels["balance_lost"] = _WARN * bool(balance_lost)
-        problems = tuple(placement)
-        levels["camera_placement"] = _WARN if problems else _OK
-
-        if "not_frontal" in problems or "turned" in problems:
-            shown = {r: (_OK if r in FRONTAL_PLANE_REASONS else v) for r, v in levels.items()}
-        else:
-            shown = levels
-        self.levels = shown
-        if present:
-            self._last_present = t
-        if t - self._last_present > PRESENCE_HOLD_S:
-            self.cue = IDLE
-            return self.cue
-        alerts = [r for r in REASONS if shown[r] == _ALERT]
-        warns = [r for r in REASONS if shown[r] == _WARN]
-        if alerts:
-            level = "alert"
-        elif warns:
-            level = "warn"
-        else:
-            self.cue = OK
-            return self.cue
-        reasons = tuple(alerts + warns)
-        self.cue = Cue(
-            level,
-            reasons,
-            tuple((r, "alert") for r in alerts) + tuple((r, "warn") for r in warns),
-        )
-        return self.cue

@@ -57,10 +57,12 @@ cannot fail a rep.  The raw peaks are recorded too.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["RepParams", "Peak", "Rep", "RepCounter", "CRITERIA", "working_value"]
+from .rep import Peak, Rep, working_value
+
+__all__ = ["RepParams", "Peak", "Rep", "RepCounter", "CRITERIA", "working_value"]  # Peak, Rep: core.rep
 
 CRITERIA = ("knee_inward", "hands_off_hips", "trunk_sway", "balance_lost")
 
@@ -87,101 +89,6 @@ class RepParams:
     def __post_init__(self) -> None:
         if not 0 <= self.end_depth < self.start_depth <= self.min_depth:
             raise ValueError("need 0 <= end_depth < start_depth <= min_depth")
-
-
-@dataclass
-class Peak:
-    """The largest value of a metric during a rep, and where it happened."""
-
-    value: float | None = None
-    frame: int | None = None
-    t: float | None = None
-
-    def offer(self, value: float | None, frame: int, t: float, magnitude: bool = False) -> None:
-        """Keep ``value`` if it is the largest so far (by absolute value if ``magnitude``)."""
-        if value is None:
-            return
-        if self.value is None or (
-            abs(value) > abs(self.value) if magnitude else value > self.value
-        ):
-            self.value, self.frame, self.t = value, frame, t
-
-
-@dataclass
-class Rep:
-    """One completed squat rep."""
-
-    index: int
-    leg: str  # "left", "right" or "both"
-    start_frame: int
-    start_t: float
-    bottom_frame: int
-    bottom_t: float
-    end_frame: int
-    end_t: float
-    depth: float  # leg lengths the hips sank at the bottom
-    fppa_left: Peak = field(default_factory=Peak)
-    fppa_right: Peak = field(default_factory=Peak)
-    knee_medial_left: Peak = field(default_factory=Peak)
-    knee_medial_right: Peak = field(default_factory=Peak)
-    pelvic_drop: Peak = field(default_factory=Peak)
-    trunk_lean: Peak = field(default_factory=Peak)  # largest |lean|, signed value kept
-    failed: tuple[str, ...] = ()
-    hip_drift: Peak = field(default_factory=Peak)
-    foot_turnout_rel_left: Peak = field(default_factory=Peak)
-    foot_turnout_rel_right: Peak = field(default_factory=Peak)
-    foot_frames: dict[str, int] = field(default_factory=dict)  # frames each foot was read
-    pronation_frames: dict[str, int] = field(default_factory=dict)  # ... with pronation suspected
-    pattern: tuple[str, ...] = ()  # which fault pattern a knee_inward failure fits (core.faults)
-    evidence: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> bool:
-        return not self.failed
-
-    def working_peak(self, metric: str) -> float | None:
-        """The peak of a per-side metric (``"fppa"``, ``"knee_medial"``) on the
-        working leg; see ``working_value``."""
-        return working_value(self.leg, getattr(self, metric + "_left").value,
-                             getattr(self, metric + "_right").value)
-
-    @property
-    def verdict(self) -> str:
-        return "pass" if self.passed else "fail"
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["failed"] = list(self.failed)
-        d["pattern"] = list(self.pattern)
-        d["verdict"] = self.verdict
-        d["depth"] = round(self.depth, 3)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Rep":
-        """A rep as ``to_dict`` wrote it (extra keys, such as a session file's, ignored)."""
-        fields = {k: data[k] for k in ("index", "leg", "start_frame", "start_t", "bottom_frame", "bottom_t",
-                                       "end_frame", "end_t", "depth")}
-        peaks = {k: Peak(**(data.get(k) or {})) for k in ("fppa_left", "fppa_right", "knee_medial_left",
-                                                          "knee_medial_right", "pelvic_drop", "trunk_lean",
-                                                          "hip_drift", "foot_turnout_rel_left",
-                                                          "foot_turnout_rel_right")}
-        return cls(**fields, **peaks, failed=tuple(data.get("failed") or ()),
-                   foot_frames=dict(data.get("foot_frames") or {}),
-                   pronation_frames=dict(data.get("pronation_frames") or {}),
-                   pattern=tuple(data.get("pattern") or ()), evidence=dict(data.get("evidence") or {}))
-
-
-def working_value(leg: str | None, left: float | None, right: float | None) -> float | None:
-    """A rep's per-side value on its working leg: that leg's in a single-leg rep,
-    the larger of the two in a two-footed one (None where neither was measured).
-    The console's rep lines and the session report read peaks this way."""
-    if leg == "left":
-        return left
-    if leg == "right":
-        return right
-    values = [v for v in (left, right) if v is not None]
-    return max(values) if values else None
 
 
 _PEAK_KEYS = ("fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right", "pelvic_drop", "hip_drift")
@@ -274,21 +181,7 @@ class RepCounter:
                 if self._rep is not None:
                     self._rep.lost = True
             return None
-        floor = stance if stance in ("left", "right") else "lower"
-        if self._seen_since is None or (self._rep is None and floor != self._floor and self._floor is not None):
-            self._seen_since = t
-            self._recent.clear()
-            if self._floor is not None:
-                self._ref = None  # re-seeded below from this frame
-        self._floor = floor
-        self._last_seen = t
-        # median of the last three heights: one glitched ankle is not a rep
-        recent = self._recent
-        recent.append(hip_height)
-        if len(recent) > 3:
-            del recent[0]
-        height = sorted(recent)[len(recent) // 2]
-
+        height = self._steady_height(hip_height, stance, t)
         rep = self._rep
         if (rep is not None and stance in ("left", "right") and rep.stance_seq[-1] != stance
                 and rep.depth < p.min_depth):
@@ -299,17 +192,7 @@ class RepCounter:
             # (same standing height).
             self._abandon()
             rep = None
-        relax = min(1.0, dt / p.relax_s)
-        if self._scale is None:
-            self._scale = scale
-        elif rep is None:
-            self._scale += (scale - self._scale) * relax
-        if self._ref is None:
-            self._ref = height
-        elif rep is None:
-            self._ref = max(height, self._ref + (height - self._ref) * relax)
-        depth = (self._ref - height) / self._scale
-        self.depth = depth
+        depth = self.depth = self._depth(height, scale, dt, following=rep is None)
 
         if rep is None:
             if depth <= p.start_depth:
@@ -330,6 +213,38 @@ class RepCounter:
             if rep.depth >= p.min_depth and elapsed >= p.min_duration_s:
                 return self._finish(rep, frame, t)
         return None
+
+    def _steady_height(self, hip_height: float, stance: str, t: float) -> float:
+        """The hip height to read depth from: the median of the last three (one glitched
+        ankle is not a rep).  A new floor ankle outside a rep, or the athlete back after
+        being lost, restarts the watch (and the standing reference)."""
+        floor = stance if stance in ("left", "right") else "lower"
+        if self._seen_since is None or (self._rep is None and floor != self._floor and self._floor is not None):
+            self._seen_since = t
+            self._recent.clear()
+            if self._floor is not None:
+                self._ref = None  # re-seeded from this frame
+        self._floor = floor
+        self._last_seen = t
+        recent = self._recent
+        recent.append(hip_height)
+        if len(recent) > 3:
+            del recent[0]
+        return sorted(recent)[len(recent) // 2]
+
+    def _depth(self, height: float, scale: float, dt: float, *, following: bool) -> float:
+        """Depth in leg lengths below standing; ``following`` (no rep under way): the
+        standing height and the scale follow this frame, else they stay frozen."""
+        relax = min(1.0, dt / self.params.relax_s)
+        if self._scale is None:
+            self._scale = scale
+        elif following:
+            self._scale += (scale - self._scale) * relax
+        if self._ref is None:
+            self._ref = height
+        elif following:
+            self._ref = max(height, self._ref + (height - self._ref) * relax)
+        return (self._ref - height) / self._scale
 
     @property
     def bottom_frame(self) -> int | None:
