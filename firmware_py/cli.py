@@ -165,8 +165,8 @@ def with_settings(thresholds: Thresholds, items: list[str]) -> Thresholds:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from firmware_py.analyze import run_analyze
-    from firmware_py.app import build_foot_stage, build_model, build_pipeline, load_settings
+    from firmware_py.tools.analyze import run_analyze
+    from firmware_py.app.build import build_foot_stage, build_model, build_pipeline, load_settings
     from firmware_py.sources import make_source
     from firmware_py.sources.opencv import StillImage
 
@@ -252,7 +252,7 @@ def _write_reports(files, out: str | None) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from firmware_py.app import state_folder
+    from firmware_py.app.build import state_folder
     from firmware_py.records.sessionfile import find_session, session_files
 
     target = Path(args.session)
@@ -274,8 +274,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from firmware_py import evaluation
-    from firmware_py.app import build_foot_stage, build_model, build_pipeline
+    from firmware_py.tools import evaluation
+    from firmware_py.app.build import build_foot_stage, build_model, build_pipeline
     from firmware_py.sources import make_source
     from firmware_py.sources.opencv import StillImage
 
@@ -317,8 +317,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from firmware_py.app import build_foot_stage, build_model, build_pipeline
-    from firmware_py.bench import file_frames, format_report, run_bench, synthetic_frames
+    from firmware_py.app.build import build_foot_stage, build_model, build_pipeline
+    from firmware_py.tools.bench import file_frames, format_report, run_bench, synthetic_frames
     from firmware_py.sources import make_source
 
     if args.path:
@@ -383,12 +383,12 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from firmware_py.analyze import rep_line, summary_text
-    from firmware_py.app import build_model, build_pipeline
+    from firmware_py.tools.analyze import rep_line, summary_text
+    from firmware_py.app.build import build_model, build_pipeline
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
-    from firmware_py.live import LiveLoop
+    from firmware_py.loop.live import LiveLoop
     from firmware_py.sources import make_source
-    from firmware_py.terminal import DEMO_CLIP, DEMO_CREDIT, TerminalLights
+    from firmware_py.system.terminal import DEMO_CLIP, DEMO_CREDIT, TerminalLights
 
     path = args.source or str(DEMO_CLIP)
     source = make_source(path, realtime=not args.fast)
@@ -410,14 +410,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from firmware_py.service import run_service
+    from firmware_py.app.service import run_service
 
     return run_service(args)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from firmware_py.app import build_model, load_settings
-    from firmware_py.config import default_state_dir, save_config
+    from firmware_py.app.build import build_model, load_settings
+    from firmware_py.device.config import default_state_dir, save_config
     from firmware_py.core.calibration import Calibrator
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
     from firmware_py.errors import KneeCueError
@@ -452,7 +452,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_outputs_off(args: argparse.Namespace) -> int:
-    from firmware_py.app import open_settings
+    from firmware_py.app.build import open_settings
     from firmware_py.cues.outputs import make_pin_factory, outputs_off
 
     pins = open_settings(args.state_dir)[0].pins  # the saved pin map (its last good copy, else the defaults)

@@ -76,7 +76,7 @@ def scored(movenet, media):
     import functools
 
     from firmware_py.core.scorer import Scorer
-    from firmware_py.pipeline import Pipeline
+    from firmware_py.loop.pipeline import Pipeline
     from firmware_py.pose.engine import PoseEngine
     from firmware_py.sources import make_source
     from firmware_py.sources.opencv import StillImage

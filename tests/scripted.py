@@ -13,7 +13,7 @@ from firmware_py.core.cue import Cue
 from firmware_py.core.feet import FootReading
 from firmware_py.core.reps import Peak, Rep
 from firmware_py.core.scorer import FrameScore
-from firmware_py.pipeline import FrameResult
+from firmware_py.loop.pipeline import FrameResult
 from firmware_py.sources.base import Frame
 
 FPS = 20.0

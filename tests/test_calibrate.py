@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from firmware_py.config import load_config
-from firmware_py.cv import cv2
+from firmware_py.device.config import load_config
+from firmware_py.system.cv import cv2
 from test_cli import kneecue
 
 

@@ -136,7 +136,7 @@ def test_eval_takes_a_setting_other_than_its_default_and_refuses_a_wrong_one(mod
 
 
 def test_outputs_off_drives_the_pins_the_settings_name_not_the_defaults(tmp_path):
-    from firmware_py.config import DeviceConfig, save_config
+    from firmware_py.device.config import DeviceConfig, save_config
     from firmware_py.cues.pins import PinMap
 
     save_config(tmp_path, DeviceConfig(pins=PinMap(green=5, amber=6, red=13, buzzer=19)))
@@ -147,7 +147,7 @@ def test_outputs_off_drives_the_pins_the_settings_name_not_the_defaults(tmp_path
 
 
 def test_analyze_uses_the_defaults_unless_told_whose_thresholds_and_says_which(model_path, media, tmp_path):
-    from firmware_py.config import DeviceConfig, Profile, save_config
+    from firmware_py.device.config import DeviceConfig, Profile, save_config
     from firmware_py.core.settings import Thresholds
 
     strict = Thresholds(fppa_warn=1.0, fppa_alert=2.0)
@@ -190,8 +190,8 @@ def test_model_check_on_a_truncated_model_points_to_a_good_copy_not_to_itself(mo
 
 def test_a_switch_answers_on_or_off_as_the_coach_typed_it(tmp_path):
     from firmware_py.console.session import ConsoleSession
-    from firmware_py.config import DeviceConfig
-    from firmware_py.device import Device
+    from firmware_py.device.config import DeviceConfig
+    from firmware_py.device.state import Device
 
     session = ConsoleSession(Device(DeviceConfig(), state_dir=tmp_path))
     out = session.receive(b"set check_hands_on_hips off\r", 1.0).decode()
@@ -216,7 +216,7 @@ def test_the_demo_runs_the_live_loop_on_the_shipped_clip_with_nothing_set(tmp_pa
 def test_the_terminal_draws_a_buzz_and_says_why():
     import io
 
-    from firmware_py.terminal import TerminalLights
+    from firmware_py.system.terminal import TerminalLights
 
     out = io.StringIO()
     TerminalLights(out).write({"t": 1.5, "pattern": "alert", "reasons": ["knee_valgus_left"],
@@ -225,7 +225,7 @@ def test_the_terminal_draws_a_buzz_and_says_why():
 
 
 def test_a_clip_filmed_upside_down_scores_as_the_upright_one_when_told(model_path, media, tmp_path):
-    from firmware_py.cv import cv2
+    from firmware_py.system.cv import cv2
 
     upright = media("sqd_single_leg_knee_collapse_annotated.png")
     flipped = tmp_path / "upside_down.png"

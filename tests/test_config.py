@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from firmware_py.config import ConfigError, DeviceConfig, Passcode, Profile, load_config, save_config
+from firmware_py.device.config import ConfigError, DeviceConfig, Passcode, Profile, load_config, save_config
 from firmware_py.core.calibration import Calibration
 from firmware_py.core.settings import Thresholds
 from firmware_py.cues.pins import PinMap
@@ -75,7 +75,7 @@ def test_strict_reading():
 WRITER = r"""
 import sys
 from pathlib import Path
-from firmware_py.config import DeviceConfig, save_config
+from firmware_py.device.config import DeviceConfig, save_config
 folder = Path(sys.argv[1])
 i = 0
 while True:

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from firmware_py.config import load_config
+from firmware_py.device.config import load_config
 from ptyconsole import PtyConsole
 from test_calibrate import rolled_clip
 

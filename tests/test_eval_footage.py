@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware_py import evaluation
+from firmware_py.tools import evaluation
 
 pytestmark = pytest.mark.media
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from firmware_py.core.scorer import Scorer
-from firmware_py.pipeline import Pipeline
+from firmware_py.loop.pipeline import Pipeline
 from firmware_py.pose.blazepose import FOOT_POINTS, FootModel
 from firmware_py.pose.engine import PoseEngine
 from firmware_py.pose.feetstage import FootStage

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from firmware_py.handoff import CaptureThread, LatestSlot
+from firmware_py.loop.handoff import CaptureThread, LatestSlot
 from firmware_py.sources.base import Frame, FrameSource
 import numpy as np
 

@@ -6,9 +6,9 @@ import logging
 import sys
 import threading
 
-from firmware_py.config import DeviceConfig
+from firmware_py.device.config import DeviceConfig
 from firmware_py.console.session import ConsoleSession
-from firmware_py.device import Device
+from firmware_py.device.state import Device
 
 
 def test_faults_changed_by_several_threads_never_break_the_status_line_or_the_console(caplog):

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from firmware_py.cv import cv2
+from firmware_py.system.cv import cv2
 from firmware_py.records import clips
 from firmware_py.records.sessionfile import read_session, session_files
 

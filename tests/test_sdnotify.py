@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import socket
 
-from firmware_py.sdnotify import Notifier
-from firmware_py.throttle import describe, read_throttled
+from firmware_py.system.sdnotify import Notifier
+from firmware_py.system.throttle import describe, read_throttled
 
 
 def test_messages_reach_an_abstract_socket_and_pings_are_rate_limited():

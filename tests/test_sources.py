@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from firmware_py.cv import cv2
+from firmware_py.system.cv import cv2
 from firmware_py.errors import SourceOpenError
 from firmware_py.sources import make_source
 from firmware_py.sources.opencv import StillImage, VideoFile, Webcam

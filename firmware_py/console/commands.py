@@ -12,7 +12,7 @@ import platform
 from typing import Any
 
 from firmware_py import __version__
-from firmware_py.config import ATHLETE_NAME, Profile
+from firmware_py.device.config import ATHLETE_NAME, Profile
 from firmware_py.console.registry import Context, Reply, closest, command, fail, usage
 from firmware_py.core.patterns import MODES
 from firmware_py.core.settings import DEFAULT, SETTINGS

@@ -11,7 +11,7 @@ from typing import Any
 from firmware_py.console.registry import Context, Reply, command, fail, usage
 from firmware_py.core.ankle import AnkleTest
 from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest
-from firmware_py.device import Device
+from firmware_py.device.state import Device
 
 
 @command("calibrate [SECONDS|stop]", "guided calibration: the athlete stands still on both feet",

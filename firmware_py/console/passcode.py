@@ -7,9 +7,9 @@ saved at once, leaving other unsaved changes unsaved.
 
 from __future__ import annotations
 
-from firmware_py.config import Passcode
+from firmware_py.device.config import Passcode
 from firmware_py.console.registry import Context, Reply, command, fail, usage
-from firmware_py.device import Device
+from firmware_py.device.state import Device
 from firmware_py.errors import ConfigError
 
 UNLOCK_TRIES = 3

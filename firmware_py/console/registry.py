@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from firmware_py.device import Device
+from firmware_py.device.state import Device
 
 __all__ = ["COMMANDS", "Context", "Reply", "closest", "command", "fail", "handle", "prompt", "usage"]
 

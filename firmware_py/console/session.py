@@ -19,7 +19,7 @@ from firmware_py.console import commands, guided, passcode, records  # noqa: F40
 from firmware_py.console.registry import Context, Reply, handle, prompt
 from firmware_py.console.lineedit import Cancelled, Line, LineEditor, TooLong
 from firmware_py.core.procedures import Notice
-from firmware_py.device import Device
+from firmware_py.device.state import Device
 
 log = logging.getLogger("kneecue")
 LINES_PER_S = 20.0  # commands obeyed per second, sustained; a burst of BURST first

@@ -20,7 +20,7 @@ import time
 from typing import Callable, Protocol
 
 from firmware_py.console.session import ConsoleSession
-from firmware_py.device import Device
+from firmware_py.device.state import Device
 from firmware_py.errors import PortClosed
 
 log = logging.getLogger("kneecue")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from firmware_py.cv import cv2
+from firmware_py.system.cv import cv2
 from firmware_py.core.crop import MIN_CROP_SCORE, Square, follow_crop, full_frame, next_crop
 from firmware_py.pose.movenet import MoveNet
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from firmware_py.cv import cv2
+from firmware_py.system.cv import cv2
 from firmware_py.errors import SourceLost, SourceOpenError
 from firmware_py.sources.base import Frame, FrameSource
 

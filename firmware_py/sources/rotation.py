@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from firmware_py.cv import cv2
+from firmware_py.system.cv import cv2
 from firmware_py.sources.base import Frame
 
 _CODES = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}

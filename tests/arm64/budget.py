@@ -34,7 +34,7 @@ import os
 import sys
 import time
 
-from firmware_py.app import build_model, build_pipeline
+from firmware_py.app.build import build_model, build_pipeline
 from firmware_py.core.patterns import PatternSelector
 from firmware_py.sources import make_source
 

@@ -15,8 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-from firmware_py.app import build_model
-from firmware_py.cv import cv2
+from firmware_py.app.build import build_model
+from firmware_py.system.cv import cv2
 from firmware_py.pose.engine import PoseEngine
 from firmware_py.sources import make_source
 

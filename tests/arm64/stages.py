@@ -46,7 +46,7 @@ NOOP = len(STAGES) + 1
 def record(clip: str, n: int, out: str) -> None:
     import os
 
-    from firmware_py.app import build_model
+    from firmware_py.app.build import build_model
     from firmware_py.pose.engine import PoseEngine
     from firmware_py.sources import make_source
 

@@ -19,7 +19,7 @@ import time
 
 BARE_LOOP = r"""
 import sys
-from firmware_py.cv import cv2
+from firmware_py.system.cv import cv2
 from firmware_py.pose.modelfiles import find_model
 from firmware_py.pose.movenet import MoveNet
 model = MoveNet(find_model(), num_threads=2)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from firmware_py.app import build_model, build_pipeline
+from firmware_py.app.build import build_model, build_pipeline
 from firmware_py.core.patterns import PatternSelector
 from firmware_py.cues.outputs import CueOutputs
 from firmware_py.records.recorder import Recorder

@@ -8,9 +8,9 @@ import itertools
 
 import pytest
 
-from firmware_py.config import DeviceConfig
+from firmware_py.device.config import DeviceConfig
 from firmware_py.console.session import ConsoleSession
-from firmware_py.device import Device
+from firmware_py.device.state import Device
 from firmware_py.records.recorder import Recorder
 from scripted import a_rep, clock, describe, frames
 

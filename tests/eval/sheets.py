@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from firmware_py.cv import cv2
+from firmware_py.system.cv import cv2
 from firmware_py.pose.engine import PoseEngine
 from firmware_py.pose.modelfiles import find_model
 from firmware_py.pose.movenet import MoveNet

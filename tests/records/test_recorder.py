@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from firmware_py.core.sessions import SessionParams
-from firmware_py.cv import cv2
+from firmware_py.system.cv import cv2
 from firmware_py.records import clips
 from firmware_py.records.recorder import Recorder, SessionWriter
 from firmware_py.records.sessionfile import read_session, session_files

@@ -115,7 +115,7 @@ def test_the_report_reads_as_a_coach_reads_it(tmp_path):
 def test_each_failed_rep_has_a_still_at_its_deepest_with_the_feet_drawn(tmp_path):
     import numpy as np
 
-    from firmware_py.cv import cv2
+    from firmware_py.system.cv import cv2
     from firmware_py.records.report import still_png
     from scripted import FEET, a_rep, frames
     from test_recorder import record

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from firmware_py.config import DeviceConfig, save_config
+from firmware_py.device.config import DeviceConfig, save_config
 from firmware_py.core.cue import Cue
 from firmware_py.core.procedures import Notice
 from firmware_py.core.reps import Rep
-from firmware_py.health import Health
+from firmware_py.device.health import Health
 
 log = logging.getLogger("kneecue")
 FPS_SMOOTHING_S = 2.0  # time constant of the frame-rate average

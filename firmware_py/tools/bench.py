@@ -16,9 +16,9 @@ from typing import Iterator
 
 import numpy as np
 
-from firmware_py.cv import cv2
+from firmware_py.system.cv import cv2
 from firmware_py.core.patterns import PatternSelector
-from firmware_py.pipeline import STAGES, Pipeline
+from firmware_py.loop.pipeline import STAGES, Pipeline
 from firmware_py.sources.rotation import rotated
 from firmware_py.sources.base import Frame, FrameSource
 

@@ -57,7 +57,7 @@ class Label:
 
 def default_labels_path() -> Path | None:
     """The repository's labels, when running from a checkout (None when installed)."""
-    path = Path(__file__).resolve().parents[1] / "tests" / "eval" / "labels.csv"
+    path = Path(__file__).resolve().parents[2] / "tests" / "eval" / "labels.csv"
     return path if path.is_file() else None
 
 

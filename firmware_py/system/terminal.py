@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
-DEMO_CLIP = Path(__file__).resolve().parent / "demo" / "squats.mp4"
+DEMO_CLIP = Path(__file__).resolve().parents[1] / "demo" / "squats.mp4"
 DEMO_CREDIT = "three squats from github.com/benrandoing20/LNewCo (MIT, Copyright 2023 Ben Randoing)"
 
 _COLOURS = {"green": "32", "amber": "33", "red": "31", "buzzer": "35"}

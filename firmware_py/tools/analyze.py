@@ -12,8 +12,8 @@ import sys
 from typing import IO, Iterable, Iterator
 
 from firmware_py.core.faults import pattern_words
-from firmware_py.handoff import CaptureThread
-from firmware_py.pipeline import FrameResult, Pipeline
+from firmware_py.loop.handoff import CaptureThread
+from firmware_py.loop.pipeline import FrameResult, Pipeline
 from firmware_py.sources.base import Frame, FrameSource
 from firmware_py.sources.rotation import rotated
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from firmware_py.core.patterns import PatternSelector
 from firmware_py.core.scorer import FrameScore
 from firmware_py.cues.outputs import CueOutputs
-from firmware_py.device import Device
-from firmware_py.eventlog import JsonLinesWriter
-from firmware_py.handoff import CaptureThread
-from firmware_py.pipeline import Pipeline
+from firmware_py.device.state import Device
+from firmware_py.system.eventlog import JsonLinesWriter
+from firmware_py.loop.handoff import CaptureThread
+from firmware_py.loop.pipeline import Pipeline
 from firmware_py.records.recorder import Recorder
-from firmware_py.sdnotify import Notifier
+from firmware_py.system.sdnotify import Notifier
 from firmware_py.sources.base import FrameSource
 from firmware_py.sources.rotation import rotated
 
