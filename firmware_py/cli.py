@@ -387,6 +387,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from firmware_py.app.build import build_model, build_pipeline
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
     from firmware_py.loop.live import LiveLoop
+    from firmware_py.loop.sinks import EventSink
     from firmware_py.sources import make_source
     from firmware_py.system.terminal import DEMO_CLIP, DEMO_CREDIT, TerminalLights
 
@@ -399,7 +400,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
           f"Each line is a change of the lights and buzzer the athlete sees and hears (Ctrl-C stops).")
     lights = TerminalLights(sys.stdout)
     with CueOutputs(pin_factory=make_pin_factory("mock")) as outputs:
-        stats = LiveLoop(source, pipeline, outputs, events=lights).run()
+        stats = LiveLoop(source, pipeline, outputs, sinks=[EventSink(lights, outputs)]).run()
     reps = pipeline.scorer.reps
     print(f"\n{stats.frames} frames scored, {lights.changes} changes of the lights.")
     for rep in reps:

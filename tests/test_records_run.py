@@ -190,5 +190,8 @@ def test_analyze_with_report_gives_a_coach_the_same_page_from_a_phone_clip(model
     assert [r["data-leg"] for r in page.rows] == ["right"] and len(page.images) == PLOTS
     (href,) = page.links
     assert (out / href).is_file() and href == "clips/rep-001.web.mp4"  # the browser copy, beside the clip
+    # the session holds what the athlete would have been shown, as a run's does (one frame path)
+    cues = read_session(session_files(out)[0]).cues
+    assert cues and cues[0]["frame"] == 0 and "alert" in {c["pattern"] for c in cues}, cues[:5]
     again = kneecue("analyze", media(clip), "--brief", "--report", out, "--model", model_path)
     assert again.returncode == 1 and "already holds a session" in again.stderr

@@ -87,6 +87,7 @@ def test_an_exception_mid_alert_leaves_every_pin_low(movenet, media, tmp_path):
     from firmware_py.cues.pins import PinMap
     from firmware_py.system.eventlog import JsonLinesWriter
     from firmware_py.loop.live import LiveLoop
+    from firmware_py.loop.sinks import EventSink
     from firmware_py.loop.pipeline import Pipeline
     from firmware_py.pose.engine import PoseEngine
     from firmware_py.sources import make_source
@@ -101,7 +102,7 @@ def test_an_exception_mid_alert_leaves_every_pin_low(movenet, media, tmp_path):
     events = JsonLinesWriter(tmp_path / "events.jsonl")
     with CueOutputs(PinMap(), pin_factory=factory) as outputs:
         loop = LiveLoop(make_source(str(media(CLIP))).open(), Pipeline(PoseEngine(movenet), Crashing()),
-                        outputs, events=events)
+                        outputs, sinks=[EventSink(events, outputs)])
         with pytest.raises(RuntimeError, match="scoring bug"):
             loop.run()
         assert all(not factory.pin(p).state for p in PinMap().outputs().values())

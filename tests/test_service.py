@@ -185,6 +185,7 @@ def test_a_camera_absent_at_start_is_waited_for_and_the_loop_resumes(movenet, me
     from firmware_py.device.state import Device
     from firmware_py.errors import SourceOpenError
     from firmware_py.loop.live import LiveLoop
+    from firmware_py.loop.sinks import ReadingsSink
     from firmware_py.sources.opencv import VideoFile
 
     class LateCamera(VideoFile):
@@ -212,7 +213,7 @@ def test_a_camera_absent_at_start_is_waited_for_and_the_loop_resumes(movenet, me
         return played(pattern)
     outputs.play = spy
     loop = LiveLoop(LateCamera(media(CLIP)), build_pipeline(movenet), outputs, device=device, stop=stop,
-                    source_open=False)
+                    source_open=False, sinks=[ReadingsSink(device)])
     stats = loop.run()
     outputs.close()
     assert LateCamera.tries == 3 and stats.frames > 30
@@ -231,6 +232,7 @@ def test_a_pi_camera_mounted_upside_down_is_scored_upright_and_turned_by_the_cam
     from firmware_py.system.cv import cv2
     from firmware_py.device.state import Device
     from firmware_py.loop.live import LiveLoop
+    from firmware_py.loop.sinks import ReadingsSink
     from firmware_py.sources.picam import PiCamera
 
     upright = cv2.cvtColor(cv2.imread(str(media("sqd_single_leg_knee_collapse_annotated.png"))), cv2.COLOR_BGR2RGB)
@@ -249,7 +251,8 @@ def test_a_pi_camera_mounted_upside_down_is_scored_upright_and_turned_by_the_cam
             stop.set()
         return played(pattern)
     outputs.play = spy
-    LiveLoop(PiCamera(), build_pipeline(movenet), outputs, device=device, stop=stop, source_open=False).run()
+    LiveLoop(PiCamera(), build_pipeline(movenet), outputs, device=device, stop=stop, source_open=False,
+             sinks=[ReadingsSink(device)]).run()
     outputs.close()
     (camera,) = cameras.made
     assert camera.configured == 2 and not camera.config["transform"].vflip  # turned by libcamera, then back

@@ -14,6 +14,7 @@ a vanished console port is reopened (console transport).  systemd hears
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import threading
@@ -27,6 +28,7 @@ from firmware_py.device.state import RECENT_REPS, Device
 from firmware_py.errors import KneeCueError, ModelError
 from firmware_py.system.eventlog import JsonLinesWriter
 from firmware_py.loop.live import LiveLoop, LoopStats
+from firmware_py.loop.sinks import EventSink, ReadingsSink, WatchdogSink
 from firmware_py.pose.movenet import MoveNet
 from firmware_py.records.recorder import Recorder, settings_header
 from firmware_py.system.sdnotify import Notifier
@@ -39,60 +41,77 @@ MONITOR_S = 5.0
 
 
 def run_service(args: argparse.Namespace) -> int:
+    """Build the device, run the loop until SIGTERM (or the clip ends), and take it down
+    in order: the loop's own last word turns the outputs off; then the console, the
+    outputs' threads, the recorder (finishing a clip must not hold a cue) and the
+    event log, each closed by the ExitStack whatever went wrong."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     if args.baud is not None and args.baud not in CONSOLE_BAUDS:
         raise KneeCueError(f"--baud must be one of {', '.join(map(str, CONSOLE_BAUDS))}")
-    source = make_source(args.source, realtime=args.realtime, loop=args.loop)
-    if not source.live:
-        source.open()  # a wrong path is a mistake to report, not a fault to wait out
-    saved, warning = open_settings(args.state_dir)
-    config = saved.replace(mode=args.mode or saved.mode, muted=args.mute or saved.muted,
-                           rotation=saved.rotation if args.rotate is None else args.rotate)
-    device = Device(config, saved=saved, state_dir=state_folder(args.state_dir), warning=warning,
-                    info={"source": args.source})
-    notifier = Notifier()
-    recorder = _recorder(args, config, device, source_name=args.source, lossless=not source.live)
-    outputs = CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio), muted=config.muted)
-    events = JsonLinesWriter(args.events) if args.events else None
-    console_port = args.console or saved.console_port
-    console = None
-    monitor = threading.Thread(target=_monitor, args=(device, notifier, stop), name="monitor", daemon=True)
-    stats, model, feet = LoopStats(), None, None
-    try:
+    stats = LoopStats()
+    with contextlib.ExitStack() as stack:
+        source = make_source(args.source, realtime=args.realtime, loop=args.loop)
+        if not source.live:
+            source.open()  # a wrong path is a mistake to report, not a fault to wait out
+        saved, warning = open_settings(args.state_dir)
+        config = saved.replace(mode=args.mode or saved.mode, muted=args.mute or saved.muted,
+                               rotation=saved.rotation if args.rotate is None else args.rotate)
+        device = Device(config, saved=saved, state_dir=state_folder(args.state_dir), warning=warning,
+                        info={"source": args.source})
+        notifier = Notifier()
+        events = JsonLinesWriter(args.events) if args.events else None
+        if events is not None:
+            stack.callback(events.close)
+        recorder = _recorder(args, config, device, source_name=args.source, lossless=not source.live)
+        if recorder is not None:
+            stack.callback(recorder.close)
+        outputs = stack.enter_context(CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio),
+                                                 muted=config.muted))
+        console_port = args.console or saved.console_port
         if console_port != "none":
             console = ConsoleThread(console_port, args.baud or saved.console_baud, device)
             console.start()
-        monitor.start()
-        model = _wait_for_model(args, device, outputs, events, stop)
-        if model is not None:
-            device.info["model"] = model.describe()
-            feet = _foot_stage(args, device)
-            pipeline = build_pipeline(model, thresholds=config.thresholds, mode=config.mode,
-                                      calibration=config.calibration, keep_reps=RECENT_REPS, feet=feet)
-            loop = LiveLoop(source, pipeline, outputs, events=events, stop=stop, device=device, notifier=notifier,
-                            source_open=not source.live, recorder=recorder)
-            stats = loop.run()
-    finally:
-        notifier.stopping()
-        stop.set()
-        if model is None:  # the loop never ran: its own last word, everything dark, is said here
+            stack.callback(console.stop)
+        ran = []
+
+        def never_ran() -> None:  # the loop's own last word, everything dark, is said here
+            if ran:
+                return
             outputs.off()
             if events is not None:
                 events.write({"t": 0.0, "frame": -1, "pattern": "dark", "outputs": outputs.levels()})
             source.close()
-        if console is not None:
-            console.stop()
-        if feet is not None:
-            feet.close()
-        outputs.close()
-        if recorder is not None:  # after the outputs: finishing a clip must not hold a cue
-            recorder.close()
-        if events is not None:
-            events.close()
+        stack.callback(never_ran)
+        stack.callback(stop.set)
+        stack.callback(notifier.stopping)
+        threading.Thread(target=_monitor, args=(device, notifier, stop), name="monitor", daemon=True).start()
+        model = _wait_for_model(args, device, outputs, events, stop)
+        if model is not None:
+            ran.append(True)
+            stats = _run_loop(args, model, source, outputs, device, notifier, recorder, events, stop)
     log.info("%d frames scored, %d output changes", stats.frames, stats.changes)
     return 0
+
+
+def _run_loop(args: argparse.Namespace, model: MoveNet, source, outputs: CueOutputs, device: Device,
+              notifier: Notifier, recorder: Recorder | None, events: JsonLinesWriter | None,
+              stop: threading.Event) -> LoopStats:
+    """The live loop, fed to the sinks in the order the old hand-wiring had them."""
+    config = device.config
+    device.info["model"] = model.describe()
+    with contextlib.ExitStack() as stack:
+        feet = _foot_stage(args, device)
+        if feet is not None:
+            stack.callback(feet.close)
+        pipeline = build_pipeline(model, thresholds=config.thresholds, mode=config.mode,
+                                  calibration=config.calibration, keep_reps=RECENT_REPS, feet=feet)
+        sinks = [EventSink(events, outputs)] if events is not None else []
+        sinks += [recorder] if recorder is not None else []
+        sinks += [ReadingsSink(device), WatchdogSink(notifier)]
+        return LiveLoop(source, pipeline, outputs, sinks=sinks, stop=stop, device=device,
+                        source_open=not source.live).run()
 
 
 def _recorder(args: argparse.Namespace, config, device: Device, *, source_name: str,

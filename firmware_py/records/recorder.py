@@ -36,6 +36,7 @@ import numpy as np
 from firmware_py import __version__
 from firmware_py.core.feet import MAX_AGE_S
 from firmware_py.core.sessions import END, START, Change, SessionParams, SessionTracker
+from firmware_py.loop.sinks import FrameSink, Outcome
 from firmware_py.records import clips
 from firmware_py.records.ring import FrameRing, background
 from firmware_py.records.sessionfile import CLIPS, FILE_NAME, FORMAT, TRACE_KEYS, TRACE_METRICS
@@ -99,7 +100,7 @@ class SessionWriter:
             self.last_error = str(e)
 
 
-class Recorder:
+class Recorder(FrameSink):
     """``root``: the sessions folder (one sub-folder per session).  ``folder``: write
     one session there instead (``analyze --report``).  ``describe()`` gives the
     athlete, mode, thresholds and calibration in use for a session's first line."""
@@ -139,6 +140,13 @@ class Recorder:
         self._clip_thread.start()
 
     # -- the frame loop's side: hand over and go on --------------------------------
+
+    def on_frame(self, outcome: Outcome) -> None:
+        """A scored frame (a loop.sinks.FrameSink): two queue puts, the rest on our threads."""
+        self.observe(outcome.frame, outcome.result, outcome.pattern, outcome.changed)
+
+    def on_applied(self, frame: Any, changes: dict[str, Any]) -> None:
+        self.applied(frame.index, frame.pts, changes)
 
     def observe(self, frame: Any, result: Any, pattern: str, changed: bool) -> None:
         self.ring.offer(frame.rgb, frame.index, frame.pts)

@@ -12,8 +12,10 @@ import sys
 from typing import IO, Iterable, Iterator
 
 from firmware_py.core.faults import pattern_words
+from firmware_py.core.patterns import PatternSelector
 from firmware_py.loop.handoff import CaptureThread
 from firmware_py.loop.pipeline import FrameResult, Pipeline
+from firmware_py.loop.sinks import FrameSink, Outcome
 from firmware_py.sources.base import Frame, FrameSource
 from firmware_py.sources.rotation import rotated
 
@@ -135,19 +137,45 @@ def summary_text(summary: dict) -> str:
     return "\n".join(lines)
 
 
+class Printer(FrameSink):
+    """analyze's own output, as a sink: one JSON object per frame and per rep, or a
+    table row per frame (none when ``brief``) and a line per rep."""
+
+    def __init__(self, out: IO[str], *, as_json: bool, brief: bool) -> None:
+        self.out, self.as_json, self.brief = out, as_json, brief
+
+    def emit(self, record: dict) -> None:
+        self.out.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def on_frame(self, o: Outcome) -> None:
+        rep = o.result.score.rep
+        if self.as_json:
+            self.emit(frame_record(o.result))
+            if rep is not None:
+                self.emit({"rep": _clean(rep.to_dict())})
+            return
+        if not self.brief:
+            self.out.write(table_row(o.result) + "\n")
+        if rep is not None:
+            self.out.write(rep_line(rep) + "\n")
+
+
 def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_json: bool,
                 realtime: bool = False, progress: bool = False, brief: bool = False, recorder=None,
                 test=None, rotation: int = 0) -> int:
     """Score every frame of ``source`` into ``out``; returns the number of frames scored.
 
-    ``recorder`` (a records.recorder.Recorder) also records the clip as a session;
-    ``test`` (a guided test, e.g. ``core.ankle.AnkleTest``) runs over the frames as
-    on the device, its lines in the output, finished with what it has at the end."""
+    The frames go to the same sinks as on the device (``loop.sinks``): this command's
+    output, and with ``recorder`` (a records.recorder.Recorder) the session, with the
+    pattern the athlete would have been shown; ``test`` (a guided test, e.g.
+    ``core.ankle.AnkleTest``) runs over the frames as on the device, its lines in the
+    output, finished with what it has at the end."""
     from tqdm import tqdm
 
-    def emit(record: dict) -> None:
-        out.write(json.dumps(record, separators=(",", ":")) + "\n")
-
+    printer = Printer(out, as_json=as_json, brief=brief)
+    sinks: list[FrameSink] = [printer] + ([recorder] if recorder is not None else [])
+    selector = PatternSelector(pipeline.scorer.mode.value)
+    shown = None
     count = 0
     with source:
         frames: Iterable[Frame] = frames_of(source, drop_late=realtime)
@@ -157,20 +185,17 @@ def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_jso
         for frame in bar:
             frame = rotated(frame, rotation)  # a clip filmed with the camera turned
             result = pipeline.process(frame)
-            if recorder is not None:
-                recorder.observe(frame, result, result.score.cue.level, False)
+            score = result.score
+            state = "run"
             if test is not None:
-                _notices(test.step(result.pose, result.score, result.feet), out, as_json)
-            rep = result.score.rep
-            if as_json:
-                emit(frame_record(result))
-                if rep is not None:
-                    emit({"rep": _clean(rep.to_dict())})
-            else:
-                if not brief:
-                    out.write(table_row(result) + "\n")
-                if rep is not None:
-                    out.write(rep_line(rep) + "\n")
+                _notices(test.step(result.pose, score, result.feet), out, as_json)
+                state = "run" if test.done else test.state
+            pattern = selector.select(score.t, level=score.cue.level,
+                                      verdict=None if score.rep is None else score.rep.verdict, state=state)
+            outcome = Outcome(frame, result, pattern, pattern != shown, result.t_ns, 0)
+            shown = pattern
+            for sink in sinks:
+                sink.on_frame(outcome)
             count += 1
     if test is not None:
         _notices(test.finish("clip ended"), out, as_json)
@@ -178,7 +203,7 @@ def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_jso
             recorder.test(test.record)
     summary = pipeline.scorer.summary()
     if as_json:
-        emit({"summary": _clean(summary)})
+        printer.emit({"summary": _clean(summary)})
     else:
         out.write(summary_text(summary) + "\n")
     return count
