@@ -8,15 +8,13 @@ argparse's exit status 2.
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import logging
-import os
 import sys
-from pathlib import Path
 
 from firmware_py import __version__
-from firmware_py.core.settings import SettingError, Thresholds
-from firmware_py.errors import KneeCueError, ModelInvalid
+from firmware_py.core.vocabulary import MODES
+from firmware_py.errors import KneeCueError
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
@@ -58,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run a guided test on the clip: ankle = the knee-to-wall lunge, camera at the side")
     p.add_argument("--leg", choices=("left", "right"), default="left",
                    help="--task ankle: the leg tested (the one forward in the lunge; default left)")
-    p.add_argument("--mode", choices=("concurrent", "terminal", "silent"),
+    p.add_argument("--mode", choices=MODES,
                    help="feedback mode recorded with the cues (default: the saved setting)")
     p.add_argument("--report", metavar="DIR",
                    help="also record the clip as a session in DIR (reps, replay clips of failed reps) "
@@ -103,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the foot model beside the cue path (default: lite)")
     p.add_argument("--loop", action="store_true", help="replay a video file forever")
     p.add_argument("--events", metavar="FILE", help="JSON Lines: one line per output change and per settings change")
-    p.add_argument("--mode", choices=("concurrent", "terminal", "silent"), help="default: the saved setting")
+    p.add_argument("--mode", choices=MODES, help="default: the saved setting")
     p.add_argument("--rotate", type=int, choices=(0, 90, 180, 270), metavar="DEG",
                    help="the camera is mounted turned: turn each frame DEG clockwise (default: the saved setting)")
     p.add_argument("--mute", action="store_true", help="lights only, no buzzer (default: the saved setting)")
@@ -151,307 +149,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def with_settings(thresholds: Thresholds, items: list[str]) -> Thresholds:
-    """``thresholds`` with each ``KEY=VALUE`` of ``--set`` applied (checked as the console does)."""
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise KneeCueError(f"--set takes KEY=VALUE, got {item!r}")
-        try:
-            thresholds = thresholds.with_value(key.strip().lower(), value.strip())
-        except SettingError as e:
-            raise KneeCueError(f"--set {item}: {e}") from None
-    return thresholds
-
-
-def cmd_analyze(args: argparse.Namespace) -> int:
-    from firmware_py.tools.analyze import run_analyze
-    from firmware_py.app.build import build_foot_stage, build_model, build_pipeline, load_settings
-    from firmware_py.sources import make_source
-    from firmware_py.sources.opencv import StillImage
-
-    source = make_source(args.path, realtime=args.realtime)
-    source.open().close()  # fail on a bad clip before the model loads
-    config = load_settings(args.state_dir)
-    whose, thresholds, calibration = "defaults", Thresholds(), None
-    if args.athlete is not None:
-        profile = config.athletes.get(args.athlete)
-        if profile is None:
-            known = ", ".join(sorted(config.athletes)) or "none saved"
-            raise KneeCueError(f"no athlete {args.athlete!r} in the saved settings (athletes: {known})")
-        thresholds, calibration = profile.thresholds, profile.calibration
-        whose = f"athlete {args.athlete} ({'calibrated' if calibration else 'not calibrated'})"
-    view = args.view or ("side" if args.task == "ankle" else None)  # the ankle test reads a side view
-    sets = list(args.settings) + ([f"view={view}"] if view else [])
-    thresholds = with_settings(thresholds, sets)
-    feet = args.feet or ("lite" if args.task == "ankle" else "off")
-    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime),
-                              track=not args.no_track, thresholds=thresholds,
-                              mode=args.mode or config.mode, calibration=calibration,
-                              still=isinstance(source, StillImage),
-                              feet=build_foot_stage(feet, threaded=False, runtime=args.runtime))
-    test = None
-    if args.task == "ankle":
-        from firmware_py.core.ankle import AnkleTest
-
-        test = AnkleTest(args.leg, min_shin_deg=thresholds.ankle_min_shin_deg, min_score=thresholds.min_score)
-    recorder = None
-    if args.report:
-        from firmware_py.records.recorder import Recorder
-        from firmware_py.records.sessionfile import FILE_NAME
-
-        folder = Path(args.report)
-        if (folder / FILE_NAME).exists():
-            raise KneeCueError(f"{folder} already holds a session: pick an empty folder for --report")
-        recorder = Recorder(folder.parent, folder=folder, source=args.path, lossless=True,
-                            quota_mb=config.clip_quota_mb, describe=lambda: _describe(config, pipeline))
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
-    try:
-        progress = sys.stderr.isatty() and (args.out is not None or not sys.stdout.isatty())
-        first = {"settings": {"from": whose, "set": dict(item.partition("=")[::2] for item in sets),
-                              "calibrated": calibration is not None, "thresholds": thresholds.to_dict()}}
-        out.write((json.dumps(first) if args.json else
-                   f"thresholds: {whose}" + (f", with {', '.join(sets)}" if sets else "")) + "\n")
-        count = run_analyze(pipeline, source, out, as_json=args.json, realtime=args.realtime,
-                            progress=progress, brief=args.brief or test is not None, recorder=recorder, test=test,
-                            rotation=args.rotate)
-    finally:
-        if args.out:
-            out.close()
-        if recorder is not None:
-            recorder.close()
-    if args.out:
-        print(f"kneecue: {count} frames written to {args.out}", file=sys.stderr)
-    read, expected = getattr(source, "frames_read", None), getattr(source, "expected_frames", None)
-    if read is not None and expected is not None and read < expected:
-        raise KneeCueError(f"{args.path} ends early: {read} of the {expected} frames its header promises could "
-                           f"be decoded (the file is cut short or damaged); the {read} read were scored")
-    if read is not None:
-        print(f"kneecue: {read} frames read" + (f" of {expected}" if expected else
-              " (the container holds no frame count)"), file=sys.stderr)
-    if recorder is not None:
-        _write_reports(recorder.sessions, None)
-    if test is not None and test.record is None:  # refused: the one line says why
-        print("kneecue: " + test.refusal if test.refusal else "kneecue: no test result", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _describe(config, pipeline) -> dict:
-    from firmware_py.records.recorder import settings_header
-
-    scorer = pipeline.scorer
-    return settings_header(config.athlete, scorer.mode.value, scorer.thresholds, scorer.calibration)
-
-
-def _write_reports(files, out: str | None) -> None:
-    from firmware_py.records.report import write_report
-
-    for file in files:
-        print(f"kneecue: report {write_report(file, out)}", file=sys.stderr)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from firmware_py.app.build import state_folder
-    from firmware_py.records.sessionfile import find_session, session_files
-
-    target = Path(args.session)
-    if target.is_dir() or target.is_file():
-        files = [target] if target.is_file() else session_files(target)
-        if not files:
-            raise KneeCueError(f"no sessions in {target} (looked for */session.jsonl and sessions/*/session.jsonl)")
-    else:
-        root = state_folder(args.state_dir) / "sessions"
-        try:
-            files = [find_session(root, args.session)]
-        except LookupError as e:
-            raise KneeCueError(str(e)) from None
-    try:
-        _write_reports(files, args.out)
-    except OSError as e:
-        raise KneeCueError(f"cannot make the report: {e}") from None
-    return 0
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    from firmware_py.tools import evaluation
-    from firmware_py.app.build import build_foot_stage, build_model, build_pipeline
-    from firmware_py.sources import make_source
-    from firmware_py.sources.opencv import StillImage
-
-    labels_path = args.labels or evaluation.default_labels_path()
-    if labels_path is None:
-        raise KneeCueError("no labels file given and no tests/eval/labels.csv beside the package")
-    media = args.media or os.environ.get("KNEECUE_MEDIA_DIR")
-    if not media or not Path(media).is_dir():
-        raise KneeCueError("the clips are not found: give --media DIR or set KNEECUE_MEDIA_DIR "
-                           "(the shared footage, ../shared/media beside a checkout)")
-    labels = evaluation.read_labels(labels_path)
-    thresholds = with_settings(Thresholds(), args.settings)
-    model = build_model(args.model, threads=args.threads, runtime=args.runtime)
-    missing = []
-
-    def score_clip(name: str):
-        path = Path(media) / name
-        if not path.is_file():
-            missing.append(name)
-            return None
-        source = make_source(str(path))
-        # the defaults (and --set), never a saved athlete's thresholds or calibration
-        pipeline = build_pipeline(model, still=isinstance(source, StillImage), thresholds=thresholds,
-                                  feet=build_foot_stage(args.feet, threaded=False, runtime=args.runtime))
-        with source:
-            return [pipeline.process(frame).score for frame in source]
-
-    results = evaluation.evaluate(labels, score_clip)
-    if args.json:
-        for r in results:
-            print(json.dumps(r.to_dict()))
-    else:
-        changed = ", ".join(args.settings)
-        print(f"labels {labels_path}, default thresholds{' but ' + changed if changed else ''}, feet {args.feet}")
-        print(evaluation.format_table(results))
-    for name in missing:
-        print(f"kneecue: {name} is not in {media}: skipped", file=sys.stderr)
-    return 1 if missing else 0
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from firmware_py.app.build import build_foot_stage, build_model, build_pipeline
-    from firmware_py.tools.bench import file_frames, format_report, run_bench, synthetic_frames
-    from firmware_py.sources import make_source
-
-    if args.path:
-        frames = file_frames(make_source(args.path), args.frames)
-    else:
-        frames = synthetic_frames(args.frames)
-    from firmware_py.cues.outputs import CueOutputs, make_pin_factory
-
-    feet = build_foot_stage(args.feet, threaded=True, runtime=args.runtime)
-    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime), feet=feet)
-    try:
-        with CueOutputs(pin_factory=make_pin_factory("mock")) as outputs:
-            report = run_bench(pipeline, frames, outputs, rotation=args.rotate)
-    finally:
-        if feet is not None:
-            feet.close()
-    report["source"] = args.path or "synthetic"
-    if feet is not None:
-        report["feet"] = {"model": args.feet, "readings": feet.readings}
-    print(json.dumps(report) if args.json else format_report(report, report["source"]))
-    return 0
-
-
-def cmd_model(args: argparse.Namespace) -> int:
-    from firmware_py.pose import modelfiles
-
-    if args.model_command == "fetch":
-        names = args.names or [modelfiles.DEFAULT_MODEL]
-        if "all" in names:
-            names = [spec.name for spec in modelfiles.MODELS.values() if spec.urls]
-        for name in names:
-            path = modelfiles.fetch(name, Path(args.dir) if args.dir else None,
-                                    urls=tuple(args.url) if args.url else None)
-            print(f"{name}: {path} (sha256 ok)")
-        return 0
-    if args.model_command == "list":
-        for spec in modelfiles.MODELS.values():
-            try:
-                where = str(modelfiles.find_model(name=spec.name))
-            except KneeCueError:
-                where = "not found"
-            print(f"{spec.name:<18} {spec.kind:<9} {spec.input_size}px  {spec.size:>10,} bytes  {where}")
-        return 0
-    from firmware_py.pose.blazepose import FootModel
-    from firmware_py.pose.movenet import MoveNet
-
-    path = modelfiles.find_model(args.path)
-    modelfiles.check_header(path)
-    spec = modelfiles.identify(path)
-    try:
-        if spec is not None and spec.kind == "blazepose":
-            model = FootModel(path, runtime=args.runtime)
-        else:
-            model = MoveNet(path, runtime=args.runtime)
-    except ModelInvalid as e:  # this is the check: the way out is a good copy, not another check
-        what = getattr(e, "unloadable", None) or str(e)
-        raise ModelInvalid(f"{what}; the file is truncated or corrupt: `kneecue model fetch` gets a good copy "
-                           f"of a pinned model (`kneecue model list` shows them)") from None
-    origin = f"pinned {spec.name}, sha256 ok" if spec else "not a pinned file (sha256 unknown), signature ok"
-    print(f"{path}: {model.describe()}; {origin}")
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from firmware_py.tools.analyze import rep_line, summary_text
-    from firmware_py.app.build import build_model, build_pipeline
-    from firmware_py.cues.outputs import CueOutputs, make_pin_factory
-    from firmware_py.loop.live import LiveLoop
-    from firmware_py.loop.sinks import EventSink
-    from firmware_py.sources import make_source
-    from firmware_py.system.terminal import DEMO_CLIP, DEMO_CREDIT, TerminalLights
-
-    path = args.source or str(DEMO_CLIP)
-    source = make_source(path, realtime=not args.fast)
-    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime))
-    source.open()  # the loop takes it open, and closes it
-    what = DEMO_CREDIT if args.source is None else path
-    print(f"KneeCue demo: the live loop on {what}, default thresholds.\n"
-          f"Each line is a change of the lights and buzzer the athlete sees and hears (Ctrl-C stops).")
-    lights = TerminalLights(sys.stdout)
-    with CueOutputs(pin_factory=make_pin_factory("mock")) as outputs:
-        stats = LiveLoop(source, pipeline, outputs, sinks=[EventSink(lights, outputs)]).run()
-    reps = pipeline.scorer.reps
-    print(f"\n{stats.frames} frames scored, {lights.changes} changes of the lights.")
-    for rep in reps:
-        print(rep_line(rep))
-    print(summary_text(pipeline.scorer.summary()))
-    print("On a Pi: `kneecue run` does the same with the camera, the real pins and the coach's console.")
-    return 0
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from firmware_py.app.service import run_service
-
-    return run_service(args)
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    from firmware_py.app.build import build_model, load_settings
-    from firmware_py.device.config import default_state_dir, save_config
-    from firmware_py.core.calibration import Calibrator
-    from firmware_py.cues.outputs import CueOutputs, make_pin_factory
-    from firmware_py.errors import KneeCueError
-    from firmware_py.pose.engine import PoseEngine
-    from firmware_py.sources import make_source
-
-    config = load_settings(args.state_dir)
-    engine = PoseEngine(build_model(args.model, threads=args.threads, runtime=args.runtime))
-    calibrator = Calibrator(duration_s=args.seconds)
-    status, said_at = None, float("-inf")
-    with make_source(args.source) as source, CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio)) as out:
-        out.play("calibrating")
-        print("stand still on both feet, facing the camera…", file=sys.stderr)
-        for frame in source:
-            status = calibrator.update(engine.estimate(frame.rgb), frame.pts)
-            if status.problem and frame.pts - said_at >= 1.0:  # at most one message a second
-                said_at = frame.pts
-                print(f"  {status.told}: starting over", file=sys.stderr)
-            if status.done or frame.pts > args.timeout:
-                break
-    if status is None or not status.done:
-        why = status.problem.replace("_", " ") if status and status.problem else "not enough quiet standing"
-        raise KneeCueError(f"calibration failed ({why}): it needs {args.seconds:g} s of still, two-footed "
-                           f"standing with the whole body in view; nothing was saved")
-    cal = status.calibration
-    folder = Path(args.state_dir) if args.state_dir else default_state_dir()
-    path = save_config(folder, config.with_profile(calibration=cal))
-    base = ", ".join(f"{side} {v:+.1f}°" for side, v in (("left", cal.fppa_baseline_left),
-                                                          ("right", cal.fppa_baseline_right)) if v is not None)
-    print(f"calibrated: camera roll {cal.roll_deg:+.1f}°, standing FPPA {base or 'not measured'}; saved to {path}")
-    return 0
-
-
 def cmd_outputs_off(args: argparse.Namespace) -> int:
     from firmware_py.app.build import open_settings
     from firmware_py.cues.outputs import make_pin_factory, outputs_off
@@ -463,15 +160,27 @@ def cmd_outputs_off(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"analyze": cmd_analyze, "demo": cmd_demo, "eval": cmd_eval, "bench": cmd_bench, "model": cmd_model, "run": cmd_run,
-            "calibrate": cmd_calibrate, "outputs-off": cmd_outputs_off, "report": cmd_report}
+# Each command's code sits with its tool and is imported only when run: `kneecue run`
+# never loads matplotlib, and `kneecue --help` loads nothing.
+COMMANDS = {
+    "analyze": ("firmware_py.tools.analyze", "cmd_analyze"),
+    "demo": ("firmware_py.tools.demo", "cmd_demo"),
+    "eval": ("firmware_py.tools.evaluation", "cmd_eval"),
+    "bench": ("firmware_py.tools.bench", "cmd_bench"),
+    "model": ("firmware_py.tools.models", "cmd_model"),
+    "run": ("firmware_py.app.service", "run_service"),
+    "calibrate": ("firmware_py.tools.calibrate", "cmd_calibrate"),
+    "outputs-off": ("firmware_py.cli", "cmd_outputs_off"),
+    "report": ("firmware_py.tools.report", "cmd_report"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="kneecue: %(message)s", stream=sys.stderr)
     try:
-        return COMMANDS[args.command](args)
+        module, name = COMMANDS[args.command]
+        return getattr(importlib.import_module(module), name)(args)
     except KneeCueError as e:
         print(f"kneecue: error: {e}", file=sys.stderr)
         return 1

@@ -128,7 +128,7 @@ def test_eval_takes_a_setting_other_than_its_default_and_refuses_a_wrong_one(mod
     assert_one_line_error(kneecue("eval", "--set", "knee_over_toe=on", "--model", model_path),
                           "--set knee_over_toe=on", "unknown setting")
     assert_one_line_error(kneecue("eval", "--set", "view", "--model", model_path), "KEY=VALUE")
-    from firmware_py.cli import with_settings  # what eval and analyze apply
+    from firmware_py.tools.analyze import with_settings  # what eval and analyze apply
     from firmware_py.core.settings import Thresholds
 
     changed = with_settings(Thresholds(), ["knee_over_toe_trigger=on", " Debounce_ms = 150"])

@@ -30,7 +30,8 @@ from firmware_py.system.eventlog import JsonLinesWriter
 from firmware_py.loop.live import LiveLoop, LoopStats
 from firmware_py.loop.sinks import EventSink, ReadingsSink, WatchdogSink
 from firmware_py.pose.movenet import MoveNet
-from firmware_py.records.recorder import Recorder, settings_header
+from firmware_py.records.recorder import Recorder
+from firmware_py.records.sessionfile import settings_header
 from firmware_py.system.sdnotify import Notifier
 from firmware_py.sources import make_source
 from firmware_py.system.throttle import describe, read_throttled

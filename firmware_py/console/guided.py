@@ -11,6 +11,7 @@ from typing import Any
 from firmware_py.console.registry import Context, Reply, command, fail, usage
 from firmware_py.core.ankle import AnkleTest
 from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest
+from firmware_py.core.vocabulary import ANKLE_TRIES, SLS_REPS
 from firmware_py.device.state import Device
 
 
@@ -51,13 +52,13 @@ def _test(ctx: Context, args: list[str], now: float) -> Reply:
     if words[0] not in ("sls", "ankle") or len(words) not in (2, 3) or words[1] not in ("left", "right"):
         return usage("test")
     kind, leg = words[0], words[1]
-    most = 20 if kind == "sls" else 10
+    fewest, most = SLS_REPS if kind == "sls" else ANKLE_TRIES
     try:
         count = int(words[2]) if len(words) == 3 else (5 if kind == "sls" else 3)
     except ValueError:
         count = 0
-    if not 1 <= count <= most:
-        return fail(f"N is a whole number, 1 to {most}")
+    if not fewest <= count <= most:
+        return fail(f"N is a whole number, {fewest} to {most}")
     th = dev.config.thresholds
     if kind == "sls":
         procedure: Any = SingleLegSquatTest(leg, count)

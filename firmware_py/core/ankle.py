@@ -40,6 +40,7 @@ from .feet import MAX_AGE_S, MIN_FOOT_SCORE, FootReading
 from .metrics import measure
 from .placement import SIDE_MAX_FRONTALITY, frontality
 from .procedures import Notice
+from .vocabulary import ANKLE_TRIES
 
 __all__ = ["SIDE_MAX_FRONTALITY", "HEEL_LIFT_DEG", "AnkleTest", "HeelLift", "facing", "shin_angle", "foot_pitch",
            "knee_bend", "side_metrics"]
@@ -202,8 +203,8 @@ class AnkleTest:
                  min_score: float = 0.3, other: float | None = None) -> None:
         if leg not in kp.SIDES:
             raise ValueError(f"leg must be left or right, got {leg!r}")
-        if not 1 <= attempts <= 10:
-            raise ValueError(f"attempts must be 1..10, got {attempts}")
+        if not ANKLE_TRIES[0] <= attempts <= ANKLE_TRIES[1]:
+            raise ValueError(f"attempts must be {ANKLE_TRIES[0]}..{ANKLE_TRIES[1]}, got {attempts}")
         self.leg, self.min_shin, self.attempts, self.idle_s = leg, min_shin_deg, attempts, idle_s
         self.min_score, self.other = min_score, other
         self.done = False

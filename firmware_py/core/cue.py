@@ -65,27 +65,15 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .settings import DEFAULT, Thresholds
+from .vocabulary import ALERT, FRONTAL_PLANE_REASONS, LEVELS, OK, REASONS, WARN
 
 __all__ = ["LEVELS", "REASONS", "Cue", "CueTracker"]
 
-LEVELS = ("idle", "ok", "warn", "alert")
-REASONS = (
-    "knee_valgus_left",
-    "knee_valgus_right",
-    "knee_inside_foot_left",
-    "knee_inside_foot_right",
-    "pelvic_drop",
-    "trunk_lean",
-    "hands_off_hips",
-    "balance_lost",
-    "camera_placement",
-)
-FRONTAL_PLANE_REASONS = frozenset(REASONS[:6])
 
 HOLD_S = 0.25  # how long a missing value keeps its condition's state
 PRESENCE_HOLD_S = 0.5  # how long the athlete may be unseen before the cue goes idle
 
-_OK, _WARN, _ALERT = 0, 1, 2
+_OK, _WARN, _ALERT = OK, WARN, ALERT
 _LEVEL_NAME = {_OK: "ok", _WARN: "warn", _ALERT: "alert"}
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .settings import FeedbackMode
+from .vocabulary import MODES as VOCABULARY_MODES
 
 LIGHTS = ("green", "amber", "red")
 ALERT_BEEP_CAP = 10
@@ -58,7 +58,7 @@ PATTERNS: dict[str, Pattern] = {
     "pass": Pattern({"green": Wave(0.6, 0.0, 1)}, buzzer=Wave(0.1, 0.0, 1), tone_hz=2000.0, hold_s=0.8),
     "fail": Pattern({"red": Wave(0.6, 0.0, 1)}, buzzer=Wave(0.6, 0.0, 1), tone_hz=400.0, hold_s=0.8),
 }
-MODES = tuple(m.value for m in FeedbackMode)
+MODES = VOCABULARY_MODES  # FeedbackMode's values (a test holds them equal)
 STATES = ("run", "calibrating", "testing")
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from .calibration import Calibration, Calibrator
 from .faults import pattern_words
 from .reps import Rep
+from .vocabulary import SLS_REPS
 
 __all__ = ["Notice", "GuidedCalibration", "SingleLegSquatTest", "PASS_SHARE", "rep_line"]
 
@@ -145,8 +146,8 @@ class SingleLegSquatTest:
     def __init__(self, leg: str, reps: int = 5, *, idle_s: float = 60.0) -> None:
         if leg not in LEGS:
             raise ValueError(f"leg must be left or right, got {leg!r}")
-        if not 1 <= reps <= 20:
-            raise ValueError(f"reps must be 1..20, got {reps}")
+        if not SLS_REPS[0] <= reps <= SLS_REPS[1]:
+            raise ValueError(f"reps must be {SLS_REPS[0]}..{SLS_REPS[1]}, got {reps}")
         self.leg, self.target, self.idle_s = leg, reps, idle_s
         self.reps: list[Rep] = []
         self.done = False

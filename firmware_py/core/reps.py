@@ -61,12 +61,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .rep import Peak, Rep, working_value
+from .vocabulary import ALERT as _ALERT
+from .vocabulary import CRITERIA
 
 __all__ = ["RepParams", "Peak", "Rep", "RepCounter", "CRITERIA", "working_value"]  # Peak, Rep: core.rep
 
-CRITERIA = ("knee_inward", "hands_off_hips", "trunk_sway", "balance_lost")
-
-_ALERT = 2
 
 
 @dataclass(frozen=True)

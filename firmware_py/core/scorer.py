@@ -20,7 +20,8 @@ from .faults import fault_pattern
 from .feet import TURNOUT_UNCERTAINTY_DEG, FootReading, PlantedFeet, foot_metrics, knee_off_foot
 from .metrics import body_scale, hip_height, measure_flat, metrics_from_body
 from .placement import PlacementMonitor, PlacementParams
-from .reps import CRITERIA, Rep, RepCounter, RepParams
+from .reps import Rep, RepCounter, RepParams
+from .vocabulary import CRITERIA, PEAK_METRICS
 from .settings import DEFAULT, FeedbackMode, Thresholds
 from .smoothing import PoseSmoother, SmoothingParams
 from .stance import StanceParams, StanceTracker
@@ -306,14 +307,7 @@ class Scorer:
         per_leg = {leg: sum(r.leg == leg for r in reps) for leg in ("left", "right", "both")}
         failures = {c: sum(c in r.failed for r in reps) for c in CRITERIA}
         worst: dict[str, Any] = {}
-        for key in (
-            "fppa_left",
-            "fppa_right",
-            "knee_medial_left",
-            "knee_medial_right",
-            "pelvic_drop",
-            "trunk_lean",
-        ):
+        for key in PEAK_METRICS:
             best = None
             for r in reps:
                 peak = getattr(r, key)

@@ -14,13 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from firmware_py.core.vocabulary import CUE_METRICS
 from firmware_py.cues.outputs import CueOutputs
 from firmware_py.loop.pipeline import FrameResult
 from firmware_py.sources.base import Frame
 
-# The metrics behind the cues, logged with each output change ("why did it beep?").
-CUE_METRICS = ("stance", "fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right",
-               "pelvic_drop", "trunk_lean")
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,11 @@ import datetime as dt
 import json
 import logging
 import math
-import os
 import queue
 import threading
 from collections import deque
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -39,7 +38,8 @@ from firmware_py.core.sessions import END, START, Change, SessionParams, Session
 from firmware_py.loop.sinks import FrameSink, Outcome
 from firmware_py.records import clips
 from firmware_py.records.ring import FrameRing, background
-from firmware_py.records.sessionfile import CLIPS, FILE_NAME, FORMAT, TRACE_KEYS, TRACE_METRICS
+from firmware_py.core.vocabulary import CUE_METRICS
+from firmware_py.records.sessionfile import CLIPS, FORMAT, TRACE_KEYS, SessionWriter
 
 log = logging.getLogger("kneecue")
 TRACE_CHUNK = 150  # frames of trace per line between reps
@@ -54,50 +54,6 @@ def _num(value: Any, digits: int = 2) -> Any:
     if isinstance(value, (int, float)):
         return round(float(value), digits) if math.isfinite(value) else None
     return value
-
-
-def settings_header(athlete: str, mode: str, thresholds: Any, calibration: Any) -> dict[str, Any]:
-    """The settings a session's first line records (what ``describe`` callables return)."""
-    return {"athlete": athlete, "mode": mode, "thresholds": thresholds.to_dict(),
-            "calibration": None if calibration is None else calibration.to_dict()}
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays as JSON numbers and lists."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-class SessionWriter:
-    """One session file, appended line by line; a failing disk counts errors."""
-
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder = folder
-        self.path = folder / FILE_NAME
-        self.file: IO[str] = open(self.path, "a", encoding="utf-8")
-        self.errors = 0
-        self.last_error: str | None = None
-
-    def write(self, record: dict[str, Any], *, sync: bool = False) -> bool:
-        try:
-            self.file.write(json.dumps(record, separators=(",", ":"), default=_plain) + "\n")
-            self.file.flush()
-            if sync:
-                os.fsync(self.file.fileno())
-            return True
-        except (OSError, ValueError) as e:
-            self.errors += 1
-            self.last_error = str(e)
-            return False
-
-    def close(self) -> None:
-        try:
-            self.file.close()
-        except OSError as e:  # the flush of a full disk
-            self.errors += 1
-            self.last_error = str(e)
 
 
 class Recorder(FrameSink):
@@ -235,7 +191,7 @@ class Recorder(FrameSink):
         self._overlays.append(clips.Overlay(score.frame_index, score.t, result.pose, m.get("fppa_left"),
                                             m.get("fppa_right"), m.get("pelvic_drop"), score.cue.level,
                                             None if feet is None else np.reshape(feet, (4, 2))))
-        gated = {k: v for k, v in (m.get("gated") or {}).items() if k in TRACE_METRICS} or None
+        gated = {k: v for k, v in (m.get("gated") or {}).items() if k in CUE_METRICS} or None
         row = {"t": _num(score.t, 3), "frame": score.frame_index, "level": score.cue.level, "gated": gated,
                "feet": feet}
         for key in TRACE_KEYS:
@@ -243,7 +199,7 @@ class Recorder(FrameSink):
         if changed:
             self._write({"type": "cue", "t": _num(score.t, 3), "frame": score.frame_index, "pattern": pattern,
                          "level": score.cue.level, "reasons": list(score.cue.reasons),
-                         "metrics": {k: _num(m.get(k)) for k in TRACE_METRICS}, "gated": gated or {}})
+                         "metrics": {k: _num(m.get(k)) for k in CUE_METRICS}, "gated": gated or {}})
         if score.rep is not None:
             self._rep(score.rep)
         elif len(self._trace["t"]) >= TRACE_CHUNK:

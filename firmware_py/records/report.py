@@ -19,7 +19,8 @@ from typing import Any, Iterable
 
 from firmware_py import __version__
 from firmware_py.core.faults import pattern_words
-from firmware_py.core.reps import CRITERIA, Rep, working_value
+from firmware_py.core.rep import Rep, working_value
+from firmware_py.core.vocabulary import CRITERIA
 from firmware_py.core.settings import SETTINGS
 from firmware_py.records import clips, plots
 from firmware_py.records.sessionfile import Session, read_session

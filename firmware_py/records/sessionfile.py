@@ -26,22 +26,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
-from firmware_py.core.reps import CRITERIA
+from firmware_py.core.vocabulary import CRITERIA, CUE_METRICS, PEAK_METRICS
 
 FILE_NAME = "session.jsonl"
 CLIPS = "clips"
 FORMAT = 1
-TRACE_KEYS = ("t", "frame", "fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right",
-              "pelvic_drop", "trunk_lean", "stance", "level", "gated", "feet")
+TRACE_KEYS = ("t", "frame", *CUE_METRICS, "level", "gated", "feet")
 # "gated": per frame, {traced metric: why it was not read} (core.validity), or null.
 # "feet": per frame, the foot reading it was scored with, as whole source pixels
 # [heel L x, y, heel R x, y, toe L x, y, toe R x, y] (pose.blazepose.FOOT_NAMES order), or null.
-TRACE_METRICS = tuple(k for k in TRACE_KEYS if k not in ("t", "frame", "level", "gated", "feet"))
-PEAKS = ("fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right", "pelvic_drop", "trunk_lean")
+TRACE_METRICS = CUE_METRICS  # the traced metrics (the rest of TRACE_KEYS says when, and what was shown)
+PEAKS = PEAK_METRICS
 
 
 @dataclass
@@ -221,3 +221,50 @@ def _csv_value(value: Any) -> Any:
     if isinstance(value, float):
         return f"{value:.3f}".rstrip("0").rstrip(".")
     return "" if value is None else value
+
+
+# -- writing (on the recorder's log thread) --------------------------------------------
+
+
+def settings_header(athlete: str, mode: str, thresholds: Any, calibration: Any) -> dict[str, Any]:
+    """The settings a session's first line records (what ``describe`` callables return)."""
+    return {"athlete": athlete, "mode": mode, "thresholds": thresholds.to_dict(),
+            "calibration": None if calibration is None else calibration.to_dict()}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays as JSON numbers and lists."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+class SessionWriter:
+    """One session file, appended line by line; a failing disk counts errors."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.path = folder / FILE_NAME
+        self.file: IO[str] = open(self.path, "a", encoding="utf-8")
+        self.errors = 0
+        self.last_error: str | None = None
+
+    def write(self, record: dict[str, Any], *, sync: bool = False) -> bool:
+        try:
+            self.file.write(json.dumps(record, separators=(",", ":"), default=_plain) + "\n")
+            self.file.flush()
+            if sync:
+                os.fsync(self.file.fileno())
+            return True
+        except (OSError, ValueError) as e:
+            self.errors += 1
+            self.last_error = str(e)
+            return False
+
+    def close(self) -> None:
+        try:
+            self.file.close()
+        except OSError as e:  # the flush of a full disk
+            self.errors += 1
+            self.last_error = str(e)

@@ -18,6 +18,10 @@ from firmware_py.loop.pipeline import FrameResult, Pipeline
 from firmware_py.loop.sinks import FrameSink, Outcome
 from firmware_py.sources.base import Frame, FrameSource
 from firmware_py.sources.rotation import rotated
+import argparse
+from pathlib import Path
+from firmware_py.core.settings import SettingError, Thresholds
+from firmware_py.errors import KneeCueError
 
 
 def frames_of(source: FrameSource, *, drop_late: bool) -> Iterator[Frame]:
@@ -107,7 +111,7 @@ def _peak(peak, unit: str) -> str:
     return "–" if peak.value is None else f"{peak.value:+.1f}{unit} @{peak.frame}"
 
 
-def rep_line(rep) -> str:
+def rep_row(rep) -> str:
     fppa = rep.fppa_left if rep.leg == "left" else rep.fppa_right if rep.leg == "right" else (
         max((rep.fppa_left, rep.fppa_right), key=lambda p: float("-inf") if p.value is None else p.value))
     verdict = "PASS" if rep.passed else "FAIL " + ", ".join(rep.failed)
@@ -157,7 +161,7 @@ class Printer(FrameSink):
         if not self.brief:
             self.out.write(table_row(o.result) + "\n")
         if rep is not None:
-            self.out.write(rep_line(rep) + "\n")
+            self.out.write(rep_row(rep) + "\n")
 
 
 def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_json: bool,
@@ -207,3 +211,96 @@ def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_jso
     else:
         out.write(summary_text(summary) + "\n")
     return count
+
+
+def with_settings(thresholds: Thresholds, items: list[str]) -> Thresholds:
+    """``thresholds`` with each ``KEY=VALUE`` of ``--set`` applied (checked as the console does)."""
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise KneeCueError(f"--set takes KEY=VALUE, got {item!r}")
+        try:
+            thresholds = thresholds.with_value(key.strip().lower(), value.strip())
+        except SettingError as e:
+            raise KneeCueError(f"--set {item}: {e}") from None
+    return thresholds
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from firmware_py.tools.report import write_reports
+    from firmware_py.app.build import build_foot_stage, build_model, build_pipeline, load_settings
+    from firmware_py.sources import make_source
+    from firmware_py.sources.opencv import StillImage
+
+    source = make_source(args.path, realtime=args.realtime)
+    source.open().close()  # fail on a bad clip before the model loads
+    config = load_settings(args.state_dir)
+    whose, thresholds, calibration = "defaults", Thresholds(), None
+    if args.athlete is not None:
+        profile = config.athletes.get(args.athlete)
+        if profile is None:
+            known = ", ".join(sorted(config.athletes)) or "none saved"
+            raise KneeCueError(f"no athlete {args.athlete!r} in the saved settings (athletes: {known})")
+        thresholds, calibration = profile.thresholds, profile.calibration
+        whose = f"athlete {args.athlete} ({'calibrated' if calibration else 'not calibrated'})"
+    view = args.view or ("side" if args.task == "ankle" else None)  # the ankle test reads a side view
+    sets = list(args.settings) + ([f"view={view}"] if view else [])
+    thresholds = with_settings(thresholds, sets)
+    feet = args.feet or ("lite" if args.task == "ankle" else "off")
+    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime),
+                              track=not args.no_track, thresholds=thresholds,
+                              mode=args.mode or config.mode, calibration=calibration,
+                              still=isinstance(source, StillImage),
+                              feet=build_foot_stage(feet, threaded=False, runtime=args.runtime))
+    test = None
+    if args.task == "ankle":
+        from firmware_py.core.ankle import AnkleTest
+
+        test = AnkleTest(args.leg, min_shin_deg=thresholds.ankle_min_shin_deg, min_score=thresholds.min_score)
+    recorder = None
+    if args.report:
+        from firmware_py.records.recorder import Recorder
+        from firmware_py.records.sessionfile import FILE_NAME
+
+        folder = Path(args.report)
+        if (folder / FILE_NAME).exists():
+            raise KneeCueError(f"{folder} already holds a session: pick an empty folder for --report")
+        recorder = Recorder(folder.parent, folder=folder, source=args.path, lossless=True,
+                            quota_mb=config.clip_quota_mb, describe=lambda: _describe(config, pipeline))
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    try:
+        progress = sys.stderr.isatty() and (args.out is not None or not sys.stdout.isatty())
+        first = {"settings": {"from": whose, "set": dict(item.partition("=")[::2] for item in sets),
+                              "calibrated": calibration is not None, "thresholds": thresholds.to_dict()}}
+        out.write((json.dumps(first) if args.json else
+                   f"thresholds: {whose}" + (f", with {', '.join(sets)}" if sets else "")) + "\n")
+        count = run_analyze(pipeline, source, out, as_json=args.json, realtime=args.realtime,
+                            progress=progress, brief=args.brief or test is not None, recorder=recorder, test=test,
+                            rotation=args.rotate)
+    finally:
+        if args.out:
+            out.close()
+        if recorder is not None:
+            recorder.close()
+    if args.out:
+        print(f"kneecue: {count} frames written to {args.out}", file=sys.stderr)
+    read, expected = getattr(source, "frames_read", None), getattr(source, "expected_frames", None)
+    if read is not None and expected is not None and read < expected:
+        raise KneeCueError(f"{args.path} ends early: {read} of the {expected} frames its header promises could "
+                           f"be decoded (the file is cut short or damaged); the {read} read were scored")
+    if read is not None:
+        print(f"kneecue: {read} frames read" + (f" of {expected}" if expected else
+              " (the container holds no frame count)"), file=sys.stderr)
+    if recorder is not None:
+        write_reports(recorder.sessions, None)
+    if test is not None and test.record is None:  # refused: the one line says why
+        print("kneecue: " + test.refusal if test.refusal else "kneecue: no test result", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _describe(config, pipeline) -> dict:
+    from firmware_py.records.sessionfile import settings_header
+
+    scorer = pipeline.scorer
+    return settings_header(config.athlete, scorer.mode.value, scorer.thresholds, scorer.calibration)

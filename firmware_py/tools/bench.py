@@ -21,6 +21,8 @@ from firmware_py.core.patterns import PatternSelector
 from firmware_py.loop.pipeline import STAGES, Pipeline
 from firmware_py.sources.rotation import rotated
 from firmware_py.sources.base import Frame, FrameSource
+import argparse
+import json
 
 WARMUP = 5
 
@@ -151,3 +153,28 @@ def format_report(report: dict, source_name: str) -> str:
         lines.append(f"capture → pin latency: median {report['latency_median_ms']:.2f} ms, p95 "
                      f"{report['latency_p95_ms']:.2f} ms ({report['latency_over_invoke_ms']:+.2f} ms over the bare invoke)")
     return "\n".join(lines)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from firmware_py.app.build import build_foot_stage, build_model, build_pipeline
+    from firmware_py.sources import make_source
+
+    if args.path:
+        frames = file_frames(make_source(args.path), args.frames)
+    else:
+        frames = synthetic_frames(args.frames)
+    from firmware_py.cues.outputs import CueOutputs, make_pin_factory
+
+    feet = build_foot_stage(args.feet, threaded=True, runtime=args.runtime)
+    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime), feet=feet)
+    try:
+        with CueOutputs(pin_factory=make_pin_factory("mock")) as outputs:
+            report = run_bench(pipeline, frames, outputs, rotation=args.rotate)
+    finally:
+        if feet is not None:
+            feet.close()
+    report["source"] = args.path or "synthetic"
+    if feet is not None:
+        report["feet"] = {"model": args.feet, "readings": feet.readings}
+    print(json.dumps(report) if args.json else format_report(report, report["source"]))
+    return 0

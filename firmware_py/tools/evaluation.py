@@ -33,6 +33,11 @@ from typing import Any, Callable, Iterable, Sequence
 
 from firmware_py.core.scorer import FrameScore
 from firmware_py.errors import KneeCueError
+import argparse
+import json
+import os
+import sys
+from firmware_py.core.settings import Thresholds
 
 __all__ = ["LABELS", "Label", "ClipResult", "read_labels", "judge_clip", "evaluate", "format_table",
            "knee_alert", "default_labels_path"]
@@ -209,3 +214,46 @@ def format_table(results: Sequence[ClipResult]) -> str:
                  "alert on; buzz: share of frames with a knee over the foot (none valgus) at alert level "
                  "for any reason")
     return "\n".join(lines)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from firmware_py.tools.analyze import with_settings
+    from firmware_py.app.build import build_foot_stage, build_model, build_pipeline
+    from firmware_py.sources import make_source
+    from firmware_py.sources.opencv import StillImage
+
+    labels_path = args.labels or default_labels_path()
+    if labels_path is None:
+        raise KneeCueError("no labels file given and no tests/eval/labels.csv beside the package")
+    media = args.media or os.environ.get("KNEECUE_MEDIA_DIR")
+    if not media or not Path(media).is_dir():
+        raise KneeCueError("the clips are not found: give --media DIR or set KNEECUE_MEDIA_DIR "
+                           "(the shared footage, ../shared/media beside a checkout)")
+    labels = read_labels(labels_path)
+    thresholds = with_settings(Thresholds(), args.settings)
+    model = build_model(args.model, threads=args.threads, runtime=args.runtime)
+    missing = []
+
+    def score_clip(name: str):
+        path = Path(media) / name
+        if not path.is_file():
+            missing.append(name)
+            return None
+        source = make_source(str(path))
+        # the defaults (and --set), never a saved athlete's thresholds or calibration
+        pipeline = build_pipeline(model, still=isinstance(source, StillImage), thresholds=thresholds,
+                                  feet=build_foot_stage(args.feet, threaded=False, runtime=args.runtime))
+        with source:
+            return [pipeline.process(frame).score for frame in source]
+
+    results = evaluate(labels, score_clip)
+    if args.json:
+        for r in results:
+            print(json.dumps(r.to_dict()))
+    else:
+        changed = ", ".join(args.settings)
+        print(f"labels {labels_path}, default thresholds{' but ' + changed if changed else ''}, feet {args.feet}")
+        print(format_table(results))
+    for name in missing:
+        print(f"kneecue: {name} is not in {media}: skipped", file=sys.stderr)
+    return 1 if missing else 0

@@ -15,7 +15,8 @@ import pytest
 from firmware_py.core.sessions import SessionParams
 from firmware_py.system.cv import cv2
 from firmware_py.records import clips
-from firmware_py.records.recorder import Recorder, SessionWriter
+from firmware_py.records.recorder import Recorder
+from firmware_py.records.sessionfile import SessionWriter
 from firmware_py.records.sessionfile import read_session, session_files
 from scripted import FPS, a_rep, clock, describe, frames
 

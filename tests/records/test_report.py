@@ -6,7 +6,7 @@ import re
 
 from firmware_py.core.procedures import rep_line
 from firmware_py.core.reps import Peak, Rep
-from firmware_py.records.recorder import SessionWriter
+from firmware_py.records.sessionfile import SessionWriter
 from firmware_py.records.report import render
 from firmware_py.records.sessionfile import read_session
 

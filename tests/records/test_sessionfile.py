@@ -8,7 +8,7 @@ import random
 import pytest
 
 from firmware_py.core.reps import Peak, Rep
-from firmware_py.records.recorder import SessionWriter
+from firmware_py.records.sessionfile import SessionWriter
 from firmware_py.records.sessionfile import find_session, read_session, session_files, to_csv
 
 

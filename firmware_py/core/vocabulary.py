@@ -1,0 +1,41 @@
+"""The names the whole device agrees on, in one place: cue levels and reasons, the
+rep verdict's criteria, the metrics a rep keeps peaks of and the metrics logged with
+each cue change, and the feedback modes.  Session files, the event log, the console,
+the report and ``analyze`` all spell them from here.
+"""
+
+from __future__ import annotations
+
+# Cue levels, worst last; a condition's level as a number (0 ok, 1 warn, 2 alert).
+LEVELS = ("idle", "ok", "warn", "alert")
+OK, WARN, ALERT = 0, 1, 2
+
+# Why a cue was raised (CueTracker.levels keys), frontal-plane ones first.
+REASONS = (
+    "knee_valgus_left",
+    "knee_valgus_right",
+    "knee_inside_foot_left",
+    "knee_inside_foot_right",
+    "pelvic_drop",
+    "trunk_lean",
+    "hands_off_hips",
+    "balance_lost",
+    "camera_placement",
+)
+FRONTAL_PLANE_REASONS = frozenset(REASONS[:6])  # meaningless when the camera is not in front
+
+# Why a rep fails the single-leg squat test (Ugalde 2015).
+CRITERIA = ("knee_inward", "hands_off_hips", "trunk_sway", "balance_lost")
+
+# The peaks a coach compares reps by (the session's rep lines, the summary's worst, the CSV).
+PEAK_METRICS = ("fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right", "pelvic_drop", "trunk_lean")
+# The metrics behind a cue: logged with each cue change (event log and session) and traced per frame.
+CUE_METRICS = (*PEAK_METRICS, "stance")
+
+# When the athlete is shown anything (core.settings.FeedbackMode).
+MODES = ("concurrent", "terminal", "silent")
+
+# The guided tests' counts, fewest and most (console and procedure): single-leg squat
+# reps per leg, ankle-test tries per leg.
+SLS_REPS = (1, 20)
+ANKLE_TRIES = (1, 10)
