@@ -218,7 +218,7 @@ def test_a_camera_absent_at_start_is_waited_for_and_the_loop_resumes(movenet, me
     outputs.close()
     assert LateCamera.tries == 3 and stats.frames > 30
     assert seen[0] == ("fault", {"camera": "picamera:0: camera could not be started; check the ribbon cable"})
-    assert seen[-1][1] == {} and device.readings.frame >= 30
+    assert seen[-1][1] == {} and device.mailbox.readings.frame >= 30
 
 
 def test_a_pi_camera_mounted_upside_down_is_scored_upright_and_turned_by_the_camera(movenet, media, monkeypatch):
@@ -243,10 +243,10 @@ def test_a_pi_camera_mounted_upside_down_is_scored_upright_and_turned_by_the_cam
     played = outputs.play
 
     def spy(pattern):
-        if device.readings is not None:
-            fppa.append(device.readings.metrics.get("fppa_right"))
+        if device.mailbox.readings is not None:
+            fppa.append(device.mailbox.readings.metrics.get("fppa_right"))
         if len(fppa) == 8:
-            device.config = device.config.replace(rotation=0)  # what `rotate 0` does
+            device.settings.config = device.settings.config.replace(rotation=0)  # what `rotate 0` does
         if len(fppa) > 16:
             stop.set()
         return played(pattern)

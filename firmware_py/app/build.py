@@ -54,6 +54,8 @@ def build_foot_stage(choice: str | None, *, threaded: bool, runtime: str | None 
 
 
 def state_folder(state_dir: str | None) -> Path:
+    """The one answer to "where does the device keep its state": ``--state-dir`` if
+    given, else systemd's StateDirectory= or ~/.local/state/kneecue."""
     return Path(state_dir) if state_dir else default_state_dir()
 
 

@@ -100,7 +100,7 @@ def _run_loop(args: argparse.Namespace, model: MoveNet, source, outputs: CueOutp
               notifier: Notifier, recorder: Recorder | None, events: JsonLinesWriter | None,
               stop: threading.Event) -> LoopStats:
     """The live loop, fed to the sinks in the order the old hand-wiring had them."""
-    config = device.config
+    config = device.settings.config
     device.info["model"] = model.describe()
     with contextlib.ExitStack() as stack:
         feet = _foot_stage(args, device)
@@ -118,15 +118,15 @@ def _run_loop(args: argparse.Namespace, model: MoveNet, source, outputs: CueOutp
 def _recorder(args: argparse.Namespace, config, device: Device, *, source_name: str,
               lossless: bool) -> Recorder | None:
     """Session records in ``<state>/sessions`` unless switched off; shared with the console."""
-    if args.no_record or not config.record or device.state_dir is None:
+    if args.no_record or not config.record or device.settings.state_dir is None:
         return None
 
     def describe() -> dict:
-        c = device.config
+        c = device.settings.config
         return settings_header(c.athlete, c.mode, c.thresholds, c.calibration)
 
     quota = config.clip_quota_mb if args.clip_quota is None else args.clip_quota
-    recorder = Recorder(device.state_dir / "sessions", describe=describe, source=source_name, quota_mb=quota,
+    recorder = Recorder(device.settings.state_dir / "sessions", describe=describe, source=source_name, quota_mb=quota,
                         lossless=lossless, on_problem=lambda problem: device.health.set_warning("records", problem))
     device.recorder = recorder
     return recorder
@@ -170,7 +170,7 @@ def _monitor(device: Device, notifier: Notifier, stop: threading.Event) -> None:
     """Every MONITOR_S: the CPU throttling flags and systemd's STATUS= line."""
     said, best_fps = None, 0.0
     while not stop.wait(MONITOR_S if said is not None else 0.5):
-        readings = device.readings
+        readings = device.mailbox.readings
         fps = readings.fps if readings is not None else 0.0
         best_fps = max(best_fps, fps)
         slowed = describe(read_throttled())

@@ -42,17 +42,17 @@ def _uptime(seconds: float) -> str:
 
 @command("status", "athlete, mode, frame rate, latency, last cue, warnings and faults")
 def _status(ctx: Context, args: list[str], now: float) -> Reply:
-    dev, cfg = ctx.device, ctx.device.config
-    r = dev.readings
+    dev, cfg = ctx.device, ctx.device.settings.config
+    r = dev.mailbox.readings
     data: dict[str, Any] = {
         "athlete": cfg.athlete, "mode": cfg.mode, "buzzer": "off" if cfg.muted else "on",
         "calibrated": cfg.calibration is not None, "uptime_s": round(now - dev.started, 1),
-        "unsaved": dev.unsaved, "locked": dev.locked, "procedure": dev.busy,
+        "unsaved": dev.settings.unsaved, "locked": dev.settings.locked, "procedure": dev.mailbox.busy,
         "warnings": list(dev.health.warnings.values()), "faults": dict(dev.health.faults), **dev.info,
     }
     lines = [f"athlete {cfg.athlete} ({'calibrated' if cfg.calibration else 'not calibrated'}), "
              f"mode {cfg.mode}, buzzer {data['buzzer']}, up {_uptime(now - dev.started)}"
-             + (", locked" if dev.locked else "")]
+             + (", locked" if dev.settings.locked else "")]
     if "model" in dev.info:
         lines.append(f"model {dev.info['model']}")
     if r is None:
@@ -64,20 +64,20 @@ def _status(ctx: Context, args: list[str], now: float) -> Reply:
         lines.append(f"{r.fps:.1f} fps, capture to cue {r.latency_ms:.1f} ms, {r.dropped} frames dropped; "
                      f"frame {r.frame} {_ago(now - r.at)}, showing {r.pattern}, {r.phase}, "
                      f"stance {r.metrics.get('stance')}")
-    if dev.last_cue is None:
+    if dev.mailbox.last_cue is None:
         lines.append("last cue: none yet")
     else:
-        at, cue = dev.last_cue
+        at, cue = dev.mailbox.last_cue
         data["last_cue"] = {"level": cue.level, "reasons": list(cue.reasons), "age_s": round(now - at, 1)}
         lines.append(f"last cue: {cue.level} {_ago(now - at)}: " + ", ".join(x.replace("_", " ") for x in cue.reasons))
-    if dev.busy:
-        lines.append(f"running: {dev.busy}")
+    if dev.mailbox.busy:
+        lines.append(f"running: {dev.mailbox.busy}")
     recording = None if dev.recorder is None else dev.recorder.current
     data["session"] = None if recording is None else recording.parent.name
     lines.append("recording: off" if dev.recorder is None else
                  f"recording: session {recording.parent.name}" if recording else "recording: no session under way")
-    if dev.unsaved:
-        lines.append("unsaved: " + ", ".join(dev.unsaved))
+    if dev.settings.unsaved:
+        lines.append("unsaved: " + ", ".join(dev.settings.unsaved))
     lines += [f"warning: {name}: {text}" for name, text in dev.health.warnings.items()]
     lines += [f"FAULT {name}: {text}" for name, text in dev.health.faults.items()] or ["faults: none"]
     return Reply(True, "\n".join(lines), data)
@@ -97,14 +97,14 @@ def _unknown_key(key: str) -> Reply:
 
 @command("get [KEY]", "show one threshold or all, with unit, range and default")
 def _get(ctx: Context, args: list[str], now: float) -> Reply:
-    th = ctx.device.config.thresholds
+    th = ctx.device.settings.config.thresholds
     if len(args) > 1:
         return usage("get")
     keys = [args[0].lower()] if args else list(SETTINGS)
     if keys[0] not in SETTINGS:
         return _unknown_key(keys[0])
     return Reply(True, "\n".join(_describe(k, getattr(th, k)) for k in keys),
-                 {"athlete": ctx.device.config.athlete, "values": {k: getattr(th, k) for k in keys}})
+                 {"athlete": ctx.device.settings.config.athlete, "values": {k: getattr(th, k) for k in keys}})
 
 
 @command("set KEY VALUE", "change a threshold (checked; in use from the next frame)",
@@ -116,11 +116,11 @@ def _set(ctx: Context, args: list[str], now: float) -> Reply:
     if key not in SETTINGS:
         return _unknown_key(key)
     try:
-        new = ctx.device.config.thresholds.with_value(key, text)
+        new = ctx.device.settings.config.thresholds.with_value(key, text)
     except SettingError as e:
         return fail(f"{key} not changed: {e}", key=key, allowed=SETTINGS[key].allowed)
-    old = getattr(ctx.device.config.thresholds, key)
-    ctx.device.update(lambda c: c.with_profile(thresholds=new))
+    old = getattr(ctx.device.settings.config.thresholds, key)
+    ctx.device.settings.update(lambda c: c.with_profile(thresholds=new))
     value = getattr(new, key)
     return Reply(True, _describe(key, value) + f"\n  was {SETTINGS[key].show(old)}; in use from the next frame",
                  {"key": key, "value": value, "was": old})
@@ -133,25 +133,25 @@ def _reset(ctx: Context, args: list[str], now: float) -> Reply:
         return usage("reset")
     what = args[0].lower()
     if what == "all":
-        ctx.device.update(lambda c: c.with_profile(thresholds=DEFAULT))
+        ctx.device.settings.update(lambda c: c.with_profile(thresholds=DEFAULT))
         return Reply(True, "every threshold is back to its default", {"reset": "all"})
     if what == "calibration":
-        ctx.device.update(lambda c: c.with_profile(calibration=None))
+        ctx.device.settings.update(lambda c: c.with_profile(calibration=None))
         return Reply(True, "calibration cleared: image axes are level again", {"reset": "calibration"})
     if what not in SETTINGS:
         return _unknown_key(what)
     try:
-        new = ctx.device.config.thresholds.with_value(what, getattr(DEFAULT, what))
+        new = ctx.device.settings.config.thresholds.with_value(what, getattr(DEFAULT, what))
     except SettingError as e:  # the default would break an ordering (warn above alert)
         return fail(f"{what} not reset: {e}")
-    ctx.device.update(lambda c: c.with_profile(thresholds=new))
+    ctx.device.settings.update(lambda c: c.with_profile(thresholds=new))
     return Reply(True, _describe(what, getattr(new, what)), {"reset": what})
 
 
 @command("save", "keep the settings in use across restarts", guarded=True)
 def _save(ctx: Context, args: list[str], now: float) -> Reply:
     try:
-        path = ctx.device.save()
+        path = ctx.device.settings.save()
     except OSError as e:
         return fail(f"not saved ({e}); the settings stay in use until restart")
     return Reply(True, f"saved to {path}", {"path": str(path)})
@@ -165,23 +165,23 @@ def _save(ctx: Context, args: list[str], now: float) -> Reply:
          "  silent: nothing (record only, testing without help)")
 def _mode(ctx: Context, args: list[str], now: float) -> Reply:
     if not args:
-        return Reply(True, f"mode {ctx.device.config.mode}", {"mode": ctx.device.config.mode})
+        return Reply(True, f"mode {ctx.device.settings.config.mode}", {"mode": ctx.device.settings.config.mode})
     mode = args[0].lower()
     if len(args) > 1 or mode not in MODES:
         return fail(f"mode must be one of: {', '.join(MODES)}")
-    ctx.device.update(lambda c: c.replace(mode=mode))
+    ctx.device.settings.update(lambda c: c.replace(mode=mode))
     return Reply(True, f"mode {mode}, from the next frame", {"mode": mode})
 
 
 @command("buzzer [on|off]", "sound on or off (the lights stay)")
 def _buzzer(ctx: Context, args: list[str], now: float) -> Reply:
     if not args:
-        state = "off" if ctx.device.config.muted else "on"
+        state = "off" if ctx.device.settings.config.muted else "on"
         return Reply(True, f"buzzer {state}", {"buzzer": state})
     if len(args) > 1 or args[0].lower() not in ("on", "off"):
         return usage("buzzer")
     muted = args[0].lower() == "off"
-    ctx.device.update(lambda c: c.replace(muted=muted))
+    ctx.device.settings.update(lambda c: c.replace(muted=muted))
     return Reply(True, f"buzzer {args[0].lower()}", {"buzzer": args[0].lower()})
 
 
@@ -190,12 +190,12 @@ def _buzzer(ctx: Context, args: list[str], now: float) -> Reply:
          "  In use from the next frame; 'save' keeps it.", guarded=True)
 def _rotate(ctx: Context, args: list[str], now: float) -> Reply:
     if not args:
-        degrees = ctx.device.config.rotation
+        degrees = ctx.device.settings.config.rotation
         return Reply(True, f"rotate {degrees}" + ("" if degrees else " (the camera is upright)"), {"rotate": degrees})
     if len(args) > 1 or args[0] not in ("0", "90", "180", "270"):
         return usage("rotate")
     degrees = int(args[0])
-    ctx.device.update(lambda c: c.replace(rotation=degrees))
+    ctx.device.settings.update(lambda c: c.replace(rotation=degrees))
     return Reply(True, f"rotate {degrees}: each frame turned {degrees}° clockwise from the next one",
                  {"rotate": degrees})
 
@@ -206,7 +206,7 @@ def _rotate(ctx: Context, args: list[str], now: float) -> Reply:
 @command("athlete [NAME|remove NAME [yes]]", "list athletes, switch to one (made if new), or remove one",
          "  each athlete has their own thresholds and calibration; removing asks first", guarded=True)
 def _athlete(ctx: Context, args: list[str], now: float) -> Reply:
-    cfg = ctx.device.config
+    cfg = ctx.device.settings.config
     if not args:
         lines = [f"{'*' if name == cfg.athlete else ' '} {name}"
                  f"{'' if p.calibration is None else ' (calibrated)'}" for name, p in cfg.athletes.items()]
@@ -221,7 +221,7 @@ def _athlete(ctx: Context, args: list[str], now: float) -> Reply:
             what = "thresholds and calibration" if cfg.athletes[name].calibration else "thresholds"
             return Reply(True, f"remove {name} and their {what}? 'athlete remove {name} yes' does it",
                          {"confirm": f"athlete remove {name} yes"})
-        ctx.device.update(lambda c: c.replace(athletes={k: v for k, v in c.athletes.items() if k != name}))
+        ctx.device.settings.update(lambda c: c.replace(athletes={k: v for k, v in c.athletes.items() if k != name}))
         return Reply(True, f"removed {name} ('save' makes it last)", {"removed": name})
     if len(args) != 1:
         return usage("athlete")
@@ -235,7 +235,7 @@ def _athlete(ctx: Context, args: list[str], now: float) -> Reply:
     def switch(c):
         athletes = c.athletes if name in c.athletes else {**c.athletes, name: Profile()}
         return c.replace(athletes=athletes, athlete=name)
-    new = ctx.device.update(switch)
+    new = ctx.device.settings.update(switch)
     what = "new athlete, default thresholds, not calibrated" if created else (
         "calibrated" if new.calibration else "not calibrated")
     return Reply(True, f"athlete {name} ({what}), from the next frame", {"athlete": name, "created": created})

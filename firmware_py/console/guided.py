@@ -22,7 +22,7 @@ def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
     dev = ctx.device
     if args and args[0].lower() == "stop":
         return _stop(dev, "calibrating", "calibration")
-    if dev.busy:
+    if dev.mailbox.busy:
         return _busy(dev)
     try:
         seconds = float(args[0]) if args else 3.0
@@ -30,7 +30,7 @@ def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
         return usage("calibrate")
     if len(args) > 1 or not 1.0 <= seconds <= 10.0:
         return fail("calibrate takes 1 to 10 seconds of standing")
-    if not dev.start(GuidedCalibration(duration_s=seconds, min_score=dev.config.thresholds.min_score)):
+    if not dev.mailbox.start(GuidedCalibration(duration_s=seconds, min_score=dev.settings.config.thresholds.min_score)):
         return _busy(dev)
     return Reply(True, f"calibration starts on the next frame ({seconds:g} s of standing)", {"seconds": seconds})
 
@@ -48,7 +48,7 @@ def _test(ctx: Context, args: list[str], now: float) -> Reply:
     if words == ["stop"]:
         return _stop(dev, "testing", "test")
     if not words:
-        return Reply(True, f"running: {dev.busy}" if dev.busy else "no test is running", {"procedure": dev.busy})
+        return Reply(True, f"running: {dev.mailbox.busy}" if dev.mailbox.busy else "no test is running", {"procedure": dev.mailbox.busy})
     if words[0] not in ("sls", "ankle") or len(words) not in (2, 3) or words[1] not in ("left", "right"):
         return usage("test")
     kind, leg = words[0], words[1]
@@ -59,28 +59,28 @@ def _test(ctx: Context, args: list[str], now: float) -> Reply:
         count = 0
     if not fewest <= count <= most:
         return fail(f"N is a whole number, {fewest} to {most}")
-    th = dev.config.thresholds
+    th = dev.settings.config.thresholds
     if kind == "sls":
         procedure: Any = SingleLegSquatTest(leg, count)
         what = f"{leg} leg, {count} reps"
     else:
-        other = dev.tests.get(f"ankle {'right' if leg == 'left' else 'left'}")
+        other = dev.mailbox.tests.get(f"ankle {'right' if leg == 'left' else 'left'}")
         procedure = AnkleTest(leg, min_shin_deg=th.ankle_min_shin_deg, attempts=count, min_score=th.min_score,
                               other=None if other is None else other.get("shin_deg"))
         what = f"ankle, {leg} leg, {count} tries"
-    if not dev.start(procedure):
+    if not dev.mailbox.start(procedure):
         return _busy(dev)
     return Reply(True, f"test starts on the next frame: {what}", {"test": kind, "leg": leg, "count": count})
 
 
 def _stop(dev: Device, state: str, noun: str) -> Reply:
-    if dev.busy != state:
+    if dev.mailbox.busy != state:
         return fail(f"no {noun} is running")
-    dev.cancel()
+    dev.mailbox.cancel()
     return Reply(True, f"stopping the {noun}")
 
 
 def _busy(dev: Device) -> Reply:
     """Only one procedure at a time: say which runs and how to stop it."""
-    stop = "calibrate stop" if dev.busy == "calibrating" else "test stop"
-    return fail(f"{dev.busy} is running: '{stop}' first")
+    stop = "calibrate stop" if dev.mailbox.busy == "calibrating" else "test stop"
+    return fail(f"{dev.mailbox.busy} is running: '{stop}' first")

@@ -19,7 +19,7 @@ def _root(ctx: Context) -> Path | None:
     dev = ctx.device
     if dev.recorder is not None:
         return dev.recorder.root
-    return None if dev.state_dir is None else dev.state_dir / "sessions"
+    return None if dev.settings.state_dir is None else dev.settings.state_dir / "sessions"
 
 
 def _count(args: list[str], name: str, default: int) -> int | Reply:
@@ -82,7 +82,7 @@ def _reps(ctx: Context, args: list[str], now: float) -> Reply:
         return n
     recorder = ctx.device.recorder
     if recorder is None:  # not recording: the reps the loop has seen since start
-        reps = list(ctx.device.reps)[-n:]
+        reps = list(ctx.device.mailbox.reps)[-n:]
         if not reps:
             return Reply(True, "no reps yet", {"reps": []})
         return Reply(True, "\n".join(rep_line(r) for r in reps), {"reps": [r.to_dict() for r in reps]})

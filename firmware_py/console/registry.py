@@ -74,7 +74,7 @@ def handle(ctx: Context, line: str, now: float) -> Reply | None:
     if cmd is None:
         return fail(f"unknown command {name!r}; " + closest(name, COMMANDS, "type 'help' for the list"),
                     command=name)
-    locked = cmd.guarded and ctx.device.locked and not (name == "athlete" and not args)
+    locked = cmd.guarded and ctx.device.settings.locked and not (name == "athlete" and not args)
     if locked:
         return fail(f"{name} is locked: 'unlock PIN' first", command=name)
     reply = cmd.run(ctx, args, now)
@@ -83,7 +83,7 @@ def handle(ctx: Context, line: str, now: float) -> Reply | None:
 
 
 def prompt(device: Device) -> str:
-    return f"kneecue{'*' if device.unsaved else ''}{'#' if device.locked else ''}> "
+    return f"kneecue{'*' if device.settings.unsaved else ''}{'#' if device.settings.locked else ''}> "
 
 
 def closest(word: str, known: Any, otherwise: str) -> str:

@@ -77,12 +77,12 @@ class ConsoleSession:
             self._ignored = 0
         while True:
             try:
-                notice: Notice = self.device.notices.get_nowait()
+                notice: Notice = self.device.mailbox.notices.get_nowait()
             except queue.Empty:
                 break
             lines.append(json.dumps({"notice": notice.data}) if self.ctx.json else notice.text)
         hz = self.ctx.stream_hz
-        readings = self.device.readings
+        readings = self.device.mailbox.readings
         if hz and now >= self._next_stream and readings is not None and readings.frame != self._streamed:
             period = 1.0 / hz  # (a frame already sent is not sent again: a stalled loop goes quiet)
             self._next_stream = self._next_stream + period if self._next_stream + period > now else now + period
@@ -134,7 +134,7 @@ class ConsoleSession:
         return "".join(line.replace("\n", "\r\n") + "\r\n" for line in lines).encode()
 
     def _stream_line(self) -> str:
-        r = self.device.readings
+        r = self.device.mailbox.readings
         m = r.metrics
         if self.ctx.json:
             return json.dumps({"stream": {"frame": r.frame, "t": round(r.t, 3), "cue": r.cue.level,

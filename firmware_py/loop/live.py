@@ -57,7 +57,7 @@ class LiveLoop:
     def run(self) -> LoopStats:
         device = self.device
         on_fault = None if device is None else (lambda problem: device.health.set_fault("camera", problem))
-        turn = self.rotation if device is None else device.config.rotation
+        turn = self.rotation if device is None else device.settings.config.rotation
         self.source.turn(turn)  # before the capture thread opens a camera: 180 is its own
         capture = CaptureThread(self.source, opened=self.source_open, on_fault=on_fault)
         capture.start()
@@ -76,9 +76,9 @@ class LiveLoop:
                         for sink in self.sinks:
                             sink.on_applied(frame, applied)
                 # a procedure's frames are all read for the feet: no cue waits on them
-                self.pipeline.feet_every_frame = device is not None and device.busy is not None
-                if device is not None and device.config.rotation != turn:
-                    turn = device.config.rotation
+                self.pipeline.feet_every_frame = device is not None and device.mailbox.busy is not None
+                if device is not None and device.settings.config.rotation != turn:
+                    turn = device.settings.config.rotation
                     self.source.turn(turn)  # a camera catches up within a frame or two
                 frame = rotated(frame, turn)
                 result = self.pipeline.process(frame)

@@ -87,7 +87,7 @@ class ReadingsSink(FrameSink):
         self.device = device
 
     def on_frame(self, o: Outcome) -> None:
-        self.device.publish(o.result.score, o.pattern, o.result.t_ns, o.decided_ns, o.dropped)
+        self.device.mailbox.publish(o.result.score, o.pattern, o.result.t_ns, o.decided_ns, o.dropped)
 
 
 class WatchdogSink(FrameSink):

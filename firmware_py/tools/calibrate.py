@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from firmware_py.errors import KneeCueError
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from firmware_py.app.build import build_model, load_settings
+    from firmware_py.app.build import build_model, load_settings, state_folder
     from firmware_py.core.procedures import GuidedCalibration
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
-    from firmware_py.device.config import default_state_dir, save_config
+    from firmware_py.device.config import save_config
     from firmware_py.pose.engine import PoseEngine
     from firmware_py.sources import make_source
 
@@ -41,8 +40,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         why = problem.replace("_", " ") if problem else "not enough quiet standing"
         raise KneeCueError(f"calibration failed ({why}): it needs {args.seconds:g} s of still, two-footed "
                            f"standing with the whole body in view; nothing was saved")
-    folder = Path(args.state_dir) if args.state_dir else default_state_dir()
-    path = save_config(folder, config.with_profile(calibration=cal))
+    path = save_config(state_folder(args.state_dir), config.with_profile(calibration=cal))
     base = ", ".join(f"{side} {v:+.1f}°" for side, v in (("left", cal.fppa_baseline_left),
                                                           ("right", cal.fppa_baseline_right)) if v is not None)
     print(f"calibrated: camera roll {cal.roll_deg:+.1f}°, standing FPPA {base or 'not measured'}; saved to {path}")

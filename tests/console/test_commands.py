@@ -77,10 +77,10 @@ def test_set_is_checked_and_reaches_the_loop_on_its_next_frame(coach):
     ("set min_score nan", "outside the allowed range 0.05..0.95"),
 ])
 def test_bad_values_are_refused_with_the_range_and_change_nothing(coach, line, says):
-    before = coach.device.config
+    before = coach.device.settings.config
     reply = coach.reply(line)
     assert reply.startswith("error: ") and says in reply
-    assert coach.device.config is before and not coach.device.unsaved
+    assert coach.device.settings.config is before and not coach.device.settings.unsaved
 
 
 def test_unknown_commands_name_the_closest_ones(coach):
@@ -99,7 +99,7 @@ def test_save_keeps_settings_across_a_restart_and_says_where(coach, tmp_path):
     coach.reply("set fppa_alert 20")
     coach.reply("set check_hands_on_hips off")
     assert f"saved to {tmp_path / 'config.json'}" in coach.reply("save")
-    assert not coach.device.unsaved and coach.say("get").endswith("kneecue> ")
+    assert not coach.device.settings.unsaved and coach.say("get").endswith("kneecue> ")
     again = Coach(tmp_path)
     assert "fppa_alert = 20 deg" in again.reply("get fppa_alert")
     assert "check_hands_on_hips = off" in again.reply("get check_hands_on_hips")
@@ -111,16 +111,16 @@ def test_a_failed_save_says_so_and_keeps_the_change_in_use(tmp_path):
     coach = Coach(blocker / "state", DeviceConfig())
     coach.reply("set fppa_alert 20")
     assert coach.reply("save").startswith("error: not saved")
-    assert coach.device.config.thresholds.fppa_alert == 20 and coach.device.unsaved
+    assert coach.device.settings.config.thresholds.fppa_alert == 20 and coach.device.settings.unsaved
 
 
 def test_reset_one_all_or_the_calibration(coach):
     coach.reply("set fppa_alert 20")
     coach.reply("set trunk_lean_alert 15")
     assert "fppa_alert = 12 deg" in coach.reply("reset fppa_alert")
-    assert coach.device.config.thresholds.trunk_lean_alert == 15
+    assert coach.device.settings.config.thresholds.trunk_lean_alert == 15
     coach.reply("reset all")
-    assert coach.device.config.thresholds.trunk_lean_alert == 10
+    assert coach.device.settings.config.thresholds.trunk_lean_alert == 10
     assert "calibration cleared" in coach.reply("reset calibration")
 
 
@@ -134,9 +134,9 @@ def test_athletes_keep_their_own_thresholds(coach):
     assert coach.reply("athlete") == "* default\n  sam"
     assert "current athlete" in coach.reply("athlete remove default")
     assert coach.reply("athlete remove sam") == "remove sam and their thresholds? 'athlete remove sam yes' does it"
-    assert "sam" in coach.device.config.athletes  # asked, not done
+    assert "sam" in coach.device.settings.config.athletes  # asked, not done
     assert coach.reply("athlete remove sam yes") == "removed sam ('save' makes it last)"
-    assert "sam" not in coach.device.config.athletes
+    assert "sam" not in coach.device.settings.config.athletes
     assert "letters, digits" in coach.reply("athlete ../../etc")
 
 
@@ -150,7 +150,7 @@ def test_lock_guards_changes_and_survives_a_restart(coach, tmp_path):
     assert "* default" in coach.reply("athlete")  # looking is allowed
     assert "2468" not in (tmp_path / "config.json").read_text()
     restarted = Coach(tmp_path)
-    assert restarted.device.locked and restarted.device.config.thresholds.fppa_alert == 12
+    assert restarted.device.settings.locked and restarted.device.settings.config.thresholds.fppa_alert == 12
     for _ in range(3):
         assert restarted.reply("unlock 1111") == "error: wrong passcode"
     assert "try again in 30 s" in restarted.reply("unlock 2468")
@@ -158,7 +158,7 @@ def test_lock_guards_changes_and_survives_a_restart(coach, tmp_path):
     assert restarted.reply("unlock 2468") == "unlocked"
     assert "fppa_alert = 25" in restarted.reply("set fppa_alert 25")
     assert "removed" in restarted.reply("lock off")
-    assert not Coach(tmp_path).device.locked
+    assert not Coach(tmp_path).device.settings.locked
 
 
 def test_json_mode_gives_one_object_per_reply_and_no_echo(coach):
@@ -175,8 +175,8 @@ def test_json_mode_gives_one_object_per_reply_and_no_echo(coach):
 def test_status_reports_the_loop_and_the_last_cue(coach):
     assert "no frame scored yet" in coach.reply("status")
     cue = Cue("alert", ("knee_valgus_left",), (("knee_valgus_left", "alert"),))
-    coach.device.readings = Readings(120, 4.0, {"stance": "left"}, cue, "down", "alert", 29.7, 14.2, 3, coach.now)
-    coach.device.last_cue = (coach.now, cue)
+    coach.device.mailbox.readings = Readings(120, 4.0, {"stance": "left"}, cue, "down", "alert", 29.7, 14.2, 3, coach.now)
+    coach.device.mailbox.last_cue = (coach.now, cue)
     coach.device.health.set_warning("settings", "config.json is unreadable; using the defaults")
     status = coach.reply("status")
     assert "29.7 fps, capture to cue 14.2 ms, 3 frames dropped" in status
@@ -187,17 +187,17 @@ def test_status_reports_the_loop_and_the_last_cue(coach):
 
 def test_notices_and_stream_lines_redraw_what_the_coach_was_typing(coach):
     coach.session.receive(b"get fppa", coach.now)
-    coach.device.notify(Notice("  2…"))
+    coach.device.mailbox.notify(Notice("  2…"))
     out = coach.session.tick(coach.now).decode()
     assert out == "\r\x1b[K  2…\r\nkneecue> get fppa"
     cue = Cue("warn", ("pelvic_drop",))
-    coach.device.readings = Readings(1, 0.1, {"stance": "left", "fppa_left": 9.5, "pelvic_drop": 4.2}, cue,
+    coach.device.mailbox.readings = Readings(1, 0.1, {"stance": "left", "fppa_left": 9.5, "pelvic_drop": 4.2}, cue,
                                      "down", "warn", 30.0, 10.0, 0, coach.now)
     coach.say("")
     coach.reply("stream on 10")
-    readings, lines = coach.device.readings, []
+    readings, lines = coach.device.mailbox.readings, []
     for i in range(20):  # a frame scored every 50 ms
-        coach.device.readings = dataclasses.replace(readings, frame=readings.frame + i)
+        coach.device.mailbox.readings = dataclasses.replace(readings, frame=readings.frame + i)
         lines.append(coach.session.tick(coach.now + i * 0.05).decode())
     streamed = [x for x in lines if "FPPA" in x]
     assert len(streamed) == 10  # 1 s at 10 Hz
@@ -205,25 +205,25 @@ def test_notices_and_stream_lines_redraw_what_the_coach_was_typing(coach):
     assert not any(coach.session.tick(coach.now + 1.0 + i * 0.1).decode() for i in range(10))
     assert "FPPA L +9.5 R --" in streamed[0] and "drop +4.2" in streamed[0] and "warn pelvic_drop" in streamed[0]
     # a metric that is not read says why in a word, and in full in JSON
-    coach.device.readings = Readings(2, 0.2, {"stance": "left", "fppa_left": None, "pelvic_drop": 4.2,
+    coach.device.mailbox.readings = Readings(2, 0.2, {"stance": "left", "fppa_left": None, "pelvic_drop": 4.2,
                                               "gated": {"fppa_left": "thigh_foreshortened"}}, cue,
                                      "down", "warn", 30.0, 10.0, 0, coach.now)
     later = [coach.session.tick(coach.now + 1.0 + i * 0.05).decode() for i in range(4)]
     assert any("FPPA L deep R --" in x for x in later), later
     coach.reply("json on")
-    coach.device.readings = dataclasses.replace(coach.device.readings, frame=3)
+    coach.device.mailbox.readings = dataclasses.replace(coach.device.mailbox.readings, frame=3)
     line = next(x for x in (coach.session.tick(coach.now + 2.0 + i * 0.05).decode() for i in range(4)) if x)
     assert '"gated": {"fppa_left": "thigh_foreshortened"}' in line
 
 
 def test_procedures_start_once_and_stop_on_request(coach):
     assert "test starts on the next frame: left leg, 3 reps" in coach.reply("test sls left 3")
-    assert coach.device.busy == "testing"
+    assert coach.device.mailbox.busy == "testing"
     assert coach.reply("calibrate") == "error: testing is running: 'test stop' first"
     assert coach.reply("test sls both") == "error: usage: test sls|ankle left|right [N] | test stop"
     assert coach.reply("test stop") == "stopping the test"
     coach.device.apply(*loop_parts())
-    assert coach.device.busy is None
+    assert coach.device.mailbox.busy is None
     assert "cancelled" in coach.session.tick(coach.now).decode()
     assert "calibration starts" in coach.reply("calibrate 2")
 
@@ -277,17 +277,17 @@ def test_the_ankle_test_runs_from_the_console_and_compares_the_legs(coach, monke
         for i, (t, pose, reading) in enumerate(_lunges([peak])):
             score = scorer.update(pose, i, t, SIDE.size, reading)
             coach.device.observe(score, pose, reading)
-            if coach.device.busy is None:
+            if coach.device.mailbox.busy is None:
                 break
         results[leg] = coach.session.tick(coach.now).decode()
     assert "right leg, 1 of 1 tries; shin 42" in results["right"] and "PASS" in results["right"]
     assert "RESTRICTED (restricted below 35°)" in results["left"]
     assert "left - right: -9" in results["left"]
-    assert coach.device.tests["ankle left"]["verdict"] == "restricted"
+    assert coach.device.mailbox.tests["ankle left"]["verdict"] == "restricted"
     assert coach.reply("test ankle left 11") == "error: N is a whole number, 1 to 10"
     # the stream line of a side view tells the ankle, not the frontal plane
     t, pose, reading = _lunges([40.0])[45]
-    coach.device.publish(scorer.update(pose, 999, 99.0, SIDE.size, reading._replace(t=99.0)), "ok", 0, 0, 0)
+    coach.device.mailbox.publish(scorer.update(pose, 999, 99.0, SIDE.size, reading._replace(t=99.0)), "ok", 0, 0, 0)
     coach.reply("stream on 10")
     line = next(x for x in (coach.session.tick(coach.now + i * 0.05).decode() for i in range(4)) if x)
     assert "side view: shin L +" in line and "heel lift L" in line and "FPPA" not in line
@@ -296,7 +296,7 @@ def test_the_ankle_test_runs_from_the_console_and_compares_the_legs(coach, monke
 def test_rotate_turns_the_picture_from_the_next_frame_and_is_saved_with_the_device(coach, tmp_path):
     assert coach.reply("rotate") == "rotate 0 (the camera is upright)"
     assert coach.reply("rotate 180") == "rotate 180: each frame turned 180° clockwise from the next one"
-    assert coach.device.config.rotation == 180 and "rotation" in coach.device.unsaved
+    assert coach.device.settings.config.rotation == 180 and "rotation" in coach.device.settings.unsaved
     assert coach.reply("rotate 45") == "error: usage: rotate [0|90|180|270]"
     coach.reply("save")
-    assert load_config(coach.device.state_dir)[0].rotation == 180
+    assert load_config(coach.device.settings.state_dir)[0].rotation == 180

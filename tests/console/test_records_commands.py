@@ -30,7 +30,7 @@ class Coach:
             if self.recorder is not None:
                 self.recorder.observe(frame, result, "ok", False)
             if result.score.rep is not None:
-                self.device.reps.append(result.score.rep)
+                self.device.mailbox.reps.append(result.score.rep)
         if self.recorder is not None:
             assert self.recorder.caught_up()
 

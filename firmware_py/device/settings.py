@@ -1,0 +1,98 @@
+"""The device's settings: those in use and those on disk, and the passcode that guards
+changing them.
+
+The console swaps whole immutable ``DeviceConfig`` values (``update``); the frame loop
+reads ``config`` once per frame and applies what changed.  ``save`` writes atomically
+(``device.config``).  The passcode rules live here too: a wrong code counts, and
+``UNLOCK_TRIES`` wrong ones in a row make the console wait ``UNLOCK_WAIT_S``.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+from firmware_py.device.config import DeviceConfig, Passcode, save_config
+
+UNLOCK_TRIES = 3
+UNLOCK_WAIT_S = 30.0
+
+
+class SettingsStore:
+    def __init__(self, config: DeviceConfig, *, saved: DeviceConfig | None = None,
+                 state_dir: Path | None = None) -> None:
+        self.config = config  # in use (command-line overrides included)
+        self.saved = saved if saved is not None else config  # as on disk
+        self.state_dir = state_dir
+        self.locked = config.passcode is not None
+        self._failures = 0
+        self._wait_until = float("-inf")
+        self._lock = threading.Lock()
+
+    def update(self, change: Callable[[DeviceConfig], DeviceConfig]) -> DeviceConfig:
+        """Swap in ``change(settings in use)``; the loop applies it from its next frame."""
+        with self._lock:
+            self.config = change(self.config)
+            return self.config
+
+    @property
+    def unsaved(self) -> list[str]:
+        """What differs between the settings in use and those on disk, in words."""
+        return unsaved_changes(self.saved, self.config)
+
+    def save(self, config: DeviceConfig | None = None) -> Path:
+        """Write the settings in use (or ``config``) to disk, atomically."""
+        if self.state_dir is None:
+            raise OSError("no state directory")
+        config = config or self.config
+        path = save_config(self.state_dir, config)
+        self.saved = config
+        return path
+
+    # -- the passcode ---------------------------------------------------------------
+
+    def set_passcode(self, code: Passcode | None) -> None:
+        """Keep a new passcode (None: none) at once, written into the saved settings
+        only, so other unsaved changes stay unsaved; locked when there is one.
+        Raises OSError when it cannot be saved (nothing changes then)."""
+        self.save(self.saved.replace(passcode=code))
+        self.update(lambda c: c.replace(passcode=code))
+        self.locked = code is not None
+
+    def lock(self) -> bool:
+        """Lock the settings; False when there is no passcode to lock them with."""
+        if self.config.passcode is None:
+            return False
+        self.locked = True
+        return True
+
+    def unlock(self, code: str, now: float) -> str | None:
+        """None when ``code`` unlocks the settings; else why not, in words."""
+        wait = self._wait_until - now
+        if wait > 0:
+            return f"too many wrong passcodes: try again in {wait:.0f} s"
+        if self.config.passcode is not None and self.config.passcode.matches(code):
+            self.locked, self._failures = False, 0
+            return None
+        self._failures += 1
+        if self._failures >= UNLOCK_TRIES:
+            self._failures, self._wait_until = 0, now + UNLOCK_WAIT_S
+        return "wrong passcode"
+
+
+def unsaved_changes(saved: DeviceConfig, config: DeviceConfig) -> list[str]:
+    """Each difference once: device settings by name, athletes' profiles by athlete."""
+    out = [key for key in ("athlete", "mode", "muted", "rotation", "console_port", "console_baud", "passcode")
+           if getattr(config, key) != getattr(saved, key)]
+    for name in sorted(set(saved.athletes) | set(config.athletes)):
+        before, after = saved.athletes.get(name), config.athletes.get(name)
+        if before is None or after is None:
+            out.append(f"{name} ({'new' if before is None else 'removed'})")
+            continue
+        keys = [k for k, v in after.thresholds.to_dict().items() if getattr(before.thresholds, k) != v]
+        if after.calibration != before.calibration:
+            keys.append("calibration")
+        if keys:
+            out.append(f"{name}: {', '.join(keys)}")
+    return out
