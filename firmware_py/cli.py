@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="the live loop: camera → pose → score → LEDs and buzzer")
     p.add_argument("--source", default="picamera", metavar="SRC",
-                   help="picamera (default), webcam:N, or a video/image PATH")
+                   help="picamera (default), webcam:N, a video/image PATH, or synthetic:squats|valgus|stand "
+                        "(a scripted athlete, no camera or model needed)")
     p.add_argument("--gpio", choices=("auto", "mock"), default="auto",
                    help="pin factory: gpiozero's own choice (falls back to its mock without GPIO), or mock")
     p.add_argument("--realtime", action="store_true", help="pace a video file at its frame rate, as a camera")
@@ -117,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     _state_option(p)
 
     p = sub.add_parser("calibrate", help="measure camera roll and standing knee angles from quiet two-footed standing")
-    p.add_argument("--source", default="picamera", metavar="SRC", help="picamera (default), webcam:N, or a PATH")
+    p.add_argument("--source", default="picamera", metavar="SRC",
+                   help="picamera (default), webcam:N, a PATH, or synthetic:stand (a scripted athlete standing)")
     p.add_argument("--seconds", type=float, default=3.0, metavar="S", help="quiet standing needed (default 3)")
     p.add_argument("--gpio", choices=("auto", "mock"), default="auto", help="shows the calibrating pattern")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="give up after S seconds of source time")

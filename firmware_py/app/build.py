@@ -21,11 +21,29 @@ def build_model(model: str | None, *, threads: int = 2, runtime: str | None = No
     return MoveNet(find_model(model), num_threads=threads, runtime=runtime)
 
 
-def build_pipeline(model: MoveNet, *, track: bool = True, thresholds: Thresholds | None = None,
+def build_pipeline(model: MoveNet | None, *, track: bool = True, thresholds: Thresholds | None = None,
                    mode: str = "concurrent", calibration: Calibration | None = None,
                    still: bool = False, keep_reps: int | None = None, feet=None) -> Pipeline:
+    """The pipeline on ``model``, or with None on the scripted poses of a synthetic source."""
     scorer = Scorer(thresholds or Thresholds(), mode, calibration, still=still, keep_reps=keep_reps)
-    return Pipeline(PoseEngine(model, track=track), scorer, feet)
+    return Pipeline(build_engine(model, track=track), scorer, feet)
+
+
+def build_engine(model: MoveNet | None, *, track: bool = True):
+    """MoveNet with the crop that follows the athlete; None: the scripted engine
+    (``--source synthetic:NAME``, no model file needed)."""
+    if model is None:
+        from firmware_py.fakes.synthetic import ScriptedPoseEngine
+
+        return ScriptedPoseEngine()
+    return PoseEngine(model, track=track)
+
+
+def model_for(source, args) -> MoveNet | None:
+    """The model ``args`` name, or None for a synthetic source, which needs none."""
+    if source.name.startswith("synthetic:"):
+        return None
+    return build_model(args.model, threads=args.threads, runtime=args.runtime)
 
 
 FOOT_MODELS = ("off", "lite", "full")

@@ -20,7 +20,8 @@ import signal
 import threading
 from pathlib import Path
 
-from firmware_py.app.build import build_foot_stage, build_model, build_pipeline, open_settings, state_folder
+from firmware_py.app.build import (build_engine, build_foot_stage, build_model, build_pipeline, open_settings,
+                                   state_folder)
 from firmware_py.device.config import CONSOLE_BAUDS
 from firmware_py.console.transport import ConsoleThread
 from firmware_py.cues.outputs import CueOutputs, make_pin_factory
@@ -38,6 +39,7 @@ from firmware_py.system.throttle import describe, read_throttled
 
 log = logging.getLogger("kneecue")
 MODEL_RETRY_S = 10.0
+MODEL_WATCH_S = 0.5  # how often the --model file is looked at while it is missing or bad
 MONITOR_S = 5.0
 
 
@@ -88,20 +90,21 @@ def run_service(args: argparse.Namespace) -> int:
         stack.callback(stop.set)
         stack.callback(notifier.stopping)
         threading.Thread(target=_monitor, args=(device, notifier, stop), name="monitor", daemon=True).start()
-        model = _wait_for_model(args, device, outputs, events, stop)
-        if model is not None:
+        scripted = source.name.startswith("synthetic:")  # a scripted athlete needs no model
+        model = None if scripted else _wait_for_model(args, device, outputs, events, stop)
+        if scripted or model is not None:
             ran.append(True)
             stats = _run_loop(args, model, source, outputs, device, notifier, recorder, events, stop)
     log.info("%d frames scored, %d output changes", stats.frames, stats.changes)
     return 0
 
 
-def _run_loop(args: argparse.Namespace, model: MoveNet, source, outputs: CueOutputs, device: Device,
+def _run_loop(args: argparse.Namespace, model: MoveNet | None, source, outputs: CueOutputs, device: Device,
               notifier: Notifier, recorder: Recorder | None, events: JsonLinesWriter | None,
               stop: threading.Event) -> LoopStats:
     """The live loop, fed to the sinks in the order the old hand-wiring had them."""
     config = device.settings.config
-    device.info["model"] = model.describe()
+    device.info["model"] = build_engine(None).describe() if model is None else model.describe()
     with contextlib.ExitStack() as stack:
         feet = _foot_stage(args, device)
         if feet is not None:
@@ -159,11 +162,32 @@ def _wait_for_model(args: argparse.Namespace, device: Device, outputs: CueOutput
             if outputs.play("fault") and events is not None:
                 events.write({"t": 0.0, "frame": -1, "pattern": "fault", "outputs": outputs.levels(),
                               "reasons": ["model"]})
-            stop.wait(MODEL_RETRY_S)
+            _wait_for_change(Path(args.model) if args.model else None, stop)
             continue
         device.health.set_fault("model", None)
         return model
     return None
+
+
+def _wait_for_change(path: Path | None, stop: threading.Event) -> None:
+    """Until MODEL_RETRY_S have passed, or sooner when the file ``path`` appears or
+    changes (a coach copying a good model in need not wait out the retry)."""
+    def signature():
+        try:
+            st = path.stat()
+            return st.st_size, st.st_mtime_ns
+        except OSError:
+            return None
+
+    if path is None:
+        stop.wait(MODEL_RETRY_S)
+        return
+    before, waited = signature(), 0.0
+    while waited < MODEL_RETRY_S and not stop.wait(MODEL_WATCH_S):
+        waited += MODEL_WATCH_S
+        if signature() != before:
+            stop.wait(MODEL_WATCH_S)  # let a copy in progress finish
+            return
 
 
 def _monitor(device: Device, notifier: Notifier, stop: threading.Event) -> None:

@@ -62,18 +62,7 @@ class Pipeline:
         self._recent: deque[tuple[int, float, np.ndarray, np.ndarray]] = deque(maxlen=self.RECENT)
 
     def process(self, frame: Frame, lap: Lap | None = None) -> FrameResult:
-        engine = self.engine
-        region = engine.region_for(frame.rgb)
-        engine.prepare(frame.rgb, region)
-        if lap:
-            lap("crop")
-        raw = engine.infer()
-        if lap:
-            lap("invoke")
-        pose = engine.decode(raw, region)
-        engine.follow(pose, frame.rgb)
-        if lap:
-            lap("keypoints")
+        pose = self.engine.pose_of(frame, lap)
         h, w = frame.rgb.shape[:2]
         reading = None
         feet = self.feet

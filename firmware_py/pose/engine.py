@@ -6,11 +6,14 @@ runs them in order and remembers where to crop next.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from firmware_py.system.cv import cv2
 from firmware_py.core.crop import MIN_CROP_SCORE, Square, follow_crop, full_frame, next_crop
 from firmware_py.pose.movenet import MoveNet
+from firmware_py.sources.base import Frame
 
 
 class PoseEngine:
@@ -64,6 +67,23 @@ class PoseEngine:
         if self.track:
             h, w = rgb.shape[:2]
             self._region = follow_crop(self._region, next_crop(pose, w, h, self.min_crop_score), w, h)
+
+    def pose_of(self, frame: Frame, lap: Callable[[str], None] | None = None) -> np.ndarray:
+        """``estimate`` of one frame, calling ``lap`` after each stage (crop, invoke,
+        keypoints) for the benchmark."""
+        rgb = frame.rgb
+        region = self.region_for(rgb)
+        self.prepare(rgb, region)
+        if lap:
+            lap("crop")
+        raw = self.infer()
+        if lap:
+            lap("invoke")
+        pose = self.decode(raw, region)
+        self.follow(pose, rgb)
+        if lap:
+            lap("keypoints")
+        return pose
 
     def estimate(self, rgb: np.ndarray) -> np.ndarray:
         """The athlete's keypoints in this RGB frame: (17, 3) of x, y, score."""

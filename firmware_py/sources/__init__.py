@@ -11,7 +11,12 @@ __all__ = ["Frame", "FrameSource", "make_source"]
 
 
 def make_source(spec: str, *, realtime: bool = False, loop: bool = False) -> FrameSource:
-    """``picamera``, ``webcam:N`` or a path to a video or image (not opened yet)."""
+    """``picamera``, ``webcam:N``, ``synthetic:NAME`` (a scripted athlete, no model
+    needed: ``fakes.synthetic``) or a path to a video or image (not opened yet)."""
+    if spec.startswith("synthetic:"):
+        from firmware_py.fakes.synthetic import SyntheticSource
+
+        return SyntheticSource(spec.partition(":")[2], realtime=realtime, loop=loop)
     if spec == "picamera" or spec.startswith("picamera:"):
         from firmware_py.sources.picam import PiCamera
 

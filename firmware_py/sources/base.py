@@ -21,6 +21,7 @@ class Frame:
     rgb: np.ndarray
     pts: float
     turned: int = 0  # degrees clockwise the source already turned the picture (a camera's own transform)
+    truth: np.ndarray | None = None  # the pose a synthetic source drew (fakes): a model never reads it
 
 
 class FrameSource:

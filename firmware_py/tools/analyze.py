@@ -228,7 +228,7 @@ def with_settings(thresholds: Thresholds, items: list[str]) -> Thresholds:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from firmware_py.tools.report import write_reports
-    from firmware_py.app.build import build_foot_stage, build_model, build_pipeline, load_settings
+    from firmware_py.app.build import build_foot_stage, build_pipeline, load_settings, model_for
     from firmware_py.sources import make_source
     from firmware_py.sources.opencv import StillImage
 
@@ -247,7 +247,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     sets = list(args.settings) + ([f"view={view}"] if view else [])
     thresholds = with_settings(thresholds, sets)
     feet = args.feet or ("lite" if args.task == "ankle" else "off")
-    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime),
+    pipeline = build_pipeline(model_for(source, args),
                               track=not args.no_track, thresholds=thresholds,
                               mode=args.mode or config.mode, calibration=calibration,
                               still=isinstance(source, StillImage),

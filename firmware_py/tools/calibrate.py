@@ -15,21 +15,21 @@ from firmware_py.errors import KneeCueError
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from firmware_py.app.build import build_model, load_settings, state_folder
+    from firmware_py.app.build import build_engine, load_settings, model_for, state_folder
     from firmware_py.core.procedures import GuidedCalibration
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
     from firmware_py.device.config import save_config
-    from firmware_py.pose.engine import PoseEngine
     from firmware_py.sources import make_source
 
     config = load_settings(args.state_dir)
-    engine = PoseEngine(build_model(args.model, threads=args.threads, runtime=args.runtime))
+    source = make_source(args.source)
+    engine = build_engine(model_for(source, args))
     procedure = GuidedCalibration(countdown_s=0, duration_s=args.seconds, timeout_s=args.timeout)
     problem = None
-    with make_source(args.source) as source, CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio)) as out:
+    with source, CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio)) as out:
         out.play("calibrating")
         for frame in source:
-            for notice in procedure.update(engine.estimate(frame.rgb), frame.pts):
+            for notice in procedure.update(engine.pose_of(frame), frame.pts):
                 problem = notice.data.get("problem") or problem
                 if notice.data.get("state") not in ("done", "failed"):  # the outcome is said below
                     print(notice.text, file=sys.stderr)

@@ -9,7 +9,7 @@ import sys
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from firmware_py.tools.analyze import rep_row, summary_text
-    from firmware_py.app.build import build_model, build_pipeline
+    from firmware_py.app.build import build_pipeline, model_for
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
     from firmware_py.loop.live import LiveLoop
     from firmware_py.loop.sinks import EventSink
@@ -18,7 +18,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     path = args.source or str(DEMO_CLIP)
     source = make_source(path, realtime=not args.fast)
-    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime))
+    pipeline = build_pipeline(model_for(source, args))
     source.open()  # the loop takes it open, and closes it
     what = DEMO_CREDIT if args.source is None else path
     print(f"KneeCue demo: the live loop on {what}, default thresholds.\n"

@@ -14,7 +14,7 @@ from firmware_py.core.ankle import HEEL_LIFT_DEG, AnkleTest, HeelLift, foot_pitc
 from firmware_py.core.feet import FootReading
 from firmware_py.core.scorer import Scorer
 from firmware_py.core.settings import SettingError, Thresholds
-from stickfigure import Camera, shoot
+from firmware_py.fakes.stickfigure import Camera, shoot
 
 SIDE = Camera(yaw_deg=90)  # the athlete faces image-left
 FPS = 30.0

@@ -11,7 +11,7 @@ import pytest
 from firmware_py.core import keypoints as kp
 from firmware_py.core.calibration import Calibration, CalibrationError, Calibrator
 from firmware_py.core.metrics import compute_metrics
-from stickfigure import Camera, shoot
+from firmware_py.fakes.stickfigure import Camera, shoot
 
 DT = 1.0 / 30.0
 

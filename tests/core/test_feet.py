@@ -13,7 +13,7 @@ from firmware_py.core.feet import FootReading, PlantedFeet, foot_metrics, turnou
 from firmware_py.core.metrics import measure
 from firmware_py.core.reps import Peak, Rep
 from firmware_py.core.settings import DEFAULT
-from stickfigure import Camera, shoot
+from firmware_py.fakes.stickfigure import Camera, shoot
 
 FRONT = Camera()
 

@@ -20,7 +20,7 @@ from firmware_py.core.metrics import (
     stance_signal,
 )
 from firmware_py.core.settings import Thresholds
-from stickfigure import Camera, shoot
+from firmware_py.fakes.stickfigure import Camera, shoot
 
 FRONT = Camera()
 BACK = Camera(facing="back")

@@ -6,7 +6,7 @@ import numpy as np
 
 from firmware_py.core import keypoints as kp
 from firmware_py.core.placement import PROBLEMS, PlacementMonitor, placement_votes
-from stickfigure import Camera, shoot
+from firmware_py.fakes.stickfigure import Camera, shoot
 
 DT = 1.0 / 30.0
 SIZE = (1280, 960)

@@ -7,8 +7,8 @@ import numpy as np
 from firmware_py.core import keypoints as kp
 from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest
 from firmware_py.core.scorer import Scorer
-from sequences import Fault, squats
-from stickfigure import Camera, shoot
+from firmware_py.fakes.sequences import Fault, squats
+from firmware_py.fakes.stickfigure import Camera, shoot
 
 SIZE = (1280, 960)
 

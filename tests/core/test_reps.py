@@ -10,8 +10,8 @@ import pytest
 from firmware_py.core.reps import CRITERIA, RepCounter
 from firmware_py.core.scorer import Scorer
 from firmware_py.core.settings import Thresholds
-from sequences import Fault, squats
-from stickfigure import Camera, shoot
+from firmware_py.fakes.sequences import Fault, squats
+from firmware_py.fakes.stickfigure import Camera, shoot
 
 SIZE = (1280, 960)
 

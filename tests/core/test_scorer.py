@@ -13,8 +13,8 @@ from firmware_py.core.calibration import Calibrator
 from firmware_py.core.patterns import PatternSelector
 from firmware_py.core.scorer import Scorer
 from firmware_py.core.settings import FeedbackMode, Thresholds
-from sequences import Fault, squats
-from stickfigure import Camera, shoot
+from firmware_py.fakes.sequences import Fault, squats
+from firmware_py.fakes.stickfigure import Camera, shoot
 
 SIZE = (1280, 960)
 FAULTS = {1: Fault(valgus=20.0), 2: Fault(touch_down=True)}

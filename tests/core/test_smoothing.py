@@ -7,7 +7,7 @@ import pytest
 
 from firmware_py.core import keypoints as kp
 from firmware_py.core.smoothing import PoseSmoother, SmoothingParams
-from stickfigure import shoot
+from firmware_py.fakes.stickfigure import shoot
 
 BASE = shoot()
 TORSO = float(np.hypot(*(BASE[[5, 6], :2].mean(0) - BASE[[11, 12], :2].mean(0))))

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from firmware_py.core import metrics
 from firmware_py.core.stance import StanceParams, StanceTracker
-from stickfigure import shoot
+from firmware_py.fakes.stickfigure import shoot
 
 DT = 1.0 / 30.0
 P = StanceParams()

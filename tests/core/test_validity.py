@@ -10,8 +10,8 @@ from firmware_py.core.placement import PlacementMonitor
 from firmware_py.core.scorer import Scorer
 from firmware_py.core.settings import DEFAULT
 from firmware_py.core.validity import UprightLengths, turn_vote
-from sequences import squats
-from stickfigure import Camera, shoot
+from firmware_py.fakes.sequences import squats
+from firmware_py.fakes.stickfigure import Camera, shoot
 
 FRONT = Camera()
 
@@ -99,7 +99,7 @@ def test_a_good_squat_filmed_off_axis_warns_turned_and_never_cues_the_knee():
 
 
 def test_a_frontal_two_footed_collapse_still_fails_on_the_knee():
-    from sequences import Fault
+    from firmware_py.fakes.sequences import Fault
 
     session = squats(2, side="both", flexion=90, faults={1: Fault(valgus=25.0)}, noise_px=1.0)
     scorer = Scorer()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stickfigure import Camera, figure
+from firmware_py.fakes.stickfigure import Camera, figure
 
 FPS = 30.0
 
