@@ -19,7 +19,7 @@ from firmware_py.core import keypoints as kp
 from firmware_py.errors import KneeCueError, SourceOpenError
 from firmware_py.fakes.sequences import Fault, Session, squats
 from firmware_py.fakes.stickfigure import Camera
-from firmware_py.sources.base import Frame, FrameSource
+from firmware_py.sources.base import Frame, FrameSource, pace
 from firmware_py.system.cv import cv2
 
 SIZE = (640, 480)
@@ -70,11 +70,7 @@ class SyntheticSource(FrameSource):
         t0, pose = frames[self._index % n]
         pts = (self._index // n) * (n / self.fps) + t0
         if self.realtime:
-            if self._start_ns is None:
-                self._start_ns = time.monotonic_ns()
-            wait = self._start_ns + int(pts * 1e9) - time.monotonic_ns()
-            if wait > 0:
-                time.sleep(wait / 1e9)
+            self._start_ns = pace(self._start_ns, pts)
         frame = Frame(self._index, time.monotonic_ns(), draw(pose), pts, truth=pose.copy())
         self._index += 1
         return frame

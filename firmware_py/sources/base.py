@@ -8,6 +8,7 @@ live cameras), which is what scoring uses as ``t``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -60,3 +61,14 @@ class FrameSource:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+
+def pace(start_ns: int | None, pts: float) -> int:
+    """Sleep until ``pts`` seconds after ``start_ns`` (None: now, the first frame's
+    call), as a camera would deliver the frame; returns the start to pass next time."""
+    if start_ns is None:
+        start_ns = time.monotonic_ns()
+    wait = start_ns + int(pts * 1e9) - time.monotonic_ns()
+    if wait > 0:
+        time.sleep(wait / 1e9)
+    return start_ns

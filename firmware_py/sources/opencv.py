@@ -17,7 +17,7 @@ import numpy as np
 
 from firmware_py.system.cv import cv2
 from firmware_py.errors import SourceLost, SourceOpenError
-from firmware_py.sources.base import Frame, FrameSource
+from firmware_py.sources.base import Frame, FrameSource, pace
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -152,11 +152,7 @@ class VideoFile(FrameSource):
                 return None
         pts = self._index / self.fps
         if self.realtime:
-            if self._start_ns is None:
-                self._start_ns = time.monotonic_ns()
-            wait = self._start_ns + int(pts * 1e9) - time.monotonic_ns()
-            if wait > 0:
-                time.sleep(wait / 1e9)
+            self._start_ns = pace(self._start_ns, pts)
         frame = Frame(self._index, time.monotonic_ns(), rgb, pts)
         self._index += 1
         return frame
