@@ -71,7 +71,7 @@ run "create the service user (no login, no home)" \
   sh -c "id -u $USER_NAME >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin $USER_NAME"
 run "let it use GPIO, the camera and serial ports" usermod -a -G gpio,video,dialout "$USER_NAME"
 run "copy the project to $PREFIX" \
-  sh -c "mkdir -p $PREFIX && tar -C '$SRC' --exclude=.git --exclude=.venv -cf - . | tar -C $PREFIX -xf -"
+  sh -c "mkdir -p $PREFIX && tar -C '$SRC' --exclude=.git --exclude=.venv --exclude=./build --exclude='*.egg-info' -cf - . | tar -C $PREFIX -xf -"
 run "make the venv (with apt's picamera2 visible)" python3 -m venv --system-site-packages "$VENV"
 run "install KneeCue into it (numpy < 2: apt's picamera2 needs it)" \
   "$VENV/bin/pip" install --quiet 'numpy<2' "$PREFIX"

@@ -61,3 +61,26 @@ def test_no_quiet_standing_fails_clearly_and_saves_nothing(model_path, media, tm
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("kneecue: error: calibration failed")
     assert not (tmp_path / "config.json").exists()
+
+
+def test_a_camera_saved_as_upside_down_is_calibrated_on_the_upright_picture(calibrations, model_path, tmp_path):
+    """`kneecue calibrate` turns the frames by the saved rotation, as the loop does."""
+    from firmware_py.device.config import DeviceConfig, save_config
+
+    upright_folder, clip, upright = calibrations[4]
+    flipped = tmp_path / "flipped.avi"
+    cap, frames = cv2.VideoCapture(str(clip)), []
+    while (got := cap.read())[0]:
+        frames.append(cv2.rotate(got[1], cv2.ROTATE_180))
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(flipped), cv2.VideoWriter_fourcc(*"MJPG"), 30, (w, h))
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    save_config(tmp_path, DeviceConfig(rotation=180))
+    result = kneecue("calibrate", "--source", flipped, "--gpio", "mock", "--seconds", "2", "--state-dir", tmp_path,
+                     "--model", model_path)
+    assert result.returncode == 0, result.stderr
+    cal = load_config(tmp_path)[0].calibration
+    assert cal.roll_deg == pytest.approx(upright["roll_deg"], abs=1.0)  # upside down it would read 180° off
+

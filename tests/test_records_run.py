@@ -19,6 +19,7 @@ import pytest
 
 from firmware_py.system.cv import cv2
 from firmware_py.records import clips
+from firmware_py.records.ring import ClipRate
 from firmware_py.records.sessionfile import read_session, session_files
 
 CLIP = "sqd_single_leg_squat_woman_frontal.mp4"
@@ -99,10 +100,11 @@ def test_the_report_names_reps_per_leg_embeds_plots_and_links_every_failed_reps_
         while cap.read()[0]:
             count += 1
         # from PRE_S before the rep's first frame to its last, every frame scored (a file is
-        # scored frame by frame), and the replay ring keeps every second one of this 25 fps
-        # clip (clips.CLIP_FPS 15), counted from the clip's frame 0: the even ones
+        # scored frame by frame), of which the replay ring keeps ~15 a second (ring.ClipRate,
+        # from the clip's frame 0): three in five of this 25 fps clip
         first = next(i for i in range(rep["start_frame"] + 1) if i / fps >= rep["start_t"] - clips.PRE_S - 1e-6)
-        kept = range(first + first % 2, rep["end_frame"] + 1, 2)
+        rate = ClipRate()
+        kept = [i for i in range(rep["end_frame"] + 1) if rate.take(i / fps) and i >= first]
         assert count == len(kept) == session.clips[rep["index"]]["frames"], href
         original = cv2.VideoCapture(str(session.clip_path(rep["index"])))
         assert original.get(cv2.CAP_PROP_FRAME_COUNT) == count

@@ -175,3 +175,19 @@ def test_a_camera_that_cannot_be_reconfigured_is_a_lost_camera(monkeypatch):
     cam.turn(180)
     with pytest.raises(SourceLost, match="could not be turned 180°: busy"):
         cam.read()  # the capture thread closes it and reopens it, turned as asked
+
+
+def test_a_camera_that_fails_to_stop_is_still_closed(monkeypatch):
+    """A camera gone mid-run may raise on stop(); it must be closed all the same, or
+    it stays held by the process and every reopen fails."""
+    import fake_picamera2
+
+    cameras = fake_picamera2.install(monkeypatch, sensor=np.zeros((4, 6, 3), np.uint8))
+    closed = []
+    monkeypatch.setattr(cameras, "stop", lambda self: (_ for _ in ()).throw(RuntimeError("camera gone")))
+    monkeypatch.setattr(cameras, "close", lambda self: closed.append(self))
+    cam = PiCamera().open()
+    with pytest.raises(RuntimeError, match="camera gone"):
+        cam.close()
+    assert closed == cameras.made and cam._cam is None
+    cam.close()  # twice is fine

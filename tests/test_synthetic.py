@@ -107,3 +107,13 @@ def test_the_loop_stops_promptly_on_a_looped_synthetic_source():
         threading.Timer(0.5, stop.set).start()
         worker.join(5)
     assert not worker.is_alive() and 5 <= loop.stats.frames <= 30  # paced at 30 fps for 0.5 s
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_a_turned_synthetic_frame_keeps_its_pose_on_the_figure(degrees):
+    from firmware_py.sources.rotation import rotated
+
+    frame = rotated(make_source("synthetic:squats").open().read(), degrees)
+    for joint in (0, 11, 12, 15, 16):  # nose, hips, ankles: on the drawn figure, not the grey
+        x, y = np.round(frame.truth[joint, :2]).astype(int)
+        assert frame.rgb[y, x].tolist() != [96, 96, 96], joint

@@ -3,9 +3,12 @@
 The frame loop only hands over a reference (``offer``); this thread shrinks the
 frame and keeps it in a ring bounded by bytes, so memory stays flat whatever the
 camera's resolution.  It keeps only what a clip shows: about ``clips.CLIP_FPS``
-frames a second (every second frame of a 25-30 fps camera), so the same bytes hold
-twice the seconds, or, as here, frames with 2.25 times the pixels (longest side 480,
-not 320) for the same seconds.  For a live camera the hand-over drops frames when this
+frames a second, so the same bytes hold twice the seconds, or, as here, frames with
+2.25 times the pixels (longest side 480, not 320) for the same seconds.  Which frames:
+a token bucket filled at CLIP_FPS a second, holding at most ``BURST`` (every second
+frame of a steady 30 fps stream; three in four at 20 fps; and about 15 a second when a
+busy loop scores frames 33 and 67 ms apart by turns, where a plain minimum gap would
+keep only one in two of them, 10 a second).  For a live camera the hand-over drops frames when this
 thread falls behind rather than hold the loop up; replaying a file it waits, so
 every frame is kept.
 """
@@ -25,8 +28,7 @@ from firmware_py.records.clips import CLIP_FPS, downscale
 
 log = logging.getLogger("kneecue")
 BUDGET_BYTES = 64 << 20  # about 170 frames of 480x270: 11 s at 15 fps
-KEEP_GAP_S = 0.7 / CLIP_FPS  # a frame sooner than this after the last kept one is skipped: 20 fps keeps
-# every frame, 25-30 fps every second, 60 fps every third
+BURST = 2.0  # frames the bucket may save up: smooths a loop whose frames arrive unevenly
 NICENESS = 10  # the recorder's threads yield the CPU to the frame loop
 _STOP = None
 
@@ -36,6 +38,25 @@ class Kept(NamedTuple):
     t: float
     small: np.ndarray  # RGB, longest side clips.CLIP_SIDE at most
     source_size: tuple[int, int]  # (width, height) of the frame the pose is in
+
+
+class ClipRate:
+    """Which frames to keep for about ``fps`` a second: a token bucket (see above)."""
+
+    def __init__(self, fps: float = CLIP_FPS, burst: float = BURST) -> None:
+        self.fps, self.burst = fps, burst
+        self._last: float | None = None
+        self._tokens = 1.0
+
+    def take(self, t: float) -> bool:
+        """Whether the frame at ``t`` s is kept (a time going back starts afresh)."""
+        if self._last is not None:
+            self._tokens = min(self.burst, self._tokens + (t - self._last) * self.fps) if t >= self._last else 1.0
+        self._last = t
+        if self._tokens < 1.0 - 1e-6:
+            return False
+        self._tokens -= 1.0
+        return True
 
 
 class FrameRing:
@@ -63,15 +84,14 @@ class FrameRing:
 
     def _run(self) -> None:
         background(idle=True)
-        last_t = None
+        rate = ClipRate()
         while (item := self._in.get()) is not _STOP:
             rgb, index, t = item
-            if last_t is not None and 0.0 <= t - last_t < KEEP_GAP_S:
+            if not rate.take(t):
                 with self._cond:  # not kept, but seen: a clip ending on it need not wait
                     self.latest = index
                     self._cond.notify_all()
                 continue
-            last_t = t
             small = downscale(rgb)
             kept = Kept(index, t, small, (rgb.shape[1], rgb.shape[0]))
             with self._cond:

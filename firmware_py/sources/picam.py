@@ -101,9 +101,9 @@ class PiCamera(FrameSource):
         self._flipped = flip
 
     def close(self) -> None:
-        if self._cam is not None:
+        cam, self._cam = self._cam, None
+        if cam is not None:
             try:
-                self._cam.stop()
-                self._cam.close()
+                cam.stop()  # a camera gone mid-run may fail to stop...
             finally:
-                self._cam = None
+                cam.close()  # ...and is closed all the same, or it stays held and every reopen fails

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from firmware_py.system.cv import cv2
 from firmware_py.sources.base import Frame
 
@@ -26,4 +28,19 @@ def rotated(frame: Frame, degrees: int) -> Frame:
     left = (degrees - frame.turned) % 360
     if not left:
         return frame
-    return dataclasses.replace(frame, rgb=cv2.rotate(frame.rgb, _CODES[left]), turned=degrees)
+    truth = None if frame.truth is None else _turned_points(frame.truth, left, frame.rgb.shape)
+    return dataclasses.replace(frame, rgb=cv2.rotate(frame.rgb, _CODES[left]), turned=degrees, truth=truth)
+
+
+def _turned_points(pose: np.ndarray, degrees: int, shape: tuple[int, ...]) -> np.ndarray:
+    """A synthetic frame's pose (x, y, score rows) turned with its picture."""
+    h, w = shape[:2]
+    x, y = pose[:, 0], pose[:, 1]
+    out = pose.copy()
+    if degrees == 90:
+        out[:, 0], out[:, 1] = h - 1 - y, x
+    elif degrees == 180:
+        out[:, 0], out[:, 1] = w - 1 - x, h - 1 - y
+    else:  # 270
+        out[:, 0], out[:, 1] = y, w - 1 - x
+    return out

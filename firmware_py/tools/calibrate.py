@@ -20,15 +20,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
     from firmware_py.device.config import save_config
     from firmware_py.sources import make_source
+    from firmware_py.sources.rotation import rotated
 
     config = load_settings(args.state_dir)
     source = make_source(args.source)
+    source.turn(config.rotation)  # the saved rotation, as the loop turns it: a camera upside down does 180 itself
     engine = build_engine(model_for(source, args))
     procedure = GuidedCalibration(countdown_s=0, duration_s=args.seconds, timeout_s=args.timeout)
     problem = None
     with source, CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio)) as out:
         out.play("calibrating")
         for frame in source:
+            frame = rotated(frame, config.rotation)
             for notice in procedure.update(engine.pose_of(frame), frame.pts):
                 problem = notice.data.get("problem") or problem
                 if notice.data.get("state") not in ("done", "failed"):  # the outcome is said below

@@ -16,6 +16,7 @@ from firmware_py.core.sessions import SessionParams
 from firmware_py.system.cv import cv2
 from firmware_py.records import clips
 from firmware_py.records.recorder import Recorder
+from firmware_py.records.ring import ClipRate
 from firmware_py.records.sessionfile import SessionWriter
 from firmware_py.records.sessionfile import read_session, session_files
 from scripted import FPS, a_rep, clock, describe, frames
@@ -60,10 +61,13 @@ def test_a_session_holds_its_reps_trace_and_a_clip_for_the_failed_rep(tmp_path):
     assert [c["frame"] for c in s.cues][:3] == [0, 10, 20]
     clip = s.clips[0]
     assert 1 not in s.clips and s.reps[1]["clip"] is None
-    # lead-in of clips.PRE_S before the rep's start frame, to its end frame, every frame
-    assert (clip["first_frame"], clip["last_frame"]) == (20 - int(clips.PRE_S * FPS), 40)
-    assert clip["frames"] == 40 - clip["first_frame"] + 1 == decoded_frames(s.clip_path(0))
-    assert clip["fps"] == pytest.approx(FPS)
+    # lead-in of clips.PRE_S before the rep's start frame, to its end frame, at the ring's
+    # ~15 frames a second: three in four of this 20 fps stream
+    rate = ClipRate()
+    kept = [i for i in range(100) if rate.take(i / FPS) and 20 - int(clips.PRE_S * FPS) <= i <= 40]
+    assert (clip["first_frame"], clip["last_frame"]) == (kept[0], kept[-1]) == (10, 40)
+    assert clip["frames"] == len(kept) == decoded_frames(s.clip_path(0)) == 24
+    assert clip["fps"] == pytest.approx(15.0, abs=1.0)
 
 
 def test_a_30_fps_camera_gives_15_fps_clips_of_the_same_span(tmp_path):
@@ -239,3 +243,17 @@ def test_the_ring_keeps_15_frames_a_second_so_480_px_frames_fill_as_many_seconds
     assert kept[0].small.shape == (270, 480, 3) and kept[-1].index == 598
     assert {b.index - a.index for a, b in zip(kept, kept[1:])} == {2}  # every second frame
     assert kept[-1].t - kept[0].t >= 11.0  # the last 11 s, as the 320 px ring of every frame held
+
+
+def test_a_busy_loop_s_uneven_frames_still_give_15_a_second():
+    """A loop scoring 20 fps from a 30 fps camera takes frames 33 and 67 ms apart by turns;
+    a plain minimum gap between kept frames would keep one in two of them (10 a second)."""
+    from firmware_py.records.ring import ClipRate
+
+    rate = ClipRate()
+    times = sorted({round(k * 0.05 * 30) / 30 for k in range(400)})  # the newest camera frame every 50 ms
+    kept = [t for t in times if rate.take(t)]
+    assert len(times) / 20 == pytest.approx(20, abs=0.5)
+    assert len(kept) / 20 == pytest.approx(15, abs=0.5)
+    steady = ClipRate()
+    assert [i for i in range(8) if steady.take(i / 30)] == [0, 2, 4, 6]  # a steady 30 fps: every second
