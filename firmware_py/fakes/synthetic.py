@@ -103,12 +103,6 @@ class ScriptedPoseEngine:
                 lap(stage)
         return frame.truth.copy()
 
-    def estimate(self, rgb: np.ndarray) -> np.ndarray:
-        raise KneeCueError("the scripted pose engine reads synthetic frames only (--source synthetic:NAME)")
-
-    def reset(self) -> None:
-        pass
-
     @staticmethod
     def describe() -> str:
         return "scripted poses (synthetic source, no model)"
