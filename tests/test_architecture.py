@@ -81,3 +81,19 @@ def test_the_feedback_modes_are_spelled_once():
     from firmware_py.core.vocabulary import MODES
 
     assert tuple(m.value for m in FeedbackMode) == MODES
+
+
+def test_the_core_builds_no_sentences():
+    """The core gives data; ``firmware_py.wording`` words it.  An f-string in the core
+    is allowed only in an error it raises and in a setting's own unit display."""
+    allowed = {("settings.py", "allowed"), ("settings.py", "show")}
+    found = []
+    for path in (PACKAGE / "core").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for func in ast.walk(tree):
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or (path.name, func.name) in allowed:
+                continue
+            raised = {id(n) for r in ast.walk(func) if isinstance(r, ast.Raise) for n in ast.walk(r)}
+            found += [f"{path.name}:{n.lineno}" for n in ast.walk(func)
+                      if isinstance(n, ast.JoinedStr) and id(n) not in raised]
+    assert sorted(set(found)) == []

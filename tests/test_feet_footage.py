@@ -16,6 +16,7 @@ from firmware_py.pose.blazepose import FOOT_POINTS, FootModel
 from firmware_py.pose.engine import PoseEngine
 from firmware_py.pose.feetstage import FootStage
 from firmware_py.sources import make_source
+from firmware_py.wording import notice_text
 
 pytestmark = pytest.mark.media
 
@@ -159,7 +160,7 @@ def test_the_ankle_test_reads_a_heel_down_shin_angle_from_the_side(movenet, medi
     record = test.record
     assert record is not None and record["heel_watched"] and record["tries"] >= 1, record
     assert 20.0 <= record["shin_deg"] <= 50.0, record
-    assert "from vertical at the deepest lunge with the heel down" in notices[-1].text
+    assert "from vertical at the deepest lunge with the heel down" in notice_text(notices[-1])
     shins = [r.metrics["shin_angle_left"] for r in results if r.metrics["shin_angle_left"] is not None]
     assert len(shins) > 0.8 * len(results)
     assert all(r.metrics["fppa_left"] is None and r.metrics["pelvic_drop"] is None for r in results)

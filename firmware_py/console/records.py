@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from firmware_py.console.registry import Context, Reply, command, fail, usage
-from firmware_py.core.procedures import rep_line
 from firmware_py.core.reps import Rep
 from firmware_py.records.sessionfile import find_session, read_session, session_files, to_csv
+from firmware_py.wording import rep_line
 
 
 def _root(ctx: Context) -> Path | None:

@@ -20,6 +20,7 @@ from firmware_py.console.registry import Context, Reply, handle, prompt
 from firmware_py.console.lineedit import Cancelled, Line, LineEditor, TooLong
 from firmware_py.core.procedures import Notice
 from firmware_py.device.state import Device
+from firmware_py.wording import notice_text
 
 log = logging.getLogger("kneecue")
 LINES_PER_S = 20.0  # commands obeyed per second, sustained; a burst of BURST first
@@ -80,7 +81,7 @@ class ConsoleSession:
                 notice: Notice = self.device.mailbox.notices.get_nowait()
             except queue.Empty:
                 break
-            lines.append(json.dumps({"notice": notice.data}) if self.ctx.json else notice.text)
+            lines.append(json.dumps({"notice": notice.data}) if self.ctx.json else notice_text(notice))
         hz = self.ctx.stream_hz
         readings = self.device.mailbox.readings
         if hz and now >= self._next_stream and readings is not None and readings.frame != self._streamed:

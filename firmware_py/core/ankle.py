@@ -23,7 +23,7 @@ degrees off frontal (0.26 is the sagittal clip's reading: a body has depth), so
 ``SIDE_MAX_FRONTALITY`` 0.83 means a >= 60 deg; there a 35 deg shin under-reads
 by at most 4 deg (tan' = tan x sin a).
 
-Pure: a pose (and the newest foot reading) in, numbers and Notices out.
+Pure: a pose (and the newest foot reading) in, numbers and Notices (data, never words) out.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from .placement import SIDE_MAX_FRONTALITY, frontality
 from .procedures import Notice
 from .vocabulary import ANKLE_TRIES
 
-__all__ = ["SIDE_MAX_FRONTALITY", "HEEL_LIFT_DEG", "AnkleTest", "HeelLift", "facing", "shin_angle", "foot_pitch",
+__all__ = ["SIDE_MAX_FRONTALITY", "HEEL_LIFT_DEG", "LUNGE_START_DEG", "ASYMMETRY_DEG", "AnkleTest", "HeelLift", "facing", "shin_angle", "foot_pitch",
            "knee_bend", "side_metrics"]
 
 _DEG = 180.0 / math.pi
@@ -209,7 +209,7 @@ class AnkleTest:
         self.min_score, self.other = min_score, other
         self.done = False
         self.record: dict[str, Any] | None = None  # the finished test, for the session file
-        self.refusal: str | None = None  # why the test would not run, if it would not
+        self.refusal: Notice | None = None  # why the test would not run, if it would not
         self._widths: list[float] = []
         self._side_on = False
         self._start: float | None = None
@@ -228,11 +228,8 @@ class AnkleTest:
         out: list[Notice] = []
         if self._start is None:
             self._start = self._last_lunge = t
-            out.append(Notice(
-                f"ankle test (knee to wall), {self.leg} leg: camera at the athlete's side; {self.leg} foot "
-                f"forward, heel down; bend the knee toward the wall as far as the heel stays down, then "
-                f"stand up ({self.attempts} tries)",
-                {"event": "test", "test": "ankle", "state": "started", "leg": self.leg}))
+            out.append(Notice("ankle_started", {"event": "test", "test": "ankle", "state": "started",
+                                                "leg": self.leg, "attempts": self.attempts}))
         body = measure(pose, min_score=self.min_score)
         width = frontality(body)
         if not self._side_on:
@@ -251,7 +248,7 @@ class AnkleTest:
         if len(self._lunges) >= self.attempts:
             return out + self.finish("complete")
         if t - self._last_lunge > self.idle_s:
-            return out + self.finish(f"stopped: no lunge for {self.idle_s:g} s")
+            return out + self.finish("stopped")
         return out
 
     def _measure(self, pose: np.ndarray, feet: FootReading | None, t: float, *, lunges: bool = True) -> list[Notice]:
@@ -286,32 +283,22 @@ class AnkleTest:
     def _end_lunge(self, t: float) -> list[Notice]:
         cur, self._in_lunge, self._last_lunge = self._cur, False, t
         self._lunges.append(cur)
-        n = len(self._lunges)
-        if cur["heel_down"] is not None:
-            text = f"shin {cur['heel_down']:.1f}° with the heel down"
-        elif self._heel_watched:
-            text = f"the heel was never down past {LUNGE_START_DEG:g}° (peak {cur['peak']:.1f}°)"
-        else:
-            text = f"shin {cur['peak']:.1f}° (heel not watched)"
-        if cur["heel_lift"] is not None:
-            text += f"; heel lifted at {cur['heel_lift']:.1f}°"
-        return [Notice(f"  try {n}/{self.attempts}: {text}",
-                       {"event": "test", "test": "ankle", "try": n, "result": _rounded(cur)})]
+        return [Notice("ankle_try", {"event": "test", "test": "ankle", "try": len(self._lunges),
+                                     "attempts": self.attempts, "heel_watched": self._heel_watched,
+                                     "result": _rounded(cur)})]
 
     def _refuse(self, width: float) -> list[Notice]:
         self.done = True
-        self.refusal = (f"ankle test refused: it needs the camera at the athlete's side, and this view looks "
-                        f"face-on (width/torso {width:.2f}; side-on reads below {SIDE_MAX_FRONTALITY:g}); "
-                        f"nothing recorded")
-        return [Notice(self.refusal,
-            {"event": "test", "test": "ankle", "state": "refused", "leg": self.leg,
-             "frontality": round(width, 2)})]
+        self.refusal = Notice("ankle_refused", {"event": "test", "test": "ankle", "state": "refused",
+                                                "leg": self.leg, "frontality": round(width, 2)})
+        return [self.refusal]
 
     def cancel(self) -> list[Notice]:
         return self.finish("cancelled")
 
     def finish(self, how: str) -> list[Notice]:
-        """End with what was measured (also at the end of a clip: ``finish("clip ended")``)."""
+        """End with what was measured: ``how`` is complete, cancelled, stopped (no lunge
+        for ``idle_s``) or, at the end of a clip, "clip ended"."""
         if self.done:
             return []
         told = self._end_lunge(self._last_lunge or 0.0) if self._in_lunge else []  # a lunge cut off still counts
@@ -321,34 +308,21 @@ class AnkleTest:
         down = [x["heel_down"] for x in lunges if x["heel_down"] is not None]
         shin = max(down) if down else (max(x["peak"] for x in lunges) if lunges and not watched else None)
         lifts = sum(x["heel_lift"] is not None for x in lunges)
-        if not self._side_on:
-            verdict, line = "incomplete", "no side view of the athlete was seen"
-        elif shin is None:
-            verdict = "incomplete"
-            line = "no lunge with the heel down was seen" if lunges else "no lunge was seen"
-        else:
+        if self._side_on and shin is not None:
             verdict = "pass" if shin >= self.min_shin else "restricted"
-            line = (f"shin {shin:.1f}° from vertical at the deepest lunge with the heel down: "
-                    f"{'PASS' if verdict == 'pass' else 'RESTRICTED'} (restricted below {self.min_shin:g}°)")
-            if not watched:
-                line += "; heel not watched (foot model off): a lifted heel would read deeper"
-        lines = [f"ankle test {how}: {self.leg} leg, {len(lunges)} of {self.attempts} tries; {line}"]
-        if lifts:
-            lines.append(f"  the heel lifted in {lifts} of {len(lunges)} tries")
+        else:
+            verdict = "incomplete"
         difference = None
         if shin is not None and self.other is not None:
             difference = round(shin - self.other, 1)
-            other = "right" if self.leg == "left" else "left"
-            note = " (more than the smallest real change)" if abs(difference) >= ASYMMETRY_DEG else ""
-            lines.append(f"  {self.leg} - {other}: {difference:+.1f}°{note}")
-        lines.append("  (a training screen, not a diagnosis)")
         self.record = {
-            "test": "ankle", "state": how.split(":")[0], "leg": self.leg, "verdict": verdict,
+            "test": "ankle", "state": how, "leg": self.leg, "verdict": verdict,
             "shin_deg": None if shin is None else round(shin, 1), "threshold_deg": self.min_shin,
             "tries": len(lunges), "attempts": self.attempts, "heel_watched": watched, "heel_lifts": lifts,
             "difference_deg": difference, "lunges": [_rounded(x) for x in lunges],
         }
-        return told + [Notice("\n".join(lines), {"event": "test", **self.record})]
+        return told + [Notice("ankle_finished", {"event": "test", **self.record, "side_view": self._side_on,
+                                                 "idle_s": self.idle_s})]
 
 
 def _rounded(lunge: dict[str, Any]) -> dict[str, Any]:

@@ -103,29 +103,19 @@ class CalibrationStatus:
     progress: float
     problem: str | None
     calibration: Calibration | None = None
-    detail: str | None = None  # with not_trusted: which points, in words
-
-    @property
-    def told(self) -> str:
-        """The problem as the coach reads it ("not trusted (left ankle unseen)")."""
-        if self.problem is None:
-            return ""
-        words = self.problem.replace("_", " ")
-        return f"{words} ({self.detail})" if self.detail else words
+    unseen: tuple[str, ...] = ()  # with not_trusted: the keypoints not seen (kp.NAMES)
+    implausible: tuple[str, ...] = ()  # with not_trusted: legs whose lengths do not add up
 
 
 _CALIBRATION_POINTS = (kp.L_SHOULDER, kp.R_SHOULDER, kp.L_HIP, kp.R_HIP, kp.L_KNEE, kp.R_KNEE,
                        kp.L_ANKLE, kp.R_ANKLE)
 
 
-def _untrusted(b: Body) -> str:
-    """Why a body is not trusted, in words: the points not seen, else the legs whose
-    lengths do not add up (a point seen in the wrong place)."""
-    unseen = [kp.NAMES[i].replace("_", " ") for i in _CALIBRATION_POINTS if not b.ok[i]]
-    if unseen:
-        return ", ".join(unseen) + " unseen"
-    odd = [side for side in kp.SIDES if not b.trusted(side)]
-    return (" and ".join(odd) + " leg's lengths implausible") if odd else "torso not seen"
+def _untrusted(b: Body) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Why a body is not trusted: (the points not seen, else the legs whose lengths
+    do not add up, a point seen in the wrong place); both empty: the torso."""
+    unseen = tuple(kp.NAMES[i] for i in _CALIBRATION_POINTS if not b.ok[i])
+    return unseen, () if unseen else tuple(side for side in kp.SIDES if not b.trusted(side))
 
 
 class Calibrator:
@@ -175,10 +165,10 @@ class Calibrator:
         """The finished calibration, or None."""
         return self._result
 
-    def _restart(self, problem: str, detail: str | None = None) -> CalibrationStatus:
+    def _restart(self, problem: str, why: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> CalibrationStatus:
         self._rows.clear()
         self._sum[:] = 0.0
-        return CalibrationStatus(False, 0.0, problem, None, detail)
+        return CalibrationStatus(False, 0.0, problem, None, *why)
 
     def update(self, pose: np.ndarray, t: float) -> CalibrationStatus:
         """Feed one frame (pose and time in seconds); say how the attempt stands."""

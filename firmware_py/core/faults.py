@@ -15,7 +15,8 @@ the evidence the device saw during it, on its working leg:
   and no turn-out, on at least ``PRONATION_SHARE`` of the frames the foot was read.
 
 A rep can fit more than one, or none the device can see.  The result is a pattern a
-coach can check on the replay, never a diagnosis; the numbers behind it go with it.
+coach can check on the replay, never a diagnosis; the numbers behind it go with it
+(``firmware_py.wording`` puts both into the coach's words).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .feet import TURNOUT_DEG
 from .reps import Rep
 from .settings import Thresholds
 
-__all__ = ["PATTERNS", "HIP_DRIFT", "fault_pattern", "pattern_words"]
+__all__ = ["PATTERNS", "HIP_DRIFT", "PRONATION_SHARE", "fault_pattern"]
 
 PATTERNS = ("hip", "ankle", "pronation_suspected")
 HIP_DRIFT = 0.10  # hip widths outward of the stance ankle
@@ -55,26 +56,3 @@ def fault_pattern(rep: Rep, thresholds: Thresholds) -> tuple[tuple[str, ...], di
         fits.append("pronation_suspected")
         evidence["pronation_share"] = round(suspected / read, 2)
     return tuple(fits), evidence
-
-
-def pattern_words(rep: Rep) -> str:
-    """The rep's pattern as a coach reads it ("" when it fits none, or did not fail)."""
-    if "knee_inward" not in rep.failed:
-        return ""
-    if not rep.pattern:
-        return "no hip, ankle or foot pattern seen"
-    e = rep.evidence
-    words = []
-    for p in rep.pattern:
-        if p == "hip":
-            parts = []
-            if e.get("pelvic_drop") is not None:
-                parts.append(f"pelvic drop {e['pelvic_drop']:+.1f}°")
-            if e.get("hip_drift") is not None:
-                parts.append(f"hip drift {e['hip_drift']:+.2f}")
-            words.append("fits the hip pattern (" + ", ".join(parts) + ")")
-        elif p == "ankle":
-            words.append(f"fits the ankle pattern (foot turned out {e['foot_turnout_rel']:+.0f}° from standing)")
-        else:
-            words.append(f"pronation suspected (shin in, no turn-out, {100 * e['pronation_share']:.0f}% of frames)")
-    return "; ".join(words)

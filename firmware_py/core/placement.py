@@ -98,7 +98,6 @@ def body_votes(
     if sum(ok) < MIN_KEYPOINTS_FOR_A_PERSON:
         return (None,) * _N
     w, h = frame_size
-    x, y = body.x, body.y
 
     width = frontality(body)
     frontal = side = None

@@ -2,13 +2,14 @@
 and the single-leg squat test.
 
 Pure, like the rest of the core: the frame loop feeds each one every frame's pose
-(or the rep completed on it) with the frame time, and gets back Notices, the
-lines the console shows the coach, each with a JSON-ready ``data`` for scripts.
-``step(pose, score, feet)`` (the raw pose, the scorer's FrameScore, the newest
-foot reading) is the one call the loop makes on any of them; ``state`` names the
-LED pattern to show while it runs; ``done`` is set once it has finished, passed
-or failed; a finished test leaves its ``record`` for the session file.  The ankle
-test, which reads side views, is in ``core.ankle``.
+(or the rep completed on it) with the frame time, and gets back Notices: what
+happened, as a ``kind`` and JSON-ready ``data``, never in words.  The console,
+``analyze`` and ``kneecue calibrate`` put them into words (``firmware_py.wording``),
+and scripts get the data as it is.  ``step(pose, score, feet)`` (the raw pose, the
+scorer's FrameScore, the newest foot reading) is the one call the loop makes on any
+of them; ``state`` names the LED pattern to show while it runs; ``done`` is set once
+it has finished, passed or failed; a finished test leaves its ``record`` for the
+session file.  The ankle test, which reads side views, is in ``core.ankle``.
 
 The test follows GUIDE.md section 1 (Ugalde et al. 2015): hands on hips, squat
 about halfway down and back up; a rep fails when the knee travels inward, the
@@ -27,39 +28,29 @@ from typing import Any
 import numpy as np
 
 from .calibration import Calibration, Calibrator
-from .faults import pattern_words
 from .reps import Rep
 from .vocabulary import SLS_REPS
 
-__all__ = ["Notice", "GuidedCalibration", "SingleLegSquatTest", "PASS_SHARE", "rep_line"]
+__all__ = ["Notice", "GuidedCalibration", "SingleLegSquatTest", "PASS_SHARE", "KINDS"]
 
 PASS_SHARE = 0.8
 LEGS = ("left", "right")
 
+# What a notice can say.  Each kind's data holds everything its words need.
+KINDS = (
+    "calibration_started", "calibration_countdown", "calibration_measuring", "calibration_problem",
+    "calibration_failed", "calibration_cancelled", "calibration_done",
+    "sls_started", "sls_ignored", "sls_rep", "sls_finished",
+    "ankle_started", "ankle_try", "ankle_refused", "ankle_finished",
+)
+
 
 @dataclass(frozen=True)
 class Notice:
-    text: str
+    """One thing a procedure has to tell the coach: ``kind`` (one of KINDS) and its data."""
+
+    kind: str
     data: dict[str, Any] = field(default_factory=dict)
-
-
-def _deg(value: float | None) -> str:
-    return "--" if value is None else f"{value:+.1f}°"
-
-
-def _ratio(value: float | None) -> str:
-    return "--" if value is None else f"{value:+.2f}"
-
-
-def rep_line(rep: Rep) -> str:
-    """One rep in a line: leg, verdict and reasons, and the working leg's peaks."""
-    fppa, medial = rep.working_peak("fppa"), rep.working_peak("knee_medial")
-    verdict = "pass" if rep.passed else "FAIL (" + ", ".join(r.replace("_", " ") for r in rep.failed) + ")"
-    line = (f"#{rep.index + 1} {rep.leg} {verdict}: depth {rep.depth:.2f}, FPPA {_deg(fppa)}, "
-            f"knee inside foot {_ratio(medial)}, pelvic drop {_deg(rep.pelvic_drop.value)}, "
-            f"trunk lean {_deg(rep.trunk_lean.value)}")
-    pattern = pattern_words(rep)
-    return f"{line}; {pattern}" if pattern else line
 
 
 class GuidedCalibration:
@@ -89,33 +80,33 @@ class GuidedCalibration:
         out: list[Notice] = []
         if self._start is None:
             self._start = t
-            out.append(Notice("calibrating: stand still on both feet, facing the camera, arms relaxed",
-                              {"event": "calibration", "state": "countdown"}))
+            out.append(Notice("calibration_started", {"event": "calibration", "state": "countdown"}))
         elapsed = t - self._start
         if elapsed < self.countdown_s:
             left = self.countdown_s - int(elapsed)
             if left < self._told:
                 self._told = left
-                out.append(Notice(f"  {left}…", {"event": "calibration", "countdown": left}))
+                out.append(Notice("calibration_countdown", {"event": "calibration", "countdown": left}))
             return out
         if self._told > 0:
             self._told = 0
-            out.append(Notice("  hold still…", {"event": "calibration", "state": "measuring"}))
+            out.append(Notice("calibration_measuring", {"event": "calibration", "state": "measuring"}))
         status = self.calibrator.update(pose, t)
         if status.done:
             self.done, self.result = True, status.calibration
-            return out + [self._success(status.calibration)]
+            return out + [Notice("calibration_done", {"event": "calibration", "state": "done",
+                                                      "calibration": status.calibration.to_dict()})]
         if status.problem:
             self._problem = status.problem
             if t - self._problem_told >= 1.0:
                 self._problem_told = t
-                out.append(Notice(f"  {status.told}: starting over",
-                                  {"event": "calibration", "problem": status.problem, "detail": status.detail}))
+                out.append(Notice("calibration_problem", {"event": "calibration", "problem": status.problem,
+                                                          "unseen": list(status.unseen),
+                                                          "implausible": list(status.implausible)}))
         if elapsed - self.countdown_s > self.timeout_s:
             self.done = True
-            why = (self._problem or "not enough quiet standing").replace("_", " ")
-            out.append(Notice(f"calibration failed ({why}) after {self.timeout_s:g} s; nothing changed",
-                              {"event": "calibration", "state": "failed", "problem": self._problem}))
+            out.append(Notice("calibration_failed", {"event": "calibration", "state": "failed",
+                                                     "problem": self._problem, "timeout_s": self.timeout_s}))
         return out
 
     def step(self, pose: np.ndarray, score: Any, feet: Any = None) -> list[Notice]:
@@ -124,14 +115,7 @@ class GuidedCalibration:
 
     def cancel(self) -> list[Notice]:
         self.done = True
-        return [Notice("calibration cancelled; nothing changed", {"event": "calibration", "state": "cancelled"})]
-
-    @staticmethod
-    def _success(cal: Calibration) -> Notice:
-        return Notice(
-            f"calibrated: camera roll {cal.roll_deg:+.1f}°, standing FPPA left {_deg(cal.fppa_baseline_left)}, "
-            f"right {_deg(cal.fppa_baseline_right)}; in use now, 'save' keeps it",
-            {"event": "calibration", "state": "done", "calibration": cal.to_dict()})
+        return [Notice("calibration_cancelled", {"event": "calibration", "state": "cancelled"})]
 
 
 class SingleLegSquatTest:
@@ -165,25 +149,20 @@ class SingleLegSquatTest:
         out: list[Notice] = []
         if self._last is None:
             self._last = t
-            out.append(Notice(
-                f"single-leg squat test, {self.leg} leg, {self.target} reps: hands on hips, stand on the "
-                f"{self.leg} leg, squat about halfway down and back up",
-                {"event": "test", "state": "started", "leg": self.leg, "reps": self.target}))
+            out.append(Notice("sls_started", {"event": "test", "state": "started", "leg": self.leg,
+                                              "reps": self.target}))
         if rep is not None:
             if rep.leg != self.leg:
-                out.append(Notice(f"  a rep on {'both feet' if rep.leg == 'both' else 'the ' + rep.leg + ' leg'}"
-                                  f" is not counted: this test is on the {self.leg} leg",
-                                  {"event": "test", "ignored": rep.to_dict()}))
+                out.append(Notice("sls_ignored", {"event": "test", "leg": self.leg, "ignored": rep.to_dict()}))
             else:
                 self.reps.append(rep)
                 self._last = t
-                line = rep_line(rep).split(" ", 2)[2]
-                out.append(Notice(f"  rep {len(self.reps)}/{self.target}: {line}",
-                                  {"event": "test", "rep": len(self.reps), "result": rep.to_dict()}))
+                out.append(Notice("sls_rep", {"event": "test", "rep": len(self.reps), "reps": self.target,
+                                              "result": rep.to_dict()}))
                 if len(self.reps) == self.target:
                     return out + self._finish("complete")
         if t - self._last > self.idle_s:
-            return out + self._finish(f"stopped: no {self.leg}-leg rep for {self.idle_s:g} s")
+            return out + self._finish("stopped")
         return out
 
     def step(self, pose: np.ndarray, score: Any, feet: Any = None) -> list[Notice]:
@@ -194,21 +173,15 @@ class SingleLegSquatTest:
         return self._finish("cancelled")
 
     def _finish(self, how: str) -> list[Notice]:
+        """``how``: complete, cancelled, or stopped (no rep for ``idle_s``)."""
         self.done = True
         passed = sum(r.passed for r in self.reps)
         complete = len(self.reps) == self.target
         verdict = ("PASS" if passed >= self.needed else "FAIL") if complete else "incomplete"
-        lines = [f"test {how}: {self.leg} leg {verdict}, {passed} of {len(self.reps)} reps passed"
-                 + (f" (a pass needs {self.needed} of {self.target})" if complete else "")]
-        lines += [f"  rep {i + 1}: " + rep_line(r).split(" ", 2)[2] for i, r in enumerate(self.reps)]
-        failures = sorted({c for r in self.reps for c in r.failed})
-        if failures:
-            lines.append("  faults seen: " + ", ".join(c.replace("_", " ") for c in failures))
-        lines.append("  (a training screen, not a diagnosis)")
-        self.record = {"test": "sls", "state": how.split(":")[0], "leg": self.leg, "verdict": verdict.lower(),
+        self.record = {"test": "sls", "state": how, "leg": self.leg, "verdict": verdict.lower(),
                        "passed": passed, "counted": len(self.reps), "reps": self.target,
                        "rep_indices": [r.index for r in self.reps]}
-        return [Notice("\n".join(lines), {
-            "event": "test", "state": how.split(":")[0], "leg": self.leg, "verdict": verdict.lower(),
-            "passed": passed, "counted": len(self.reps), "reps": self.target,
-            "results": [r.to_dict() for r in self.reps]})]
+        return [Notice("sls_finished", {
+            "event": "test", "state": how, "leg": self.leg, "verdict": verdict.lower(),
+            "passed": passed, "counted": len(self.reps), "reps": self.target, "needed": self.needed,
+            "idle_s": self.idle_s, "results": [r.to_dict() for r in self.reps]})]

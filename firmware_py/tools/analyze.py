@@ -11,13 +11,13 @@ import math
 import sys
 from typing import IO, Iterable, Iterator
 
-from firmware_py.core.faults import pattern_words
 from firmware_py.core.patterns import PatternSelector
 from firmware_py.loop.handoff import CaptureThread
 from firmware_py.loop.pipeline import FrameResult, Pipeline
 from firmware_py.loop.sinks import FrameSink, Outcome
 from firmware_py.sources.base import Frame, FrameSource
 from firmware_py.sources.rotation import rotated
+from firmware_py.wording import notice_text, pattern_words
 import argparse
 from pathlib import Path
 from firmware_py.core.settings import SettingError, Thresholds
@@ -124,7 +124,7 @@ def rep_row(rep) -> str:
 
 def _notices(notices, out: IO[str], as_json: bool) -> None:
     for notice in notices:
-        out.write((json.dumps({"test": _clean(notice.data)}, separators=(",", ":")) if as_json else notice.text)
+        out.write((json.dumps({"test": _clean(notice.data)}, separators=(",", ":")) if as_json else notice_text(notice))
                   + "\n")
 
 
@@ -294,7 +294,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if recorder is not None:
         write_reports(recorder.sessions, None)
     if test is not None and test.record is None:  # refused: the one line says why
-        print("kneecue: " + test.refusal if test.refusal else "kneecue: no test result", file=sys.stderr)
+        print("kneecue: " + (notice_text(test.refusal) if test.refusal else "no test result"), file=sys.stderr)
         return 1
     return 0
 

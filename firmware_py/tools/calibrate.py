@@ -21,6 +21,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from firmware_py.device.config import save_config
     from firmware_py.sources import make_source
     from firmware_py.sources.rotation import rotated
+    from firmware_py.wording import notice_text
 
     config = load_settings(args.state_dir)
     source = make_source(args.source)
@@ -35,7 +36,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             for notice in procedure.update(engine.pose_of(frame), frame.pts):
                 problem = notice.data.get("problem") or problem
                 if notice.data.get("state") not in ("done", "failed"):  # the outcome is said below
-                    print(notice.text, file=sys.stderr)
+                    print(notice_text(notice), file=sys.stderr)
             if procedure.done:
                 break
     cal = procedure.result

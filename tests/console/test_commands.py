@@ -187,7 +187,7 @@ def test_status_reports_the_loop_and_the_last_cue(coach):
 
 def test_notices_and_stream_lines_redraw_what_the_coach_was_typing(coach):
     coach.session.receive(b"get fppa", coach.now)
-    coach.device.mailbox.notify(Notice("  2…"))
+    coach.device.mailbox.notify(Notice("calibration_countdown", {"event": "calibration", "countdown": 2}))
     out = coach.session.tick(coach.now).decode()
     assert out == "\r\x1b[K  2…\r\nkneecue> get fppa"
     cue = Cue("warn", ("pelvic_drop",))

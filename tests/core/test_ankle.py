@@ -3,6 +3,7 @@ stick figures filmed from the side (and from the front, which the test refuses).
 
 from __future__ import annotations
 
+import json
 import math
 from types import SimpleNamespace
 
@@ -10,11 +11,13 @@ import numpy as np
 import pytest
 
 from firmware_py.core import keypoints as kp
-from firmware_py.core.ankle import HEEL_LIFT_DEG, AnkleTest, HeelLift, foot_pitch, shin_angle, side_metrics
+from firmware_py.core.ankle import AnkleTest, HeelLift, foot_pitch, shin_angle, side_metrics
 from firmware_py.core.feet import FootReading
+from firmware_py.core.procedures import Notice
 from firmware_py.core.scorer import Scorer
 from firmware_py.core.settings import SettingError, Thresholds
 from firmware_py.fakes.stickfigure import Camera, shoot
+from firmware_py.wording import notice_text
 
 SIDE = Camera(yaw_deg=90)  # the athlete faces image-left
 FPS = 30.0
@@ -94,7 +97,7 @@ def test_best_heel_down_lunge_passes_against_the_threshold():
     assert test.record["shin_deg"] == pytest.approx(40.0, abs=1.0)
     assert test.record["tries"] == 3 and test.record["heel_lifts"] == 0 and test.record["heel_watched"]
     assert [n.data.get("try") for n in notices if "try" in n.data] == [1, 2, 3]
-    assert "PASS (restricted below 35°)" in notices[-1].text
+    assert "PASS (restricted below 35°)" in notice_text(notices[-1])
 
 
 def test_frames_with_the_heel_up_do_not_count():
@@ -104,29 +107,29 @@ def test_frames_with_the_heel_up_do_not_count():
     # the deepest frame before the heel came up (the median of five readings lags by two)
     assert 28.0 <= test.record["shin_deg"] <= 34.0
     assert test.record["heel_lifts"] == 2
-    assert "heel lifted at" in notices[1].text and "the heel lifted in 2 of 2 tries" in notices[-1].text
+    assert "heel lifted at" in notice_text(notices[1]) and "the heel lifted in 2 of 2 tries" in notice_text(notices[-1])
 
 
 def test_without_foot_points_the_result_says_the_heel_was_not_watched():
     test = AnkleTest("right", attempts=1)
     notices = run(test, _lunges([40.0]), feet=False)
     assert test.record["heel_watched"] is False and test.record["shin_deg"] == pytest.approx(40.0, abs=1.0)
-    assert "heel not watched" in notices[-1].text
+    assert "heel not watched" in notice_text(notices[-1])
 
 
 def test_the_other_legs_result_gives_the_difference():
     test = AnkleTest("right", attempts=1, other=42.0)
     notices = run(test, _lunges([35.0]))
     assert test.record["difference_deg"] == pytest.approx(-7.0, abs=1.0)
-    assert "right - left: -7" in notices[-1].text and "more than the smallest real change" in notices[-1].text
+    assert "right - left: -7" in notice_text(notices[-1]) and "more than the smallest real change" in notice_text(notices[-1])
 
 
 def test_a_frontal_camera_is_refused_in_one_line_and_nothing_is_recorded():
     test = AnkleTest("left")
     notices = run(test, _lunges([40.0], camera=Camera()))
     assert test.done and test.record is None
-    assert notices[-1].text.startswith("ankle test refused: it needs the camera at the athlete's side")
-    assert "\n" not in notices[-1].text and notices[-1].data["state"] == "refused"
+    assert notice_text(notices[-1]).startswith("ankle test refused: it needs the camera at the athlete's side")
+    assert "\n" not in notice_text(notices[-1]) and notices[-1].data["state"] == "refused"
 
 
 def test_the_side_view_setting_reads_the_shin_and_no_frontal_plane_measure():
@@ -163,4 +166,17 @@ def test_a_lunge_still_under_way_when_the_clip_ends_is_counted_and_told():
     frames = _lunges([40.0])
     notices = run(test, frames[: int(FPS) + int(FPS) + 5])  # stops just past the deepest frame
     assert test.record["tries"] == 1 and test.record["shin_deg"] == pytest.approx(40.0, abs=1.0)
-    assert notices[-2].text.startswith("  try 1/3: shin 40") and "clip ended: left leg, 1 of 3 tries" in notices[-1].text
+    assert notice_text(notices[-2]).startswith("  try 1/3: shin 40") and "clip ended: left leg, 1 of 3 tries" in notice_text(notices[-1])
+
+
+def test_every_ankle_notice_reads_the_same_from_its_json():
+    """The words come from the data alone: a script reading the console's JSON gets
+    everything the coach's line says (tries, lifts, the other leg, a refusal)."""
+    notices = run(AnkleTest("left", attempts=2, other=30.0), _lunges([45.0, 45.0], lift_from=30.0))
+    notices += run(AnkleTest("right", attempts=1), _lunges([40.0]), feet=False)
+    notices += run(AnkleTest("left"), _lunges([40.0], camera=Camera()))
+    notices += AnkleTest("left", idle_s=1.0).finish("stopped")
+    assert {n.kind for n in notices} == {"ankle_started", "ankle_try", "ankle_finished", "ankle_refused"}
+    for n in notices:
+        assert notice_text(Notice(n.kind, json.loads(json.dumps(n.data)))) == notice_text(n)
+    assert "ankle test stopped: no lunge for 1 s: left leg, 0 of 3 tries; no side view" in notice_text(notices[-1])

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from firmware_py.core import keypoints as kp
-from firmware_py.core.faults import fault_pattern, pattern_words
+from firmware_py.core.faults import fault_pattern
+from firmware_py.wording import pattern_words
 from firmware_py.core.feet import FootReading, PlantedFeet, foot_metrics, turnout_deg
 from firmware_py.core.metrics import measure
 from firmware_py.core.reps import Peak, Rep

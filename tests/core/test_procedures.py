@@ -9,6 +9,7 @@ from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest
 from firmware_py.core.scorer import Scorer
 from firmware_py.fakes.sequences import Fault, squats
 from firmware_py.fakes.stickfigure import Camera, shoot
+from firmware_py.wording import notice_text
 
 SIZE = (1280, 960)
 
@@ -30,8 +31,8 @@ def test_five_left_reps_one_with_valgus_pass_overall():
     assert test.done
     final = notices[-1]
     assert final.data["verdict"] == "pass" and final.data["passed"] == 4
-    assert "left leg PASS, 4 of 5 reps passed (a pass needs 4 of 5)" in final.text
-    assert "rep 3: FAIL (knee inward" in final.text
+    assert "left leg PASS, 4 of 5 reps passed (a pass needs 4 of 5)" in notice_text(final)
+    assert "rep 3: FAIL (knee inward" in notice_text(final)
     assert [n.data.get("rep") for n in notices if "rep" in n.data] == [1, 2, 3, 4, 5]
 
 
@@ -40,13 +41,13 @@ def test_two_bad_reps_in_five_fail_and_name_the_faults():
     notices = run_test(test, squats(5, side="left", faults={0: Fault(valgus=20.0), 3: Fault(hands_off=True)}))
     final = notices[-1]
     assert final.data["verdict"] == "fail"
-    assert "faults seen: hands off hips, knee inward" in final.text
+    assert "faults seen: hands off hips, knee inward" in notice_text(final)
 
 
 def test_reps_on_the_other_leg_are_told_and_not_counted():
     test = SingleLegSquatTest("right", 2)
     notices = run_test(test, squats(3, side="left"))
-    assert sum("not counted: this test is on the right leg" in n.text for n in notices) == 3
+    assert sum("not counted: this test is on the right leg" in notice_text(n) for n in notices) == 3
     assert not test.done and test.reps == []
 
 
@@ -55,7 +56,7 @@ def test_no_rep_for_the_idle_time_ends_the_test_incomplete():
     standing = [(i / 30.0, shoot()) for i in range(150)]
     notices = run_test(test, standing)
     assert test.done and notices[-1].data["verdict"] == "incomplete"
-    assert "no left-leg rep for 3 s" in notices[-1].text
+    assert "no left-leg rep for 3 s" in notice_text(notices[-1])
 
 
 def test_calibration_counts_down_then_measures_a_rolled_camera():
@@ -66,7 +67,7 @@ def test_calibration_counts_down_then_measures_a_rolled_camera():
         notices += guided.update(shoot(camera), i / 30.0)
         if guided.done:
             break
-    texts = [n.text.strip() for n in notices]
+    texts = [notice_text(n).strip() for n in notices]
     assert texts[1:5] == ["3…", "2…", "1…", "hold still…"]
     assert guided.done and abs(guided.result.roll_deg - 5.0) < 0.5
     assert texts[-1].startswith("calibrated: camera roll +5.0°")
@@ -84,7 +85,7 @@ def test_calibration_says_what_is_wrong_at_most_once_a_second_and_gives_up():
     problems = [n for n in notices if "problem" in n.data and n.data.get("state") is None]
     assert 4 <= len(problems) <= 6  # about one a second for 5 s
     assert guided.done and guided.result is None
-    assert notices[-1].text.startswith("calibration failed (not both feet)")
+    assert notice_text(notices[-1]).startswith("calibration failed (not both feet)")
 
 
 def test_calibration_says_which_points_it_could_not_trust():
@@ -95,5 +96,5 @@ def test_calibration_says_which_points_it_could_not_trust():
         pose[kp.L_ANKLE, 2] = pose[kp.L_KNEE, 2] = 0.1  # hidden behind a bench
         notices += guided.update(pose, i / 30.0)
     told = [n for n in notices if n.data.get("problem") == "not_trusted"]
-    assert told and told[0].text.strip() == "not trusted (left knee, left ankle unseen): starting over"
-    assert told[0].data["detail"] == "left knee, left ankle unseen"
+    assert told and notice_text(told[0]).strip() == "not trusted (left knee, left ankle unseen): starting over"
+    assert told[0].data["unseen"] == ["left_knee", "left_ankle"]

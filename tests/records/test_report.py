@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from firmware_py.core.procedures import rep_line
+from firmware_py.wording import rep_line
 from firmware_py.core.reps import Peak, Rep
 from firmware_py.records.sessionfile import SessionWriter
 from firmware_py.records.report import render

@@ -1,0 +1,54 @@
+"""A rep and the fault pattern it fits, in the coach's words (one line each)."""
+
+from __future__ import annotations
+
+from firmware_py.core.rep import Rep
+
+__all__ = ["deg", "pattern_words", "rep_line", "rep_result"]
+
+
+def deg(value: float | None) -> str:
+    return "--" if value is None else f"{value:+.1f}°"
+
+
+def _ratio(value: float | None) -> str:
+    return "--" if value is None else f"{value:+.2f}"
+
+
+def rep_result(rep: Rep) -> str:
+    """Verdict and reasons, then the working leg's peaks and the pattern, if any."""
+    fppa, medial = rep.working_peak("fppa"), rep.working_peak("knee_medial")
+    verdict = "pass" if rep.passed else "FAIL (" + ", ".join(r.replace("_", " ") for r in rep.failed) + ")"
+    line = (f"{verdict}: depth {rep.depth:.2f}, FPPA {deg(fppa)}, knee inside foot {_ratio(medial)}, "
+            f"pelvic drop {deg(rep.pelvic_drop.value)}, trunk lean {deg(rep.trunk_lean.value)}")
+    pattern = pattern_words(rep)
+    return f"{line}; {pattern}" if pattern else line
+
+
+def rep_line(rep: Rep) -> str:
+    """One rep in a line: number, leg, then ``rep_result``."""
+    return f"#{rep.index + 1} {rep.leg} {rep_result(rep)}"
+
+
+def pattern_words(rep: Rep) -> str:
+    """The rep's fault pattern (``core.faults``) as a coach reads it ("" when it
+    fits none, or did not fail on the knee)."""
+    if "knee_inward" not in rep.failed:
+        return ""
+    if not rep.pattern:
+        return "no hip, ankle or foot pattern seen"
+    e = rep.evidence
+    words = []
+    for p in rep.pattern:
+        if p == "hip":
+            parts = []
+            if e.get("pelvic_drop") is not None:
+                parts.append(f"pelvic drop {e['pelvic_drop']:+.1f}°")
+            if e.get("hip_drift") is not None:
+                parts.append(f"hip drift {e['hip_drift']:+.2f}")
+            words.append("fits the hip pattern (" + ", ".join(parts) + ")")
+        elif p == "ankle":
+            words.append(f"fits the ankle pattern (foot turned out {e['foot_turnout_rel']:+.0f}° from standing)")
+        else:
+            words.append(f"pronation suspected (shin in, no turn-out, {100 * e['pronation_share']:.0f}% of frames)")
+    return "; ".join(words)

@@ -1,0 +1,60 @@
+"""The coach's words (firmware_py.wording): every notice the procedures give is worded,
+from its data alone, as the console, analyze and calibrate print it."""
+
+from __future__ import annotations
+
+import json
+
+from firmware_py.core.procedures import KINDS, GuidedCalibration, Notice, SingleLegSquatTest
+from firmware_py.core.scorer import Scorer
+from firmware_py.fakes.sequences import Fault, squats
+from firmware_py.fakes.stickfigure import shoot
+from firmware_py.wording import notice_text
+from firmware_py.wording.notices import WORDS
+
+SIZE = (1280, 960)
+
+
+def _sls(test, session):
+    scorer, out = Scorer(), []
+    for i, (t, pose) in enumerate(session):
+        out += test.update(scorer.update(pose, i, t, SIZE).rep, t)
+        if test.done:
+            break
+    return out
+
+
+def _calibration(guided, pose, seconds):
+    out = []
+    for i in range(int(30 * seconds)):
+        out += guided.update(pose, i / 30.0)
+    return out
+
+
+def test_every_kind_of_notice_has_its_words():
+    assert set(WORDS) == set(KINDS)
+
+
+def test_an_unknown_notice_still_says_what_it_holds():
+    assert notice_text(Notice("made_up", {"x": 1})) == "made up: {'x': 1}"
+
+
+def test_every_procedure_notice_reads_the_same_from_its_json():
+    """A script on the console's JSON gets all a line says: reps, verdicts, patterns,
+    the calibration's problems and result."""
+    notices = _sls(SingleLegSquatTest("left", 3), squats(3, side="left", faults={1: Fault(valgus=20.0)}))
+    ignored = SingleLegSquatTest("right", 2, idle_s=30.0)
+    notices += _sls(ignored, squats(2, side="left")) + ignored.update(None, 100.0)
+    notices += _calibration(GuidedCalibration(countdown_s=1, duration_s=1.0), shoot(), 3)
+    hidden = shoot()
+    hidden[5:7, 2] = 0.1  # shoulders unseen
+    failing = GuidedCalibration(countdown_s=1, duration_s=1.0, timeout_s=2.0)
+    notices += _calibration(failing, hidden, 4) + GuidedCalibration().cancel()
+    assert {n.kind for n in notices} == {k for k in KINDS if not k.startswith("ankle")}  # ankle: test_ankle
+    for n in notices:
+        assert notice_text(Notice(n.kind, json.loads(json.dumps(n.data)))) == notice_text(n)
+    texts = [notice_text(n) for n in notices]
+    assert any(t.startswith("  rep 2/3: FAIL (knee inward") for t in texts)
+    assert any(t.startswith("test stopped: no right-leg rep for 30 s: right leg incomplete, 0 of 0") for t in texts)
+    assert "  not trusted (left shoulder, right shoulder unseen): starting over" in texts
+    assert "calibration failed (not trusted) after 2 s; nothing changed" in texts
