@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pin factory: gpiozero's own choice (falls back to its mock without GPIO), or mock")
     p.add_argument("--realtime", action="store_true", help="pace a video file at its frame rate, as a camera")
     p.add_argument("--feet", choices=("off", "lite", "full"),
-                   help="the foot model beside the cue path (default: lite)")
+                   help="the foot model beside the cue path (default: lite; off for a synthetic source, "
+                        "a stick figure with no feet to read)")
     p.add_argument("--loop", action="store_true", help="replay a video file forever")
     p.add_argument("--events", metavar="FILE", help="JSON Lines: one line per output change and per settings change")
     p.add_argument("--mode", choices=MODES, help="default: the saved setting")

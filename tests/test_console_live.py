@@ -26,7 +26,11 @@ ONLY_FPPA = ("set knee_medial_alert 1", "set knee_separation_alert 0.3", "set tr
 
 
 class Device:
-    """`kneecue run` on a clip, mock pins, its console on a pty behind a stable path."""
+    """`kneecue run` on a clip, mock pins, its console on a pty behind a stable path.
+
+    The foot model is off: these tests are about the console, and on this machine's
+    two cores BlazePose beside MoveNet would double the CPU each one takes.  The
+    device as shipped, feet on, is run end to end in test_run and test_records_run."""
 
     def __init__(self, model_path, clip, folder, *extra, console=None):
         folder.mkdir(exist_ok=True)
@@ -36,7 +40,7 @@ class Device:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "firmware_py", "run", "--source", str(clip), "--gpio", "mock",
              "--console", str(console or folder / "tty"), "--state-dir", str(self.state),
-             "--events", str(self.events), "--model", str(model_path), *extra], stderr=self.log)
+             "--events", str(self.events), "--model", str(model_path), "--feet", "off", *extra], stderr=self.log)
         if self.console:
             self.console.expect("'help' lists the commands.*kneecue> ")
 

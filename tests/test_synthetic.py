@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -84,6 +85,26 @@ def test_kneecue_run_on_a_synthetic_athlete_needs_no_model(tmp_path):
     records = [json.loads(line) for line in events.read_text().splitlines()]
     assert "alert" in [r.get("pattern") for r in records] and records[-1]["pattern"] == "dark"
     assert "Put a good model" not in done.stderr  # no model fault: none was needed
+
+
+def test_a_synthetic_athlete_runs_without_the_foot_model_unless_asked(tmp_path):
+    """A stick figure has no feet to read: `run` leaves the foot model off for it (a
+    corrupt foot model in KNEECUE_MODEL_DIR goes unread), and `--feet lite` still asks."""
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[1] / "models" / "pose_landmark_lite.tflite"
+    (tmp_path / shipped.name).write_bytes(shipped.read_bytes()[:5000])
+    env = {**os.environ, "KNEECUE_MODEL_DIR": str(tmp_path)}
+
+    def run(*extra):
+        return subprocess.run([sys.executable, "-m", "firmware_py", "run", "--source", "synthetic:squats", "--gpio",
+                               "mock", "--no-record", "--state-dir", str(tmp_path / "state"), *extra],
+                              capture_output=True, text=True, timeout=60, env=env)
+
+    quiet, asked = run(), run("--feet", "lite")
+    assert quiet.returncode == asked.returncode == 0, quiet.stderr + asked.stderr
+    assert "no foot points" not in quiet.stderr
+    assert "feet: no foot points" in asked.stderr
 
 
 def test_calibration_from_the_command_line_on_a_scripted_standing_athlete(tmp_path):

@@ -106,7 +106,7 @@ def _run_loop(args: argparse.Namespace, model: MoveNet | None, source, outputs: 
     config = device.settings.config
     device.info["model"] = build_engine(None).describe() if model is None else model.describe()
     with contextlib.ExitStack() as stack:
-        feet = _foot_stage(args, device)
+        feet = _foot_stage(args, device, scripted=source.name.startswith("synthetic:"))
         if feet is not None:
             stack.callback(feet.close)
         pipeline = build_pipeline(model, thresholds=config.thresholds, mode=config.mode,
@@ -135,11 +135,13 @@ def _recorder(args: argparse.Namespace, config, device: Device, *, source_name: 
     return recorder
 
 
-def _foot_stage(args: argparse.Namespace, device: Device):
+def _foot_stage(args: argparse.Namespace, device: Device, *, scripted: bool = False):
     """The foot stage on its own thread, or None (off, or its model will not load: the
-    cues go on without the feet, and ``status`` says why)."""
+    cues go on without the feet, and ``status`` says why).  A scripted athlete is a
+    stick figure with no feet to read: off unless ``--feet`` asks for it."""
+    choice = getattr(args, "feet", None) or ("off" if scripted else None)
     try:
-        feet = build_foot_stage(getattr(args, "feet", None), threaded=True, runtime=args.runtime)
+        feet = build_foot_stage(choice, threaded=True, runtime=args.runtime)
     except ModelError as e:
         device.health.set_warning("feet", f"no foot points: {e}")
         return None
