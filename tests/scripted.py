@@ -14,6 +14,7 @@ from firmware_py.core.feet import FootReading
 from firmware_py.core.reps import Peak, Rep
 from firmware_py.core.scorer import FrameScore
 from firmware_py.loop.pipeline import FrameResult
+from firmware_py.loop.sinks import Outcome
 from firmware_py.sources.base import Frame
 
 FPS = 20.0
@@ -53,3 +54,6 @@ def clock():
     return lambda: dt.datetime(2026, 3, 1, 9, 0, next(times), tzinfo=dt.timezone.utc)
 
 
+def outcome(frame: Frame, result: FrameResult, pattern: str = "ok", changed: bool = False) -> Outcome:
+    """What the live loop hands its sinks for a frame (no pins, no drops)."""
+    return Outcome(frame, result, pattern, changed, decided_ns=frame.t_ns, dropped=0)

@@ -40,6 +40,7 @@ from firmware_py.records import clips
 from firmware_py.records.ring import FrameRing, background
 from firmware_py.core.vocabulary import CUE_METRICS
 from firmware_py.records.sessionfile import CLIPS, FORMAT, TRACE_KEYS, SessionWriter
+from firmware_py.sources.base import Frame
 
 log = logging.getLogger("kneecue")
 TRACE_CHUNK = 150  # frames of trace per line between reps
@@ -99,17 +100,13 @@ class Recorder(FrameSink):
 
     def on_frame(self, outcome: Outcome) -> None:
         """A scored frame (a loop.sinks.FrameSink): two queue puts, the rest on our threads."""
-        self.observe(outcome.frame, outcome.result, outcome.pattern, outcome.changed)
-
-    def on_applied(self, frame: Any, changes: dict[str, Any]) -> None:
-        self.applied(frame.index, frame.pts, changes)
-
-    def observe(self, frame: Any, result: Any, pattern: str, changed: bool) -> None:
+        frame = outcome.frame
         self.ring.offer(frame.rgb, frame.index, frame.pts)
-        self._queue.put((_FRAME, result, pattern, changed))
+        self._queue.put((_FRAME, outcome.result, outcome.pattern, outcome.changed))
 
-    def applied(self, frame: int, t: float, changes: dict[str, Any]) -> None:
-        self._queue.put((_APPLIED, frame, t, changes))
+    def on_applied(self, frame: Frame, changes: dict[str, Any]) -> None:
+        """Settings the loop applied from ``frame`` on (an athlete change ends the session)."""
+        self._queue.put((_APPLIED, frame.index, frame.pts, changes))
 
     def test(self, record: dict[str, Any]) -> None:
         """A guided test finished (its ``record``): one ``test`` line in the session."""

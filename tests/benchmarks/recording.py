@@ -28,6 +28,7 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from firmware_py.app.build import build_model, build_pipeline
 from firmware_py.core.patterns import PatternSelector
 from firmware_py.cues.outputs import CueOutputs
+from firmware_py.loop.sinks import Outcome
 from firmware_py.records.recorder import Recorder
 from firmware_py.records.sessionfile import read_session, session_files
 from firmware_py.sources import make_source
@@ -47,7 +48,7 @@ def one_pass(model, clip: str, outputs: CueOutputs, recorder: Recorder | None) -
                                       verdict=None if score.rep is None else score.rep.verdict)
             changed = outputs.play(pattern)
             if recorder is not None:
-                recorder.observe(frame, result, pattern, changed)
+                recorder.on_frame(Outcome(frame, result, pattern, changed, time.monotonic_ns(), 0))
             times.append((time.perf_counter_ns() - t0) / 1e6)
     return times
 

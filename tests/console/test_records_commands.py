@@ -12,7 +12,7 @@ from firmware_py.device.config import DeviceConfig
 from firmware_py.console.session import ConsoleSession
 from firmware_py.device.state import Device
 from firmware_py.records.recorder import Recorder
-from scripted import a_rep, clock, describe, frames
+from scripted import a_rep, clock, describe, frames, outcome
 
 
 class Coach:
@@ -28,7 +28,7 @@ class Coach:
     def feed(self, stream, n):
         for frame, result in itertools.islice(stream, n):
             if self.recorder is not None:
-                self.recorder.observe(frame, result, "ok", False)
+                self.recorder.on_frame(outcome(frame, result))
             if result.score.rep is not None:
                 self.device.mailbox.reps.append(result.score.rep)
         if self.recorder is not None:

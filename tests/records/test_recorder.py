@@ -19,7 +19,7 @@ from firmware_py.records.recorder import Recorder
 from firmware_py.records.ring import ClipRate
 from firmware_py.records.sessionfile import SessionWriter
 from firmware_py.records.sessionfile import read_session, session_files
-from scripted import FPS, a_rep, clock, describe, frames
+from scripted import FPS, a_rep, clock, describe, frames, outcome
 
 def record(root, stream, paced=True, **kw):
     """Feed a stream; ``paced``: let each rep's clip be written before going on, as the
@@ -28,7 +28,7 @@ def record(root, stream, paced=True, **kw):
     recorder = Recorder(root, describe=describe, source="test", lossless=True, clock=clock(),
                         params=SessionParams(quiet_s=1.0), on_problem=problems.append, **kw)
     for frame, result in stream:
-        recorder.observe(frame, result, result.score.cue.level, result.index % 10 == 0)
+        recorder.on_frame(outcome(frame, result, result.score.cue.level, result.index % 10 == 0))
         if paced and result.score.rep is not None:
             assert recorder.caught_up()
     recorder.close()
@@ -111,13 +111,13 @@ def test_a_coach_request_ends_and_starts_sessions(tmp_path):
     recorder = Recorder(tmp_path, describe=describe, lossless=True, clock=clock())
     stream = frames(60)
     for frame, result in itertools.islice(stream, 20):
-        recorder.observe(frame, result, "ok", False)
+        recorder.on_frame(outcome(frame, result))
     recorder.request("end")
     for frame, result in itertools.islice(stream, 20):
-        recorder.observe(frame, result, "ok", False)
+        recorder.on_frame(outcome(frame, result))
     recorder.request("start")
     for frame, result in stream:
-        recorder.observe(frame, result, "ok", False)
+        recorder.on_frame(outcome(frame, result))
     recorder.close()
     first, second = (read_session(p) for p in session_files(tmp_path))
     assert first.end["reason"] == "console" and second.header["reason"] == "console"
@@ -152,7 +152,7 @@ def test_a_full_disk_never_holds_up_the_frames_and_is_reported(tiny_disk):
     slowest = 0.0
     for frame, result in frames(400, reps=reps):
         t0 = time.perf_counter()
-        recorder.observe(frame, result, "ok", False)
+        recorder.on_frame(outcome(frame, result))
         slowest = max(slowest, time.perf_counter() - t0)
     recorder.close()
     assert slowest < 0.05  # hand-over only, even while every write fails
@@ -214,11 +214,14 @@ def test_switching_athlete_mid_session_files_the_new_athletes_reps_in_a_session_
                         describe=lambda: {**describe(), "athlete": athlete["name"]})
     stream = frames(80, reps={30: a_rep(0, 10, 30), 70: a_rep(1, 50, 70)})
     for frame, result in itertools.islice(stream, 40):
-        recorder.observe(frame, result, "ok", False)
+        recorder.on_frame(outcome(frame, result))
     athlete["name"] = "bo"  # the coach: `athlete bo`; the loop applies it on its next frame
-    recorder.applied(40, 2.0, {"athlete": "bo"})
+    frame, result = next(stream)
+    assert (frame.index, frame.pts) == (40, 2.0)
+    recorder.on_applied(frame, {"athlete": "bo"})
+    recorder.on_frame(outcome(frame, result))
     for frame, result in stream:
-        recorder.observe(frame, result, "ok", False)
+        recorder.on_frame(outcome(frame, result))
     recorder.close()
     first, second = (read_session(p) for p in session_files(tmp_path))
     assert (first.header["athlete"], len(first.reps), first.end["reason"]) == ("ana", 1, "athlete changed")

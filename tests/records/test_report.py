@@ -51,18 +51,18 @@ def test_gated_stretches_are_spans_with_their_reason_not_gaps():
 def test_a_finished_ankle_test_is_recorded_in_the_session_and_shown_in_the_report(tmp_path):
     from firmware_py.core.sessions import SessionParams
     from firmware_py.records.recorder import Recorder
-    from scripted import clock, describe, frames
+    from scripted import clock, describe, frames, outcome
 
     recorder = Recorder(tmp_path, describe=describe, source="test", lossless=True, clock=clock(),
                         params=SessionParams(quiet_s=1.0))
     stream = list(frames(30))
     for frame, result in stream[:20]:
-        recorder.observe(frame, result, "ok", False)
+        recorder.on_frame(outcome(frame, result))
     recorder.test({"test": "ankle", "state": "complete", "leg": "left", "verdict": "restricted",
                    "shin_deg": 31.2, "threshold_deg": 35.0, "tries": 3, "attempts": 3, "heel_watched": True,
                    "heel_lifts": 1, "difference_deg": -6.5, "lunges": []})
     for frame, result in stream[20:]:
-        recorder.observe(frame, result, "ok", False)
+        recorder.on_frame(outcome(frame, result))
     recorder.close()
     session = read_session(recorder.sessions[0])
     assert [(t["test"], t["leg"], t["verdict"], t["frame"]) for t in session.tests] == [
