@@ -3,13 +3,18 @@ from its data alone, as the console, analyze and calibrate print it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+
+import pytest
 
 from firmware_py.core.procedures import KINDS, GuidedCalibration, Notice, SingleLegSquatTest
 from firmware_py.core.scorer import Scorer
 from firmware_py.fakes.sequences import Fault, squats
 from firmware_py.fakes.stickfigure import shoot
-from firmware_py.wording import notice_text
+from firmware_py.core.rep import Rep
+from firmware_py.wording import notice_text, rep_line
+from scripted import a_rep
 from firmware_py.wording.notices import WORDS
 
 SIZE = (1280, 960)
@@ -29,6 +34,22 @@ def _calibration(guided, pose, seconds):
     for i in range(int(30 * seconds)):
         out += guided.update(pose, i / 30.0)
     return out
+
+
+def as_a_script_reads_it(notice):
+    """The notice back from the JSON the console prints in JSON mode."""
+    data = json.loads(json.dumps({"notice": notice.to_dict()}))["notice"]
+    return Notice(data.pop("kind"), data)
+
+
+@pytest.mark.parametrize("depth", [0.13451, 0.2449, 0.3])
+def test_a_rep_reads_the_same_live_and_from_its_record(depth):
+    """`reps` words a Rep live, or the session file's record of it; a test's notice
+    carries the record.  0.13451 is recorded as 0.135: all three say depth 0.14."""
+    rep = dataclasses.replace(a_rep(0, 10, 30, failed=("knee_inward",)), depth=depth)
+    recorded = Rep.from_dict(json.loads(json.dumps(rep.to_dict())))
+    assert rep_line(rep) == rep_line(recorded)
+    assert f"depth {round(depth, 3):.2f}," in rep_line(rep)
 
 
 def test_every_kind_of_notice_has_its_words():
@@ -52,7 +73,7 @@ def test_every_procedure_notice_reads_the_same_from_its_json():
     notices += _calibration(failing, hidden, 4) + GuidedCalibration().cancel()
     assert {n.kind for n in notices} == {k for k in KINDS if not k.startswith("ankle")}  # ankle: test_ankle
     for n in notices:
-        assert notice_text(Notice(n.kind, json.loads(json.dumps(n.data)))) == notice_text(n)
+        assert notice_text(as_a_script_reads_it(n)) == notice_text(n)
     texts = [notice_text(n) for n in notices]
     assert any(t.startswith("  rep 2/3: FAIL (knee inward") for t in texts)
     assert any(t.startswith("test stopped: no right-leg rep for 30 s: right leg incomplete, 0 of 0") for t in texts)

@@ -94,19 +94,20 @@ def run_service(args: argparse.Namespace) -> int:
         model = None if scripted else _wait_for_model(args, device, outputs, events, stop)
         if scripted or model is not None:
             ran.append(True)
-            stats = _run_loop(args, model, source, outputs, device, notifier, recorder, events, stop)
+            stats = _run_loop(args, model, source, outputs, device, notifier, recorder, events, stop,
+                              scripted=scripted)
     log.info("%d frames scored, %d output changes", stats.frames, stats.changes)
     return 0
 
 
 def _run_loop(args: argparse.Namespace, model: MoveNet | None, source, outputs: CueOutputs, device: Device,
               notifier: Notifier, recorder: Recorder | None, events: JsonLinesWriter | None,
-              stop: threading.Event) -> LoopStats:
+              stop: threading.Event, *, scripted: bool = False) -> LoopStats:
     """The live loop, fed to the sinks in the order the old hand-wiring had them."""
     config = device.settings.config
     device.info["model"] = build_engine(None).describe() if model is None else model.describe()
     with contextlib.ExitStack() as stack:
-        feet = _foot_stage(args, device, scripted=source.name.startswith("synthetic:"))
+        feet = _foot_stage(args, device, scripted=scripted)
         if feet is not None:
             stack.callback(feet.close)
         pipeline = build_pipeline(model, thresholds=config.thresholds, mode=config.mode,

@@ -81,7 +81,7 @@ class ConsoleSession:
                 notice: Notice = self.device.mailbox.notices.get_nowait()
             except queue.Empty:
                 break
-            lines.append(json.dumps({"notice": notice.data}) if self.ctx.json else notice_text(notice))
+            lines.append(json.dumps({"notice": notice.to_dict()}) if self.ctx.json else notice_text(notice))
         hz = self.ctx.stream_hz
         readings = self.device.mailbox.readings
         if hz and now >= self._next_stream and readings is not None and readings.frame != self._streamed:

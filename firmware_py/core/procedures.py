@@ -52,6 +52,10 @@ class Notice:
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        """What a script gets (console JSON mode, ``analyze --json``): the kind and its data."""
+        return {"kind": self.kind, **self.data}
+
 
 class GuidedCalibration:
     """Counts down, then collects quiet two-footed standing until it has a calibration.

@@ -124,7 +124,7 @@ def rep_row(rep) -> str:
 
 def _notices(notices, out: IO[str], as_json: bool) -> None:
     for notice in notices:
-        out.write((json.dumps({"test": _clean(notice.data)}, separators=(",", ":")) if as_json else notice_text(notice))
+        out.write((json.dumps({"test": _clean(notice.to_dict())}, separators=(",", ":")) if as_json else notice_text(notice))
                   + "\n")
 
 

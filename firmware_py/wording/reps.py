@@ -16,10 +16,13 @@ def _ratio(value: float | None) -> str:
 
 
 def rep_result(rep: Rep) -> str:
-    """Verdict and reasons, then the working leg's peaks and the pattern, if any."""
+    """Verdict and reasons, then the working leg's peaks and the pattern, if any.
+
+    The depth is worded as the rep's record holds it (``Rep.to_dict``, 3 places), so
+    a rep reads the same live, from a test's notice and from the session file."""
     fppa, medial = rep.working_peak("fppa"), rep.working_peak("knee_medial")
     verdict = "pass" if rep.passed else "FAIL (" + ", ".join(r.replace("_", " ") for r in rep.failed) + ")"
-    line = (f"{verdict}: depth {rep.depth:.2f}, FPPA {deg(fppa)}, knee inside foot {_ratio(medial)}, "
+    line = (f"{verdict}: depth {rep.to_dict()['depth']:.2f}, FPPA {deg(fppa)}, knee inside foot {_ratio(medial)}, "
             f"pelvic drop {deg(rep.pelvic_drop.value)}, trunk lean {deg(rep.trunk_lean.value)}")
     pattern = pattern_words(rep)
     return f"{line}; {pattern}" if pattern else line

@@ -172,6 +172,18 @@ def test_json_mode_gives_one_object_per_reply_and_no_echo(coach):
     assert json.loads(coach.say("set fppa_alert 99"))["ok"] is False
 
 
+def test_json_mode_gives_a_notice_its_kind_and_everything_its_line_says(coach):
+    coach.say("json on")
+    coach.device.mailbox.notify(Notice("calibration_problem", {"event": "calibration", "problem": "not_trusted",
+                                                               "unseen": ["left_ankle"], "implausible": []}))
+    out = coach.session.tick(coach.now).decode()
+    assert json.loads(out) == {"notice": {"kind": "calibration_problem", "event": "calibration",
+                                          "problem": "not_trusted", "unseen": ["left_ankle"], "implausible": []}}
+    coach.say("json off")
+    coach.device.mailbox.notify(Notice("calibration_problem", json.loads(out)["notice"]))
+    assert "  not trusted (left ankle unseen): starting over" in coach.session.tick(coach.now).decode()
+
+
 def test_status_reports_the_loop_and_the_last_cue(coach):
     assert "no frame scored yet" in coach.reply("status")
     cue = Cue("alert", ("knee_valgus_left",), (("knee_valgus_left", "alert"),))

@@ -178,5 +178,6 @@ def test_every_ankle_notice_reads_the_same_from_its_json():
     notices += AnkleTest("left", idle_s=1.0).finish("stopped")
     assert {n.kind for n in notices} == {"ankle_started", "ankle_try", "ankle_finished", "ankle_refused"}
     for n in notices:
-        assert notice_text(Notice(n.kind, json.loads(json.dumps(n.data)))) == notice_text(n)
+        data = json.loads(json.dumps({"notice": n.to_dict()}))["notice"]  # as the console's JSON mode prints it
+        assert notice_text(Notice(data.pop("kind"), data)) == notice_text(n)
     assert "ankle test stopped: no lunge for 1 s: left leg, 0 of 3 tries; no side view" in notice_text(notices[-1])
