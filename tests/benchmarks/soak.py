@@ -41,12 +41,14 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--every", type=float, default=10.0, help="seconds between samples")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--feet", choices=("off", "lite", "full"), help="the run's foot model (default: the run's, lite)")
     args = ap.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="kneecue-soak-"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "firmware_py", "run", "--source", args.clip, "--loop", "--gpio", "mock",
-         "--console", "stdio", "--events", str(folder / "events.jsonl"), "--state-dir", str(folder / "state")],
+         "--console", "stdio", "--events", str(folder / "events.jsonl"), "--state-dir", str(folder / "state"),
+         *(["--feet", args.feet] if args.feet else [])],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
     replies: list[dict] = []
 
