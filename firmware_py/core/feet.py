@@ -37,7 +37,15 @@ Definitions (subject's sides; + medial or out, as GUIDE section 2):
   tilt >= ``PRONATION_SHANK_TILT_DEG``) with the ankle drifting medially off the
   foot line and no turn-out (``foot_turnout_rel`` below ``TURNOUT_DEG``); None
   without a standing baseline.  Only ever "suspected": pronation is read from
-  behind (GUIDE), never claimed.
+  behind (GUIDE), never claimed.  "Medial of the foot line" carries the image
+  heel -> toe line up to the ankle's height, which is not the foot's vertical plane:
+  for a foot pointing at a level camera at height c, an ankle h above the foot line,
+  straight over it, shows outward of the carried line by h/c of the foot's offset
+  from the image centre, about 0.02 shank lengths (foot 10 cm off centre, ankle 8 cm
+  up, camera at 0.9 m; twice that at shin height), away from the image centre.  With
+  the athlete centred in front of the camera, as the set-up asks, each foot is on its own side, so
+  the bias is lateral and errs toward no claim; far off centre, the nearer foot's
+  ankle can read that much medial.
 
 A foot is trusted when the reading is recent, the model's scores reach
 ``MIN_FOOT_SCORE``, heel and toe lie within a shank length of the ankle, and (for
@@ -200,7 +208,8 @@ def foot_metrics(b, reading: FootReading | None, t: float, *, baseline: dict[str
         dx, dy = tx - hx, ty - hy
         if abs(dy) < 0.3 * math.hypot(dx, dy):
             continue  # the foot line is near-horizontal in the image: no height to project to
-        # pronation suspected: shin in, ankle medial of the foot line, no turn-out
+        # pronation suspected: shin in, ankle medial of the foot line (carried up to the
+        # ankle's height: see the module's note), no turn-out
         ankle_off = (ix - (hx + dx * (iy - hy) / dy)) * medial / shank
         tilt = out["shank_tilt_" + side]
         if rel is not None and tilt is not None:  # without a standing baseline, no claim
