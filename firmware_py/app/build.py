@@ -39,9 +39,14 @@ def build_engine(model: MoveNet | None, *, track: bool = True):
     return PoseEngine(model, track=track)
 
 
+def scripted(source) -> bool:
+    """A synthetic source (``fakes.synthetic``): its poses are scripted, no model reads them."""
+    return source.name.startswith("synthetic:")
+
+
 def model_for(source, args) -> MoveNet | None:
     """The model ``args`` name, or None for a synthetic source, which needs none."""
-    if source.name.startswith("synthetic:"):
+    if scripted(source):
         return None
     return build_model(args.model, threads=args.threads, runtime=args.runtime)
 

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 
 from firmware_py.app.build import (build_engine, build_foot_stage, build_model, build_pipeline, open_settings,
-                                   state_folder)
+                                   scripted as is_scripted, state_folder)
 from firmware_py.device.config import CONSOLE_BAUDS
 from firmware_py.console.transport import ConsoleThread
 from firmware_py.cues.outputs import CueOutputs, make_pin_factory
@@ -90,7 +90,7 @@ def run_service(args: argparse.Namespace) -> int:
         stack.callback(stop.set)
         stack.callback(notifier.stopping)
         threading.Thread(target=_monitor, args=(device, notifier, stop), name="monitor", daemon=True).start()
-        scripted = source.name.startswith("synthetic:")  # a scripted athlete needs no model
+        scripted = is_scripted(source)  # a scripted athlete needs no model
         model = None if scripted else _wait_for_model(args, device, outputs, events, stop)
         if scripted or model is not None:
             ran.append(True)

@@ -35,7 +35,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             frame = rotated(frame, config.rotation)
             for notice in procedure.update(engine.pose_of(frame), frame.pts):
                 problem = notice.data.get("problem") or problem
-                if notice.data.get("state") not in ("done", "failed"):  # the outcome is said below
+                if notice.kind not in ("calibration_done", "calibration_failed"):  # the outcome is said below
                     print(notice_text(notice), file=sys.stderr)
             if procedure.done:
                 break
