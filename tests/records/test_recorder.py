@@ -145,6 +145,7 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@pytest.mark.alone  # every hand-over under 50 ms
 def test_a_full_disk_never_holds_up_the_frames_and_is_reported(tiny_disk):
     reps = {e: a_rep(k, e - 15, e, ("knee_inward",)) for k, e in enumerate(range(20, 400, 20))}
     problems = []
