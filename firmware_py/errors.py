@@ -13,7 +13,7 @@ from firmware_py.core.errors import CalibrationError, KneeCueError, SettingError
 
 __all__ = ["CalibrationError", "ConfigError", "KneeCueError", "ModelError", "ModelFetchError", "ModelInvalid",
            "ModelMissing", "PinError", "PortClosed", "RuntimeMissing", "SettingError", "SourceError",
-           "SourceLost", "SourceOpenError"]
+           "SourceGivenUp", "SourceLost", "SourceOpenError"]
 
 
 class ConfigError(KneeCueError, ValueError):
@@ -58,3 +58,9 @@ class SourceOpenError(SourceError, OSError):
 
 class SourceLost(SourceError, OSError):
     """A live frame source stopped delivering frames (camera unplugged...)."""
+
+
+class SourceGivenUp(SourceError, OSError):
+    """A live source that this process cannot open again (libcamera keeps its camera
+    list, and what a failed open left held, for the life of the process): the fault
+    stays up until the service is restarted."""

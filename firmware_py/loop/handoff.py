@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from typing import Callable, Generic, TypeVar
 
-from firmware_py.errors import SourceError, SourceLost
+from firmware_py.errors import SourceError, SourceGivenUp, SourceLost
 from firmware_py.sources.base import Frame, FrameSource
 
 T = TypeVar("T")
@@ -68,9 +69,14 @@ class CaptureThread(threading.Thread):
     A clip ends at its end or on an error (kept in ``error`` for the loop to
     report).  A live source (camera) is never given up: when it cannot be opened
     or stops delivering, ``on_fault`` hears why, the source is closed and reopened
-    with back-off, and ``on_fault(None)`` says it is back.  Frame numbers and
-    times run on across a reopen, so the scorer never sees time go backwards.
-    The slot is closed when the thread ends.
+    with back-off, and ``on_fault(None)`` says it is back; one this process cannot
+    open again (``SourceGivenUp``) stays a fault, the thread idling until stopped.
+    Frame numbers and times run on across a reopen, so the scorer never sees time go
+    backwards.  The slot is closed when the thread ends.
+
+    ``stuck_s()`` says how long the thread has been inside one call to the source (0
+    when it is between calls or waiting out a back-off): a camera driver that never
+    answers shows here, and the service's watchdog stops being fed.
     """
 
     def __init__(self, source: FrameSource, slot: LatestSlot[Frame] | None = None, *, opened: bool = True,
@@ -91,6 +97,19 @@ class CaptureThread(threading.Thread):
         self._stop_event = threading.Event()
         self._last: Frame | None = None
         self._offset: tuple[int, float] | None = None  # added to index and pts after a reopen
+        self._called_at: float | None = None  # monotonic s when the current source call began
+        self.gave_up = False
+
+    def stuck_s(self, now: float | None = None) -> float:
+        called = self._called_at
+        return 0.0 if called is None else max(0.0, (time.monotonic() if now is None else now) - called)
+
+    def _call(self, fn):
+        self._called_at = time.monotonic()
+        try:
+            return fn()
+        finally:
+            self._called_at = None
 
     def run(self) -> None:
         delay, faulty = self.backoff[0], False
@@ -98,11 +117,19 @@ class CaptureThread(threading.Thread):
             while not self._stop_event.is_set():
                 try:
                     if not self._opened:
-                        self.source.open()
+                        self._call(self.source.open)
                         self._opened = True
-                    frame = self.source.read()
+                    frame = self._call(self.source.read)
                     if frame is None and self.retry:
                         raise SourceLost(f"{self.source.name} ended")
+                except SourceGivenUp as e:
+                    self.gave_up = True
+                    self.on_fault(str(e))
+                    if self.retry:
+                        self._stop_event.wait()  # the fault stays on show; the console stays up
+                    else:
+                        self.error = e
+                    break
                 except SourceError as e:
                     if not self.retry:
                         self.error = e
@@ -127,7 +154,7 @@ class CaptureThread(threading.Thread):
         if self._opened:
             self._opened = False
             try:
-                self.source.close()
+                self._call(self.source.close)
             except Exception:  # a half-dead camera may fail to close; it is reopened anyway
                 pass
             if self._last is not None:

@@ -1,10 +1,32 @@
 """The Raspberry Pi camera through picamera2 (only importable on a Pi, from apt).
 
-Traps handled here (GUIDE section 5): picamera2's "BGR888" format is the one whose
-numpy array is R, G, B, so we ask for it and convert nothing; the timestamp is the
+Traps handled here (picamera2's manual and sources): its "BGR888" format is the one
+whose numpy array is R, G, B, so we ask for it and convert nothing; the timestamp is the
 request's ``SensorTimestamp`` (ns, on the monotonic clock), not the time we got the
 buffer; ``capture_request`` buffers are released in ``finally``; the main stream is
 used at a modest size rather than the lores stream, which the Pi 4 only gives as YUV420.
+
+How the real camera fails, and what this does about it:
+
+* **A camera that stops.** When the sensor stops delivering (cable knocked, power),
+  libcamera times out its frontend and completes no more requests, and picamera2 only
+  hands over completed ones: ``capture_request()`` without a timeout then blocks for ever
+  (picamera2 issues #1264, #1065).  So each capture waits at most ``capture_timeout``;
+  then the queued jobs are cancelled (``cancel_all_and_flush``), and the loss is reported
+  as ``SourceLost``: the capture thread closes the camera and opens it again.
+* **No camera.** libcamera lists the cameras once per process and the Pi finds them at
+  boot, so the list is asked first; constructing ``Picamera2`` with none listed would
+  leak a pipe per try and could never succeed.
+* **A failed open.** ``Picamera2()`` registers an ``atexit`` close once constructed, and
+  holds the camera it acquired: anything that fails after it (configure, start) closes
+  it here, or every retry would read "busy".  A failure *inside* the constructor leaves
+  what it opened behind, out of reach (a pipe, sometimes the acquired camera: picamera2's
+  DMA heap allocator raises ``PermissionError`` after the acquire): after
+  ``OPEN_TRIES`` of those the camera is given up in this process (``SourceGivenUp``),
+  with the fault on show until the service is restarted.
+* **The field of view.** Asked only for an output size, libcamera picks a cropped
+  sensor mode on a Camera Module 3: the mode is chosen here (``sensormodes``) and
+  logged.  Autofocus runs continuously where the camera has it.
 
 A camera mounted upside down (``turn(180)``) is turned by libcamera's own transform
 (hflip + vflip, done in the ISP for nothing) and its frames say ``turned=180``.  A
@@ -15,61 +37,103 @@ the loop: the Pi's ISP cannot transpose.
 
 from __future__ import annotations
 
+import concurrent.futures
+import logging
 import time
 
-from firmware_py.errors import SourceLost, SourceOpenError
+from firmware_py.errors import SourceGivenUp, SourceLost, SourceOpenError
+from firmware_py.sources.sensormodes import SensorMode, choose, describe, full_array, main_size
 from firmware_py.sources.base import Frame, FrameSource
+
+log = logging.getLogger(__name__)
+CAPTURE_TIMEOUT_S = 2.0  # 60 frame times at 30 fps, and well inside the service's 10 s watchdog
+OPEN_TRIES = 5  # failed constructions before the camera is given up in this process
+TIMEOUTS = (TimeoutError, concurrent.futures.TimeoutError)  # one class from Python 3.11 on
+NO_CAMERA = ("no camera is connected (libcamera lists none). The Pi looks for cameras at boot: power "
+             "off, reseat the ribbon cable (contacts towards the board's contacts), power on; "
+             "`rpicam-hello --list-cameras` should list it")
 
 
 class PiCamera(FrameSource):
     live = True
 
-    def __init__(self, *, size: tuple[int, int] = (1280, 720), fps: float = 30.0, camera_num: int = 0):
-        self.size = size
+    def __init__(self, *, fps: float = 30.0, camera_num: int = 0, width: int = 1280,
+                 capture_timeout: float = CAPTURE_TIMEOUT_S):
         self.fps = fps
+        self.width = width
         self.camera_num = camera_num
+        self.capture_timeout = capture_timeout
         self.name = f"picamera:{camera_num}"
+        self.mode: SensorMode | None = None
+        self.described = ""  # the sensor mode in use, in words (logged at open; `kneecue doctor` shows it)
         self._cam = None
         self._want_flip = False  # turn(180) asked for: read() reconfigures the camera to match
         self._flipped = False
+        self._failed_inits = 0
 
     def turn(self, degrees: int) -> None:
         self._want_flip = degrees == 180
+
+    # -- opening ---------------------------------------------------------------------
+
+    def open(self) -> "PiCamera":
+        picamera2 = _picamera2(self.name)
+        if self.camera_num >= len(picamera2.global_camera_info()):
+            raise SourceOpenError(f"{self.name}: {NO_CAMERA}")
+        try:
+            cam = picamera2(self.camera_num)
+        except Exception as e:  # RuntimeError (busy, init), PermissionError (DMA heap): see the docstring
+            self._failed_inits += 1
+            why = f"{self.name}: the camera could not be opened ({_causes(e)}){_hint(e)}"
+            if self._failed_inits >= OPEN_TRIES:
+                raise SourceGivenUp(f"{why}. Tried {OPEN_TRIES} times: not tried again in this process, which "
+                                    f"libcamera leaves holding what a failed open took; once fixed, "
+                                    f"`sudo systemctl restart kneecue`") from e
+            raise SourceOpenError(why) from e
+        try:
+            self._start(cam, self._want_flip)
+        except Exception as e:
+            _close(cam)
+            raise SourceOpenError(f"{self.name}: the camera could not be started ({_causes(e)}); "
+                                  f"check the ribbon cable and `rpicam-hello --list-cameras`") from e
+        self._failed_inits = 0
+        self._cam = cam
+        self._index = 0
+        self._t0: int | None = None
+        return self
+
+    def _start(self, cam, flip: bool) -> None:
+        if self.mode is None:
+            modes = [SensorMode.from_picamera2(m) for m in cam.sensor_modes if "crop_limits" in m]
+            self.mode = choose(modes, self.fps)
+            model = str(cam.camera_properties.get("Model", ""))
+            self.described = describe(self.mode, full_array(modes), model)
+            log.info("camera: %s, at %g fps", self.described, self.fps)
+        cam.configure(self._configuration(cam, flip))
+        cam.start()
+        self._flipped = flip
 
     def _configuration(self, cam, flip: bool) -> dict:
         from libcamera import Transform  # comes with picamera2, from apt
 
         return cam.create_video_configuration(
-            main={"size": self.size, "format": "BGR888"},  # numpy order R, G, B
-            controls={"FrameRate": self.fps},
+            main={"size": main_size(self.mode, self.width), "format": "BGR888"},  # numpy order R, G, B
+            sensor={"output_size": self.mode.size, "bit_depth": self.mode.bit_depth},
+            controls=self._controls(cam),
             buffer_count=4,
             queue=False,  # never hand over a frame exposed before the request
             transform=Transform(hflip=int(flip), vflip=int(flip)),
         )
 
-    def open(self) -> "PiCamera":
-        try:
-            from picamera2 import Picamera2  # lazy: needs libcamera, only on a Pi
-        except ImportError as e:
-            raise SourceOpenError(
-                f"{self.name}: picamera2 is not importable ({e}); on a Pi run "
-                f"`sudo apt install python3-picamera2` and make the venv with --system-site-packages"
-            ) from e
-        try:
-            cam = Picamera2(self.camera_num)
-            flip = self._want_flip
-            cam.configure(self._configuration(cam, flip))
-            cam.start()
-        except (IndexError, RuntimeError, OSError) as e:
-            raise SourceOpenError(
-                f"{self.name}: camera could not be started ({e}); check the ribbon cable and "
-                f"`rpicam-hello --list-cameras`"
-            ) from e
-        self._cam = cam
-        self._flipped = flip
-        self._index = 0
-        self._t0: int | None = None
-        return self
+    def _controls(self, cam) -> dict:
+        controls = {"FrameRate": self.fps}
+        if "AfMode" in cam.camera_controls:  # Camera Module 3: otherwise focus stays where it was left
+            from libcamera import controls as libcamera_controls
+
+            controls["AfMode"] = libcamera_controls.AfModeEnum.Continuous
+        return controls
+
+    # -- reading ---------------------------------------------------------------------
 
     def read(self) -> Frame | None:
         if self._cam is None:
@@ -77,7 +141,14 @@ class PiCamera(FrameSource):
         if self._want_flip != self._flipped:
             self._reconfigure(self._want_flip)
         try:
-            request = self._cam.capture_request()
+            request = self._cam.capture_request(wait=self.capture_timeout)
+        except TIMEOUTS as e:
+            try:
+                self._cam.cancel_all_and_flush()  # the waiting job, so that the camera can be closed
+            except Exception:
+                pass
+            raise SourceLost(f"{self.name}: no frame for {self.capture_timeout:g} s: the camera stopped "
+                             f"(ribbon cable, power?)") from e
         except Exception as e:  # libcamera raises plain RuntimeErrors on a lost camera
             raise SourceLost(f"{self.name} stopped delivering frames: {e}") from e
         try:
@@ -94,11 +165,9 @@ class PiCamera(FrameSource):
     def _reconfigure(self, flip: bool) -> None:
         try:
             self._cam.stop()
-            self._cam.configure(self._configuration(self._cam, flip))
-            self._cam.start()
+            self._start(self._cam, flip)
         except Exception as e:  # the capture thread closes and reopens it, turned as asked
             raise SourceLost(f"{self.name} could not be turned {180 if flip else 0}°: {e}") from e
-        self._flipped = flip
 
     def close(self) -> None:
         cam, self._cam = self._cam, None
@@ -107,3 +176,39 @@ class PiCamera(FrameSource):
                 cam.stop()  # a camera gone mid-run may fail to stop...
             finally:
                 cam.close()  # ...and is closed all the same, or it stays held and every reopen fails
+
+
+def _picamera2(name: str):
+    try:
+        from picamera2 import Picamera2  # lazy: needs libcamera, only on a Pi
+    except ImportError as e:
+        raise SourceOpenError(
+            f"{name}: picamera2 is not importable ({e}); on a Pi run "
+            f"`sudo apt install python3-picamera2` and make the venv with --system-site-packages"
+        ) from e
+    return Picamera2
+
+
+def _close(cam) -> None:
+    try:
+        cam.close()
+    except Exception:  # half-started: close what it can; the error that matters is being raised
+        pass
+
+
+def _causes(e: BaseException) -> str:
+    """picamera2 wraps the real cause ("Camera __init__ sequence did not complete."): both."""
+    words = [str(e) or type(e).__name__]
+    while e.__cause__ is not None:
+        e = e.__cause__
+        words.append(str(e) or type(e).__name__)
+    return ": ".join(words)
+
+
+def _hint(e: BaseException) -> str:
+    while e is not None:
+        if isinstance(e, PermissionError):
+            return ("; the camera's devices are not open to this user: it must be in the video group, and "
+                    "under systemd the unit must allow char-dma_heap, char-media and char-video4linux")
+        e = e.__cause__
+    return ""
