@@ -8,6 +8,7 @@ Nothing from shared/ is ever copied into the repository.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,10 @@ from hypothesis import settings
 settings.register_profile("arm64", deadline=None, max_examples=20)
 
 MODEL_FILE = "movenet_singlepose_lightning_int8.tflite"
+
+# lgpio (the Pi's GPIO library, installed for the tests) makes a FIFO in $LG_WD, else in
+# the working directory, on import: not in the checkout, for any test or its children.
+os.environ.setdefault("LG_WD", tempfile.mkdtemp(prefix="kneecue-lgwd-"))
 
 
 def _dir_from_env(var: str) -> Path:

@@ -110,3 +110,29 @@ def test_an_exception_mid_alert_leaves_every_pin_low(movenet, media, tmp_path):
     lines = read_events(tmp_path / "events.jsonl")
     assert any(e["outputs"]["red"] for e in lines)  # it was alerting when it crashed
     assert lines[-1]["outputs"] == dict.fromkeys(OUTPUTS, 0)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1])
+def test_every_signal_that_ends_a_run_leaves_it_dark_and_the_session_closed(tmp_path, sig):
+    """A by-hand run over SSH gets SIGHUP when the connection drops; each of these ended
+    the process with the buzzer on and the session open."""
+    events, state = tmp_path / "events.jsonl", tmp_path / "state"
+    proc = subprocess.Popen([sys.executable, "-m", "firmware_py", "run", "--source", "synthetic:valgus", "--gpio",
+                             "mock", "--realtime", "--loop", "--events", str(events), "--state-dir", str(state)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(e["outputs"]["buzzer"] for e in read_events(events)):
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else ""
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        start = time.monotonic()
+        assert proc.wait(5) == 0, proc.stderr.read()
+        assert time.monotonic() - start < 2.0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    last = read_events(events)[-1]
+    assert last["pattern"] == "dark" and last["outputs"] == dict.fromkeys(OUTPUTS, 0)
+    (session,) = (state / "sessions").glob("*/session.jsonl")
+    assert json.loads(session.read_text().splitlines()[-1]).get("type") == "end"

@@ -6,7 +6,14 @@ import os
 import socket
 
 from firmware_py.system.sdnotify import Notifier
-from firmware_py.system.throttle import describe, read_throttled
+import shutil
+from pathlib import Path
+
+import pytest
+
+from firmware_py.system.throttle import describe, read_power
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_messages_reach_an_abstract_socket_and_pings_are_rate_limited():
@@ -44,10 +51,20 @@ def test_a_watchdog_meant_for_another_process_is_ignored():
     assert Notifier({"NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "1000", "WATCHDOG_PID": "1"}).watchdog_s is None
 
 
-def test_throttled_flags_in_words(tmp_path):
-    flags = tmp_path / "get_throttled"
-    flags.write_text("0x50005\n")  # under-voltage and throttled now, and both since boot
-    assert describe(read_throttled(flags)) == "under-voltage (use the official power supply), CPU throttled"
-    flags.write_text("0x50000\n")  # only in the past: nothing now
-    assert describe(read_throttled(flags)) is None
-    assert read_throttled(tmp_path / "absent") is None
+@pytest.mark.parametrize("pi", ["pi4", "pi5"])
+def test_under_voltage_and_heat_are_read_on_a_pi_4_and_a_pi_5(tmp_path, pi):
+    """The Pi 5 has no get_throttled file: the hwmon alarm and the thermal zone, which
+    both boards have, say what slows the CPU."""
+    root = tmp_path / "sys"
+    shutil.copytree(FIXTURES / pi / "sys", root)
+    assert read_power(root).under_voltage is False and read_power(root).temp_c == pytest.approx(52.1)
+    assert describe(read_power(root)) is None  # a cool Pi on its own supply
+    (root / "class/hwmon/hwmon0/in0_lcrit_alarm").write_text("1\n")  # a phone charger
+    (root / "class/thermal/thermal_zone0/temp").write_text("83500\n")  # in a case, in the sun
+    assert describe(read_power(root)) == ("under-voltage (use the official power supply), hot, 84 °C: the "
+                                          "firmware slows the CPU from 80 °C (give the Pi air or a heatsink)")
+
+
+def test_off_a_pi_nothing_is_claimed(tmp_path):
+    power = read_power(tmp_path)
+    assert power.under_voltage is None and power.temp_c is None and describe(power) is None

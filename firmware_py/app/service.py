@@ -5,10 +5,18 @@ keeps the device up through what a gym does to it: a camera absent at boot or
 pulled mid-run is retried with back-off (the capture thread), a missing or
 corrupt model is retried every MODEL_RETRY_S while the LEDs show the fault
 pattern and the console stays usable, a corrupt settings file falls back (config),
-a vanished console port is reopened (console transport).  systemd hears
-``READY=1`` on the first scored frame (camera, model and GPIO all up),
-``WATCHDOG=1`` from the frame loop only while fresh frames are scored, and a
-``STATUS=`` line with the frame rate or the current fault.
+a vanished console port is reopened (console transport).
+
+systemd hears ``READY=1`` as soon as the pins and the console are up: the device can
+then show a fault and take the coach's commands, and neither ``systemctl restart``
+nor the boot waits on a camera or a model that may never come.  Their state is in
+the ``STATUS=`` line (the frame rate, or the fault) and in the fault pattern.
+``WATCHDOG=1`` is sent while fresh frames are scored, or while a camera or model
+fault is on show from a loop that still answers (``loop.sinks.WatchdogSink``).
+Pins that cannot be driven on a Raspberry Pi end the start with one line: a device
+with no lights or buzzer is not up.  Every signal that would end the process
+(SIGTERM from systemd, SIGHUP from a dropped SSH session, SIGINT, SIGQUIT, SIGUSR1...)
+stops the loop the same way, outputs off and the session closed.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from firmware_py.device.config import CONSOLE_BAUDS
 from firmware_py.console.transport import ConsoleThread
 from firmware_py.cues.outputs import CueOutputs, make_pin_factory
 from firmware_py.device.state import RECENT_REPS, Device
-from firmware_py.errors import KneeCueError, ModelError
+from firmware_py.errors import KneeCueError, ModelError, PinError
 from firmware_py.system.eventlog import JsonLinesWriter
 from firmware_py.loop.live import LiveLoop, LoopStats
 from firmware_py.loop.sinks import EventSink, ReadingsSink, WatchdogSink
@@ -35,12 +43,17 @@ from firmware_py.records.recorder import Recorder
 from firmware_py.records.sessionfile import settings_header
 from firmware_py.system.sdnotify import Notifier
 from firmware_py.sources import make_source
-from firmware_py.system.throttle import describe, read_throttled
+from firmware_py.system.throttle import describe, read_power
 
 log = logging.getLogger("kneecue")
 MODEL_RETRY_S = 10.0
 MODEL_WATCH_S = 0.5  # how often the --model file is looked at while it is missing or bad
 MONITOR_S = 5.0
+# Every signal whose default action ends the process (signal(7)), where this OS has it;
+# SIGKILL and the crash signals are left to systemd's ExecStopPost.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in (
+    "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGPROF",
+    "SIGXCPU", "SIGXFSZ", "SIGIO", "SIGPWR", "SIGSTKFLT") if hasattr(signal, name))
 
 
 def run_service(args: argparse.Namespace) -> int:
@@ -49,7 +62,7 @@ def run_service(args: argparse.Namespace) -> int:
     outputs' threads, the recorder (finishing a clip must not hold a cue) and the
     event log, each closed by the ExitStack whatever went wrong."""
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in STOP_SIGNALS:
         signal.signal(sig, lambda *_: stop.set())
     if args.baud is not None and args.baud not in CONSOLE_BAUDS:
         raise KneeCueError(f"--baud must be one of {', '.join(map(str, CONSOLE_BAUDS))}")
@@ -70,8 +83,12 @@ def run_service(args: argparse.Namespace) -> int:
         recorder = _recorder(args, config, device, source_name=args.source, lossless=not source.live)
         if recorder is not None:
             stack.callback(recorder.close)
-        outputs = stack.enter_context(CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio),
-                                                 muted=config.muted))
+        try:
+            factory = make_pin_factory(args.gpio)
+        except PinError as e:
+            notifier.status(f"FAULT gpio: {e}")
+            raise
+        outputs = stack.enter_context(CueOutputs(config.pins, pin_factory=factory, muted=config.muted))
         console_port = args.console or saved.console_port
         if console_port != "none":
             console = ConsoleThread(console_port, args.baud or saved.console_baud, device)
@@ -89,9 +106,10 @@ def run_service(args: argparse.Namespace) -> int:
         stack.callback(never_ran)
         stack.callback(stop.set)
         stack.callback(notifier.stopping)
+        notifier.ready(device.summary())  # pins and console up: camera and model are told in STATUS=
         threading.Thread(target=_monitor, args=(device, notifier, stop), name="monitor", daemon=True).start()
         scripted = is_scripted(source)  # a scripted athlete needs no model
-        model = None if scripted else _wait_for_model(args, device, outputs, events, stop)
+        model = None if scripted else _wait_for_model(args, device, outputs, events, stop, notifier)
         if scripted or model is not None:
             ran.append(True)
             stats = _run_loop(args, model, source, outputs, device, notifier, recorder, events, stop,
@@ -152,8 +170,9 @@ def _foot_stage(args: argparse.Namespace, device: Device, *, scripted: bool = Fa
 
 
 def _wait_for_model(args: argparse.Namespace, device: Device, outputs: CueOutputs,
-                    events: JsonLinesWriter | None, stop: threading.Event) -> MoveNet | None:
-    """The model, retried until it loads or the service stops (None), showing the fault."""
+                    events: JsonLinesWriter | None, stop: threading.Event, notifier: Notifier) -> MoveNet | None:
+    """The model, retried until it loads or the service stops (None), showing the fault
+    (and feeding the watchdog: this wait is the service working as it should)."""
     while not stop.is_set():
         try:
             model = build_model(args.model, threads=args.threads, runtime=args.runtime)
@@ -165,30 +184,31 @@ def _wait_for_model(args: argparse.Namespace, device: Device, outputs: CueOutput
             if outputs.play("fault") and events is not None:
                 events.write({"t": 0.0, "frame": -1, "pattern": "fault", "outputs": outputs.levels(),
                               "reasons": ["model"]})
-            _wait_for_change(Path(args.model) if args.model else None, stop)
+            _wait_for_change(Path(args.model) if args.model else None, stop, notifier.ping)
             continue
         device.health.set_fault("model", None)
         return model
     return None
 
 
-def _wait_for_change(path: Path | None, stop: threading.Event) -> None:
+def _wait_for_change(path: Path | None, stop: threading.Event, tick=lambda: None) -> None:
     """Until MODEL_RETRY_S have passed, or sooner when the file ``path`` appears or
-    changes (a coach copying a good model in need not wait out the retry)."""
+    changes (a coach copying a good model in need not wait out the retry); ``tick``
+    every MODEL_WATCH_S."""
     def signature():
+        if path is None:
+            return None
         try:
             st = path.stat()
             return st.st_size, st.st_mtime_ns
         except OSError:
             return None
 
-    if path is None:
-        stop.wait(MODEL_RETRY_S)
-        return
     before, waited = signature(), 0.0
     while waited < MODEL_RETRY_S and not stop.wait(MODEL_WATCH_S):
+        tick()
         waited += MODEL_WATCH_S
-        if signature() != before:
+        if path is not None and signature() != before:
             stop.wait(MODEL_WATCH_S)  # let a copy in progress finish
             return
 
@@ -200,7 +220,7 @@ def _monitor(device: Device, notifier: Notifier, stop: threading.Event) -> None:
         readings = device.mailbox.readings
         fps = readings.fps if readings is not None else 0.0
         best_fps = max(best_fps, fps)
-        slowed = describe(read_throttled())
+        slowed = describe(read_power())
         device.health.set_warning("cpu", None if slowed is None else f"{slowed}: {fps:.1f} fps (best {best_fps:.1f})")
         line = device.summary()
         if line != said:

@@ -9,12 +9,15 @@ and beeping then run in gpiozero's own background threads and never block the lo
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
 import warnings
 
 from firmware_py.core.patterns import LIGHTS, PATTERNS, Pattern, Wave
 from firmware_py.cues.pins import PinMap
 from firmware_py.errors import PinError
+from firmware_py.system import board
 
 log = logging.getLogger(__name__)
 OUTPUT_NAMES = (*LIGHTS, "buzzer")
@@ -22,10 +25,15 @@ RGB_OF = {"green": (0, 1, 0), "amber": (1, 1, 0), "red": (1, 0, 0)}
 
 
 def make_pin_factory(kind: str = "auto"):
-    """gpiozero's own choice of factory (lgpio on Bookworm), or its MockFactory.
+    """The pins: lgpio on a Raspberry Pi, gpiozero's own choice elsewhere, or its
+    MockFactory.
 
-    ``auto`` falls back to the mock, loudly, on a machine without GPIO, so the rest
-    of the device (scoring, console, records) still runs on a laptop.
+    On a Pi the factory is lgpio's (PWM for a passive buzzer, every Pi from the 4 on),
+    asked for by name so that a failure says why instead of falling through gpiozero's
+    list to one without PWM or to nothing; a Pi whose pins cannot be driven raises
+    ``PinError``: mock pins there would light nothing while the device claims to cue.
+    Off a Pi, ``auto`` falls back to the mock, loudly, so the rest of the device
+    (scoring, console, records) still runs on a laptop.
     """
     from gpiozero import Device
     from gpiozero.pins.mock import MockFactory, MockPWMPin
@@ -34,6 +42,9 @@ def make_pin_factory(kind: str = "auto"):
         return MockFactory(pin_class=MockPWMPin)
     if kind != "auto":
         raise PinError(f"gpio must be 'auto' or 'mock', got {kind!r}")
+    model = board.board_model()
+    if board.is_raspberry_pi(model):
+        return _pi_pin_factory(model)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # gpiozero warns per factory it tries
@@ -43,6 +54,37 @@ def make_pin_factory(kind: str = "auto"):
     except Exception as e:  # BadPinFactory, PinFactoryFallback, no /dev/gpiochip...
         log.warning("no GPIO on this machine (%s): using gpiozero's MockFactory, nothing will light", e)
         return MockFactory(pin_class=MockPWMPin)
+
+
+def lgpio_workdir(environ=os.environ) -> str | None:
+    """Where lgpio will make its notification pipe, made writable first.
+
+    ``import lgpio`` creates a FIFO ``.lgd-nfy*`` in ``$LG_WD``, else in the working
+    directory, and chdir()s there (lg's lgUtil.c); in a read-only directory (``/`` under
+    systemd's ProtectSystem=strict) the import fails with FileNotFoundError (gpiozero
+    issue #1106, lg issue #22).  The unit sets ``LG_WD``; a process started elsewhere in a
+    read-only directory gets the runtime directory or the temporary one.  Returns the
+    directory set, or None when nothing had to be."""
+    if environ.get("LG_WD") or os.access(os.getcwd(), os.W_OK):
+        return None
+    environ["LG_WD"] = environ.get("RUNTIME_DIRECTORY", "").split(":")[0] or tempfile.gettempdir()
+    return environ["LG_WD"]
+
+
+def _pi_pin_factory(model: str):
+    lgpio_workdir()
+    try:
+        from gpiozero.pins.lgpio import LGPIOFactory
+
+        factory = LGPIOFactory()
+        factory.pin(PinMap().green)
+        return factory
+    except Exception as e:
+        raise PinError(
+            f"the GPIO pins of this {model} cannot be driven ({type(e).__name__}: {e}). Check that "
+            f"python3-lgpio is installed (apt) and visible in the venv, that the user is in the gpio group, "
+            f"and that lgpio can make its pipe in $LG_WD or the working directory; `kneecue doctor` "
+            f"checks each") from e
 
 
 class _ToneWave(threading.Thread):
@@ -157,6 +199,21 @@ class CueOutputs:
             self._tone.stopping.set()
             self._tone.join(1.0)
             self._tone = None
+
+    def only(self, name: str) -> None:
+        """Only output ``name`` on (a light, or the buzzer at 1 kHz): for a person checking
+        the wiring one output at a time (``kneecue doctor``).  ``off()`` ends it."""
+        with self._lock:
+            self._stop_tone()
+            for device in self._devices:
+                device.off() if not hasattr(device, "stop") else device.stop()
+            if name == "buzzer":
+                self._buzzer.play(1000.0) if self.pins.buzzer_kind == "passive" else self._buzzer.on()
+            elif self._rgb is not None:
+                self._rgb.color = RGB_OF[name]
+            else:
+                self._leds[name].on()
+            self.pattern = None
 
     def set_muted(self, muted: bool) -> None:
         self.muted = muted

@@ -27,6 +27,7 @@ from firmware_py.sources.rotation import rotated
 
 log = logging.getLogger(__name__)
 POLL_S = 0.2  # how often an idle loop looks at the stop flag
+STUCK_S = 5.0  # a source call this long is a driver that will not answer (a camera's own timeout is 2 s)
 
 
 @dataclass
@@ -67,8 +68,11 @@ class LiveLoop:
                 if frame is None:
                     if capture.slot.closed:
                         break
+                    faulty = device is not None and "camera" in device.health.faults
                     if device is not None and device.health.faults and self.outputs.play("fault"):
                         self._pattern("fault")
+                    for sink in self.sinks:
+                        sink.on_idle(faulty and capture.stuck_s() < STUCK_S)
                     continue
                 if device is not None:
                     applied = device.apply(self.pipeline.scorer, self.selector, self.outputs)

@@ -45,6 +45,10 @@ class FrameSink:
     def on_pattern(self, frame: int, t: float, pattern: str, changed_ns: int) -> None:
         pass
 
+    def on_idle(self, alive: bool) -> None:
+        """A wait for a frame ran out; ``alive``: the loop is showing a camera fault
+        while the capture thread is answering (retrying), not stuck in the driver."""
+
     def close(self) -> None:
         pass
 
@@ -91,17 +95,20 @@ class ReadingsSink(FrameSink):
 
 
 class WatchdogSink(FrameSink):
-    """systemd's watchdog: ready at the first scored frame, then alive only while fresh
-    frames are scored (a loop stuck anywhere stops the pings and systemd restarts it)."""
+    """systemd's watchdog, fed while fresh frames are scored, or while a camera fault
+    is on show and the capture thread keeps answering: a loop or a camera driver stuck
+    anywhere stops the pings and systemd restarts the service, while a camera that is
+    simply absent does not (the service would restart for ever, the console with it)."""
 
     def __init__(self, notifier: Any) -> None:
-        self.notifier, self._ready = notifier, False
+        self.notifier = notifier
 
     def on_frame(self, o: Outcome) -> None:
-        if not self._ready:
-            self.notifier.ready("scoring")
-            self._ready = True
         self.notifier.ping()
+
+    def on_idle(self, alive: bool) -> None:
+        if alive:
+            self.notifier.ping()
 
 
 def cue_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
