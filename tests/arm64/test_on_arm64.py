@@ -64,3 +64,35 @@ def test_keypoints_agree_with_x86(model_path):
           f"({NAMES[point]}, frame {frame}, scores {a[frame, point, 2]:.2f} / {b[frame, point, 2]:.2f})")
     assert np.percentile(along, 95) <= 21.0
     assert np.median(distance) <= 5.0
+
+
+@pytest.mark.skipif(os.environ.get("KNEECUE_LANE") != "pi", reason="the pi lane's: install.sh's versions")
+def test_the_pi_lane_is_what_install_sh_installs_and_all_of_it_imports():
+    """apt's numpy (1.24.2 on Bookworm), every version install-constraints.txt pins, the
+    GPIO library, and every module of the package importable with them."""
+    import importlib
+    import importlib.metadata as metadata
+    import pkgutil
+    from pathlib import Path
+
+    import firmware_py
+
+    assert np.__version__ == "1.24.2"
+    pins = Path(__file__).resolve().parents[2] / "install-constraints.txt"
+    wrong = {}
+    for line in pins.read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            if metadata.version(name) != version:
+                wrong[name] = metadata.version(name)
+    assert wrong == {}
+    import lgpio  # noqa: F401  (its pipe goes to $LG_WD, which conftest points at a temporary folder)
+    failed = {}
+    for module in pkgutil.walk_packages(firmware_py.__path__, "firmware_py."):
+        if module.name == "firmware_py.__main__":  # runs the command
+            continue
+        try:
+            importlib.import_module(module.name)
+        except Exception as e:  # picamera2 is imported lazily, inside functions: nothing here needs it
+            failed[module.name] = repr(e)
+    assert failed == {}
