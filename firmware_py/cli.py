@@ -138,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gpio", choices=("auto", "mock"), default="auto", help="pin factory (default: gpiozero's own choice)")
     _state_option(p)
 
+    p = sub.add_parser("doctor", help="on the Pi: check board, service, camera, model, pins (each in turn, to "
+                                      "watch), console port, power and disk; one line each, with what to do")
+    p.add_argument("--no-pins", action="store_true", help="do not drive the LEDs and buzzer")
+    p.add_argument("--seconds", type=float, default=1.0, metavar="S", help="how long each output is on (default 1)")
+    p.add_argument("--port", metavar="PORT", help="the console port to check (default: the service's)")
+    _state_option(p)
+
     p = sub.add_parser("model", help="fetch or check model files")
     msub = p.add_subparsers(dest="model_command", required=True, metavar="ACTION")
     f = msub.add_parser("fetch", help="download pinned MoveNet models (sha256-checked)")
@@ -175,6 +182,7 @@ COMMANDS = {
     "calibrate": ("firmware_py.tools.calibrate", "cmd_calibrate"),
     "outputs-off": ("firmware_py.cli", "cmd_outputs_off"),
     "report": ("firmware_py.tools.report", "cmd_report"),
+    "doctor": ("firmware_py.tools.doctor", "cmd_doctor"),
 }
 
 
