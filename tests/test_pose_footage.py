@@ -27,8 +27,11 @@ def poses_of(movenet, path, *, track=True):
 # of the CPU's int8 kernels: its right knee reads 15 px on one x86 machine, 22 px on
 # another (AMD EPYC, AVX2, same ai-edge-litert 2.3.0), 22 px with tflite-runtime on x86
 # and 26 px on arm64.  So image2 gets 30 px; both must also be close on the whole
-# (median), which a wrong crop, padding or axis order breaks by tens of pixels.
+# (median), which a wrong crop, padding or axis order breaks by tens of pixels: half of
+# upstream's 21 px.  (The OpenCV a Pi installs, 4.11 beside numpy 1, decodes image2's JPEG
+# a little differently from 5.x: median 8.4 px against 6.4, on x86 and arm64 alike.)
 LIMIT_PX = {0: 21.0, 1: 30.0}
+MEDIAN_PX = 10.5
 
 
 @pytest.mark.parametrize("row, image", [(0, "tfex_image1_cgi_woman_standing.png"),
@@ -40,7 +43,7 @@ def test_stills_within_upstream_tolerance(movenet, media, row, image):
     error = np.abs(pose[:, :2] - truth).max(axis=1)
     worst = int(error.argmax())
     assert error.max() <= LIMIT_PX[row], f"{NAMES[worst]} off by {error.max():.1f} px"
-    assert np.median(error) <= 8.0, f"median keypoint error {np.median(error):.1f} px"
+    assert np.median(error) <= MEDIAN_PX, f"median keypoint error {np.median(error):.1f} px"
 
 
 @pytest.fixture(scope="module")
