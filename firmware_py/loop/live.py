@@ -21,9 +21,9 @@ from firmware_py.cues.outputs import CueOutputs
 from firmware_py.device.state import Device
 from firmware_py.loop.handoff import CaptureThread
 from firmware_py.loop.pipeline import Pipeline
-from firmware_py.loop.sinks import FrameSink, Outcome
+from firmware_py.loop.sinks import FrameSink
+from firmware_py.loop.step import FrameStep
 from firmware_py.sources.base import FrameSource
-from firmware_py.sources.rotation import rotated
 
 log = logging.getLogger(__name__)
 POLL_S = 0.2  # how often an idle loop looks at the stop flag
@@ -61,6 +61,9 @@ class LiveLoop:
         turn = self.rotation if device is None else device.settings.config.rotation
         self.source.turn(turn)  # before the capture thread opens a camera: 180 is its own
         capture = CaptureThread(self.source, opened=self.source_open, on_fault=on_fault)
+        observe = None if device is None else (lambda r: device.observe(r.score, r.pose, r.feet))
+        step = FrameStep(self.pipeline, selector=self.selector, observe=observe, show=self.outputs.play,
+                         rotation=turn)
         capture.start()
         try:
             while not self.stop.is_set():
@@ -79,26 +82,18 @@ class LiveLoop:
                     if applied:
                         for sink in self.sinks:
                             sink.on_applied(frame, applied)
-                # a procedure's frames are all read for the feet: no cue waits on them
-                self.pipeline.feet_every_frame = device is not None and device.mailbox.busy is not None
-                if device is not None and device.settings.config.rotation != turn:
-                    turn = device.settings.config.rotation
-                    self.source.turn(turn)  # a camera catches up within a frame or two
-                frame = rotated(frame, turn)
-                result = self.pipeline.process(frame)
-                score = result.score
-                state = "run" if device is None else device.observe(score, result.pose, result.feet)
-                pattern = self.selector.select(
-                    score.t, level=score.cue.level,
-                    verdict=None if score.rep is None else score.rep.verdict, state=state)
-                changed = self.outputs.play(pattern)
-                decided_ns = time.monotonic_ns()
-                if changed:
+                    # a procedure's frames are all read for the feet: no cue waits on them
+                    self.pipeline.feet_every_frame = device.mailbox.busy is not None
+                    if device.settings.config.rotation != step.rotation:
+                        step.rotation = device.settings.config.rotation
+                        self.source.turn(step.rotation)  # a camera catches up within a frame or two
+                outcome = step(frame, dropped=capture.slot.dropped)
+                if outcome.changed:
                     self.stats.changes += 1
-                    self.stats.last_latency_ms = (decided_ns - result.t_ns) / 1e6
-                outcome = Outcome(frame, result, pattern, changed, decided_ns, capture.slot.dropped)
+                    self.stats.last_latency_ms = (outcome.decided_ns - outcome.result.t_ns) / 1e6
                 for sink in self.sinks:  # each only hands over: the writing is on their threads
                     sink.on_frame(outcome)
+                score = outcome.result.score
                 self.stats.frames += 1
                 self.stats.last_frame, self.stats.last_t = score.frame_index, score.t
             if capture.error is not None:

@@ -17,8 +17,8 @@ from typing import Iterator
 import numpy as np
 
 from firmware_py.system.cv import cv2
-from firmware_py.core.patterns import PatternSelector
 from firmware_py.loop.pipeline import STAGES, Pipeline
+from firmware_py.loop.step import FrameStep
 from firmware_py.sources.rotation import rotated
 from firmware_py.sources.base import Frame, FrameSource
 import argparse
@@ -72,7 +72,7 @@ def run_bench(pipeline: Pipeline, frames: Iterator[tuple[Frame, float | None]], 
     pipeline starts, as a live camera's frame arrives) to the return of the pin write.
     """
     model = pipeline.engine.model
-    selector = PatternSelector(pipeline.scorer.mode.value)
+    step = FrameStep(pipeline, show=None if outputs is None else outputs.play, rotation=rotation)
     laps: dict[str, list[float]] = {name: [] for name in ("decode", "rotate", *STAGES, "pipeline", "bare_invoke")}
     latency: list[float] = []
     mark = [0]
@@ -81,13 +81,15 @@ def run_bench(pipeline: Pipeline, frames: Iterator[tuple[Frame, float | None]], 
         now = time.perf_counter_ns()
         laps[stage].append((now - mark[0]) / 1e6)
         mark[0] = now
+        if stage == "scoring":  # the pipeline's end: what follows is the pattern and the pins
+            laps["pipeline"].append((now - start[0]) / 1e6)
 
     def bare() -> float:
         t0 = time.perf_counter_ns()
         model.invoke()
         return (time.perf_counter_ns() - t0) / 1e6
 
-    n = 0
+    n, start = 0, [0]
     for frame, decode_ms in frames:
         if n == WARMUP:
             for values in (*laps.values(), latency):
@@ -100,17 +102,10 @@ def run_bench(pipeline: Pipeline, frames: Iterator[tuple[Frame, float | None]], 
             pipeline.engine.prepare(upright, pipeline.engine.region_for(upright))
             laps["bare_invoke"].append(bare())
         frame = dataclasses.replace(frame, t_ns=time.monotonic_ns())
-        start = mark[0] = time.perf_counter_ns()
-        if rotation:
-            frame = rotated(frame, rotation)
-            lap("rotate")
-        result = pipeline.process(frame, lap)
-        laps["pipeline"].append((time.perf_counter_ns() - start) / 1e6)
+        start[0] = mark[0] = time.perf_counter_ns()
+        outcome = step(frame, lap=lap)  # the one frame step the device runs
         if outputs is not None:
-            score = result.score
-            outputs.play(selector.select(score.t, level=score.cue.level,
-                                         verdict=None if score.rep is None else score.rep.verdict))
-            latency.append((time.monotonic_ns() - result.t_ns) / 1e6)
+            latency.append((outcome.decided_ns - outcome.result.t_ns) / 1e6)
         if not bare_first:
             laps["bare_invoke"].append(bare())
         n += 1

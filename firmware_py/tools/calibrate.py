@@ -15,28 +15,34 @@ from firmware_py.errors import KneeCueError
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from firmware_py.app.build import build_engine, load_settings, model_for, state_folder
+    from firmware_py.app.build import build_pipeline, load_settings, model_for, state_folder
     from firmware_py.core.procedures import GuidedCalibration
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
     from firmware_py.device.config import save_config
+    from firmware_py.loop.step import FrameStep
     from firmware_py.sources import make_source
-    from firmware_py.sources.rotation import rotated
     from firmware_py.wording import notice_text
 
     config = load_settings(args.state_dir)
     source = make_source(args.source)
     source.turn(config.rotation)  # the saved rotation, as the loop turns it: a camera upside down does 180 itself
-    engine = build_engine(model_for(source, args))
-    procedure = GuidedCalibration(countdown_s=0, duration_s=args.seconds, timeout_s=args.timeout)
+    pipeline = build_pipeline(model_for(source, args), thresholds=config.thresholds)
+    procedure = GuidedCalibration(countdown_s=0, duration_s=args.seconds, timeout_s=args.timeout,
+                                  min_score=config.thresholds.min_score)
     problem = None
+
+    def observe(result) -> str:  # the calibration reads the pose, as on the device's console
+        nonlocal problem
+        for notice in procedure.step(result.pose, result.score, result.feet):
+            problem = notice.data.get("problem") or problem
+            if notice.kind not in ("calibration_done", "calibration_failed"):  # the outcome is said below
+                print(notice_text(notice), file=sys.stderr)
+        return procedure.state
+
     with source, CueOutputs(config.pins, pin_factory=make_pin_factory(args.gpio)) as out:
-        out.play("calibrating")
+        step = FrameStep(pipeline, observe=observe, show=out.play, rotation=config.rotation)
         for frame in source:
-            frame = rotated(frame, config.rotation)
-            for notice in procedure.update(engine.pose_of(frame), frame.pts):
-                problem = notice.data.get("problem") or problem
-                if notice.kind not in ("calibration_done", "calibration_failed"):  # the outcome is said below
-                    print(notice_text(notice), file=sys.stderr)
+            step(frame)  # the pins show the calibrating pattern, as the device does
             if procedure.done:
                 break
     cal = procedure.result

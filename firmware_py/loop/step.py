@@ -1,0 +1,52 @@
+"""One frame, one path: rotate → pose → score → what is watching → pattern → shown.
+
+In the manner of pyserial's ``ReaderThread`` (it takes a protocol and never names one)
+and picamera2's encoder (it feeds whatever outputs it was given), the live loop,
+``analyze``, ``bench``, ``calibrate`` and the demo all turn a frame into an ``Outcome``
+here, and differ only in where frames come from and which sinks they feed:
+
+* ``observe`` is what watches the frame beside the cues: the device (its console's
+  guided procedures), a guided test run on a clip, a calibration; it returns the
+  state the pattern selector needs (``run``, ``calibrating``, ``testing``);
+* ``show`` puts the pattern where the athlete sees it (the pins: ``CueOutputs.play``)
+  and says whether it changed; without it the step remembers what it last decided;
+* ``rotation`` turns each frame first, as a camera mounted turned needs.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from firmware_py.core.patterns import PatternSelector
+from firmware_py.loop.pipeline import FrameResult, Lap, Pipeline
+from firmware_py.loop.sinks import Outcome
+from firmware_py.sources.base import Frame
+from firmware_py.sources.rotation import rotated
+
+Observe = Callable[[FrameResult], str]
+
+
+class FrameStep:
+    def __init__(self, pipeline: Pipeline, *, selector: PatternSelector | None = None,
+                 observe: Observe | None = None, show: Callable[[str], bool] | None = None, rotation: int = 0):
+        self.pipeline = pipeline
+        self.selector = selector or PatternSelector(pipeline.scorer.mode.value)
+        self.observe = observe
+        self.show = show
+        self.rotation = rotation
+        self._shown: str | None = None
+
+    def __call__(self, frame: Frame, *, lap: Lap | None = None, dropped: int = 0) -> Outcome:
+        frame = rotated(frame, self.rotation)  # what the source has not turned itself
+        if lap and self.rotation:
+            lap("rotate")
+        result = self.pipeline.process(frame, lap)
+        score = result.score
+        state = "run" if self.observe is None else self.observe(result)
+        pattern = self.selector.select(score.t, level=score.cue.level,
+                                       verdict=None if score.rep is None else score.rep.verdict, state=state)
+        changed = self.show(pattern) if self.show is not None else pattern != self._shown
+        decided_ns = time.monotonic_ns()
+        self._shown = pattern
+        return Outcome(frame, result, pattern, changed, decided_ns, dropped)
