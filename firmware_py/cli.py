@@ -13,7 +13,7 @@ import logging
 import sys
 
 from firmware_py import __version__
-from firmware_py.core.vocabulary import MODES
+from firmware_py.core.vocabulary import DRILL_CHOICES, MODES
 from firmware_py.errors import KneeCueError
 
 
@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--task ankle: the leg tested (the one forward in the lunge; default left)")
     p.add_argument("--mode", choices=MODES,
                    help="feedback mode recorded with the cues (default: the saved setting)")
+    p.add_argument("--drill", choices=DRILL_CHOICES,
+                   help="what the clip shows: sls (single-leg squat test), squat (two feet), run (treadmill), "
+                        "or auto (recognised from the movement; the default)")
     p.add_argument("--report", metavar="DIR",
                    help="also record the clip as a session in DIR (reps, replay clips of failed reps) "
                         "and write DIR/report.html")
@@ -104,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loop", action="store_true", help="replay a video file forever")
     p.add_argument("--events", metavar="FILE", help="JSON Lines: one line per output change and per settings change")
     p.add_argument("--mode", choices=MODES, help="default: the saved setting")
+    p.add_argument("--drill", choices=DRILL_CHOICES,
+                   help="what the athlete is doing: sls, squat, run or auto (default: the saved setting, else auto)")
     p.add_argument("--rotate", type=int, choices=(0, 90, 180, 270), metavar="DEG",
                    help="the camera is mounted turned: turn each frame DEG clockwise (default: the saved setting)")
     p.add_argument("--mute", action="store_true", help="lights only, no buzzer (default: the saved setting)")

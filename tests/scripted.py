@@ -41,7 +41,7 @@ def frames(n: int, present=lambda i: True, reps=None, fps: float = FPS, feet: bo
 
 def a_rep(index, start, end, failed=(), fps: float = FPS):
     return Rep(index, "left", start, start / fps, (start + end) // 2, (start + end) / 2 / fps, end, end / fps, 0.3,
-               fppa_left=Peak(16.0, start + 3, (start + 3) / fps), failed=tuple(failed))
+               peaks={"fppa_left": Peak(16.0, start + 3, (start + 3) / fps)}, failed=tuple(failed))
 
 
 def describe():

@@ -98,7 +98,7 @@ def test_analyze_table_for_people(model_path, media):
     result = kneecue("analyze", media("sqd_single_leg_knee_collapse_annotated.png"), "--model", model_path)
     assert result.returncode == 0, result.stderr
     whose, header, row = result.stdout.splitlines()[:3]
-    assert whose == "thresholds: defaults"
+    assert whose.startswith("thresholds: defaults; drill auto")
     assert header.split()[:6] == ["frame", "t", "FPPA", "L°", "FPPA", "R°"]
     frame, t, fppa_left, fppa_right = row.split()[:4]
     assert float(fppa_right) > 20.0  # the collapsing right knee
@@ -153,9 +153,9 @@ def test_analyze_uses_the_defaults_unless_told_whose_thresholds_and_says_which(m
     strict = Thresholds(fppa_warn=1.0, fppa_alert=2.0)
     save_config(tmp_path, DeviceConfig(athlete="ana", athletes={"ana": Profile(thresholds=strict)}))
     clip = media("tfjs_bodyweight_squats_band_frontal.mp4")
-    plain = kneecue("analyze", clip, "--brief", "--state-dir", tmp_path, "--model", model_path)
-    assert plain.returncode == 0 and plain.stdout.splitlines()[0] == "thresholds: defaults"
-    assert "FAIL hands_off_hips" in plain.stdout  # the band squats are done with the hands free
+    plain = kneecue("analyze", clip, "--brief", "--state-dir", tmp_path, "--model", model_path, "--drill", "sls")
+    assert plain.returncode == 0 and plain.stdout.splitlines()[0].startswith("thresholds: defaults, with drill=sls")
+    assert "FAIL hands_off_hips" in plain.stdout  # judged as the single-leg squat test: the hands are free
     ana = kneecue("analyze", clip, "--json", "--athlete", "ana", "--set", "check_hands_on_hips=off",
                   "--state-dir", tmp_path, "--model", model_path)
     first = json.loads(ana.stdout.splitlines()[0])["settings"]

@@ -113,3 +113,27 @@ def test_a_malformed_labels_file_is_one_clear_error(tmp_path):
     bad = tmp_path / "labels.csv"
     bad.write_text("clip.mp4,left,5,2,valgus,backwards range\n")
     assert_one_line_error(kneecue("eval", bad, "--media", tmp_path), "first <= last")
+
+
+def test_drill_auto_recognises_what_each_clip_shows_or_says_it_cannot(scored, media_dir):
+    """Labelled from the clips (tests/eval/drills.csv): never the wrong drill; left
+    undecided only where the view cannot tell (the side-on squat)."""
+    from firmware_py.app.build import build_pipeline
+    from firmware_py.sources import make_source
+    from firmware_py.tools.drilleval import default_drill_labels, judge_drill, read_drill_labels
+
+    results = []
+    for clip, drill in read_drill_labels(default_drill_labels()).items():
+        if not (media_dir / clip).is_file():
+            continue
+        if clip.endswith(".json"):  # a pose file: no model
+            pipeline = build_pipeline(None)
+            with make_source(str(media_dir / clip)) as source:
+                scores = [pipeline.process(frame).score for frame in source]
+        else:
+            scores = scored(clip)[0]
+        results.append(judge_drill(clip, drill, scores))
+    verdicts = {r.clip: r.verdict for r in results}
+    assert "wrong" not in verdicts.values(), verdicts
+    assert [c for c, v in verdicts.items() if v == "undecided"] == ["lnc_overhead_squat_oblique_side_good_IMG_7034.mov"]
+    assert sum(v == "agree" for v in verdicts.values()) >= 13

@@ -71,7 +71,10 @@ def test_sigterm_in_an_alert_leaves_everything_dark(model_path, media, tmp_path)
 def test_sigint_stops_promptly_too(model_path, media, tmp_path):
     events = tmp_path / "events.jsonl"
     proc = start_run(model_path, media(CLIP), events, "--realtime")
-    time.sleep(2.0)
+    deadline = time.monotonic() + 60
+    while not read_events(events):  # the loop is running (on a busy machine the start takes longer than 2 s)
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     start = time.monotonic()
     assert proc.wait(5) == 0

@@ -42,7 +42,7 @@ def test_a_synthetic_frame_is_drawn_from_the_pose_the_scripted_engine_returns():
     x, y = frame.truth[11, :2].astype(int)  # the left hip is drawn where the pose says
     assert frame.rgb[y, x].tolist() != [96, 96, 96]
     assert np.array_equal(ScriptedPoseEngine().pose_of(frame), frame.truth)
-    with pytest.raises(KneeCueError, match="synthetic frames only"):
+    with pytest.raises(KneeCueError, match="carry no pose"):
         ScriptedPoseEngine().pose_of(frame.__class__(0, 0, frame.rgb, 0.0))
     with pytest.raises(SourceOpenError, match="synthetic:squats"):
         SyntheticSource("dance")

@@ -30,22 +30,23 @@ def build_pipeline(model: MoveNet | None, *, track: bool = True, thresholds: Thr
 
 
 def build_engine(model: MoveNet | None, *, track: bool = True):
-    """MoveNet with the crop that follows the athlete; None: the scripted engine
-    (``--source synthetic:NAME``, no model file needed)."""
+    """MoveNet with the crop that follows the athlete; None: the poses come with the
+    frames (a pose file, ``--source synthetic:NAME``: no model file needed)."""
     if model is None:
-        from firmware_py.fakes.synthetic import ScriptedPoseEngine
+        from firmware_py.pose.given import GivenPoseEngine
 
-        return ScriptedPoseEngine()
+        return GivenPoseEngine()
     return PoseEngine(model, track=track)
 
 
 def scripted(source) -> bool:
-    """A synthetic source (``fakes.synthetic``): its poses are scripted, no model reads them."""
-    return source.name.startswith("synthetic:")
+    """A source whose frames carry their poses (a pose file, a synthetic athlete): no
+    model reads them."""
+    return getattr(source, "poses_given", False)
 
 
 def model_for(source, args) -> MoveNet | None:
-    """The model ``args`` name, or None for a synthetic source, which needs none."""
+    """The model ``args`` name, or None for a source that carries its poses."""
     if scripted(source):
         return None
     return build_model(args.model, threads=args.threads, runtime=args.runtime)

@@ -74,6 +74,8 @@ def run_service(args: argparse.Namespace) -> int:
         saved, warning = open_settings(args.state_dir)
         config = saved.replace(mode=args.mode or saved.mode, muted=args.mute or saved.muted,
                                rotation=saved.rotation if args.rotate is None else args.rotate)
+        if getattr(args, "drill", None):  # this run's drill, over the athlete's saved one
+            config = config.with_profile(thresholds=config.thresholds.with_value("drill", args.drill))
         device = Device(config, saved=saved, state_dir=state_folder(args.state_dir), warning=warning,
                         info={"source": args.source})
         notifier = Notifier()

@@ -16,7 +16,9 @@ from firmware_py.device.config import ATHLETE_NAME, Profile
 from firmware_py.console.registry import Context, Reply, closest, command, fail, usage
 from firmware_py.core.patterns import MODES
 from firmware_py.core.settings import DEFAULT, SETTINGS
+from firmware_py.core.vocabulary import DRILL_CHOICES
 from firmware_py.errors import SettingError
+from firmware_py.wording import drill_words
 
 STREAM_HZ = (0.2, 30.0)
 
@@ -64,6 +66,14 @@ def _status(ctx: Context, args: list[str], now: float) -> Reply:
         lines.append(f"{r.fps:.1f} fps, capture to cue {r.latency_ms:.1f} ms, {r.dropped} frames dropped; "
                      f"frame {r.frame} {_ago(now - r.at)}, showing {r.pattern}, {r.phase}, "
                      f"stance {r.metrics.get('stance')}")
+    drill = cfg.thresholds.drill
+    data["drill"] = {"set": drill, "judged": None if r is None else r.drill,
+                     "decided": None if r is None or r.decided is None else r.decided.to_dict()}
+    if drill != "auto":
+        lines.append(f"drill {drill_words(drill)}")
+    else:
+        lines.append("drill " + ("auto: no frame yet" if r is None else drill_words(r.drill, r.decided)
+                                 if r.drill != "auto" else drill_words("auto")))
     if dev.mailbox.last_cue is None:
         lines.append("last cue: none yet")
     else:
@@ -171,6 +181,26 @@ def _mode(ctx: Context, args: list[str], now: float) -> Reply:
         return fail(f"mode must be one of: {', '.join(MODES)}")
     ctx.device.settings.update(lambda c: c.replace(mode=mode))
     return Reply(True, f"mode {mode}, from the next frame", {"mode": mode})
+
+
+@command("drill [auto|sls|squat|run]", "what the athlete is doing, so that only its criteria are judged",
+         "  sls: the single-leg squat test (knee, hands on hips, trunk sway, balance), per rep\n"
+         "  squat: two-footed squats (knee separation, knee over the toes), per rep\n"
+         "  run: treadmill running, camera behind or in front at hip height (pelvic drop and hip\n"
+         "       adduction cued per step, the knee shown; 'steps' lists them)\n"
+         "  auto: recognised from the movement ('status' says what and why); the knees only until then\n"
+         "  Saved per athlete with 'save'.", guarded=True)
+def _drill(ctx: Context, args: list[str], now: float) -> Reply:
+    th = ctx.device.settings.config.thresholds
+    if not args:
+        return Reply(True, f"drill {drill_words(th.drill)}", {"drill": th.drill})
+    name = args[0].lower()
+    if len(args) > 1 or name not in DRILL_CHOICES:
+        return fail(f"drill must be one of: {', '.join(DRILL_CHOICES)}")
+    new = th.with_value("drill", name)
+    ctx.device.settings.update(lambda c: c.with_profile(thresholds=new))
+    return Reply(True, f"drill {drill_words(name)}, from the next frame ('save' keeps it for "
+                       f"{ctx.device.settings.config.athlete})", {"drill": name})
 
 
 @command("buzzer [on|off]", "sound on or off (the lights stay)")

@@ -15,7 +15,7 @@ import queue
 from typing import Any
 
 from firmware_py import __version__
-from firmware_py.console import commands, guided, passcode, records  # noqa: F401 (they register their commands)
+from firmware_py.console import commands, guided, passcode, records, running  # noqa: F401 (they register their commands)
 from firmware_py.console.registry import Context, Reply, handle, prompt
 from firmware_py.console.lineedit import Cancelled, Line, LineEditor, TooLong
 from firmware_py.core.procedures import Notice
@@ -138,7 +138,7 @@ class ConsoleSession:
         r = self.device.mailbox.readings
         m = r.metrics
         if self.ctx.json:
-            return json.dumps({"stream": {"frame": r.frame, "t": round(r.t, 3), "cue": r.cue.level,
+            return json.dumps({"stream": {"frame": r.frame, "t": round(r.t, 3), "cue": r.cue.level, "drill": r.drill,
                                           "reasons": list(r.cue.reasons), "phase": r.phase,
                                           **{k: v for k, v in m.items() if not k.startswith("leg_trusted")}}})
 
@@ -150,6 +150,18 @@ class ConsoleSession:
                 return GATE_TAGS.get(gated.get(key, ""), "--")
             return format(value, fmt)
         reasons = ",".join(r.cue.reasons)
+        if r.drill == "run":  # a runner: the latest step's midstance, not the passing frame
+            steps = self.device.mailbox.steps
+            if not steps:
+                return f"t {r.t:7.2f} run: no step yet | {r.cue.level}{' ' + reasons if reasons else ''}"
+            s, sm = steps[-1], steps[-1].metrics
+
+            def step_num(key: str, fmt: str) -> str:
+                return "--" if sm.get(key) is None else format(sm[key], fmt)
+            return (f"t {r.t:7.2f} run: step {s.index + 1} {s.side}: drop {step_num('pelvic_drop', '+.1f')}"
+                    f" hip add {step_num('hip_adduction', '+.1f')} lean {step_num('trunk_lean', '+.1f')}"
+                    f" FPPA {step_num('fppa', '+.1f')} gap {step_num('knee_gap', '.2f')}"
+                    f" | {r.cue.level}{' ' + reasons if reasons else ''}")
         if "shin_angle_left" in m:  # a side view: the ankle, not the frontal plane
             return (f"t {r.t:7.2f} side view: shin L {num('shin_angle_left', '+.1f')} R {num('shin_angle_right', '+.1f')}"
                     f" | heel lift L {num('heel_lift_left', '+.1f')} R {num('heel_lift_right', '+.1f')}"

@@ -40,12 +40,12 @@ def fault_pattern(rep: Rep, thresholds: Thresholds) -> tuple[tuple[str, ...], di
         return (), {}
     fits: list[str] = []
     evidence: dict[str, Any] = {}
-    drop, drift = rep.pelvic_drop.value, rep.hip_drift.value
+    drop, drift = rep.peak("pelvic_drop").value, rep.peak("hip_drift").value
     if (drop is not None and drop >= thresholds.pelvic_drop_warn) or (drift is not None and drift >= HIP_DRIFT):
         fits.append("hip")
         evidence["pelvic_drop"], evidence["hip_drift"] = drop, drift
     legs = ("left", "right") if rep.leg == "both" else (rep.leg,)
-    turns = [getattr(rep, "foot_turnout_rel_" + s).value for s in legs]
+    turns = [rep.peak("foot_turnout_rel_" + s).value for s in legs]
     turns = [v for v in turns if v is not None]
     if turns and max(turns) >= TURNOUT_DEG:
         fits.append("ankle")

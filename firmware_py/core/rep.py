@@ -1,7 +1,9 @@
 """What a completed squat rep is: its frames, depth, per-metric peaks and verdict.
 
 ``core.reps`` segments reps and judges them; this module holds only the record
-itself, which the session files, the console, the report and the device read.
+itself, which the session files, the console, the report and the device read.  The
+peaks a rep keeps are the metric table's (``core.metrictable.PEAK_KEYS``); the record
+becomes a dict only at the file, console and network edge (``to_dict``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Peak", "Rep", "working_value"]
+from .metrictable import MAGNITUDE_PEAKS, PEAK_KEYS, SIDES, key
+
+__all__ = ["Peak", "Rep", "new_peaks", "working_value"]
 
 
 @dataclass
@@ -30,6 +34,17 @@ class Peak:
             self.value, self.frame, self.t = value, frame, t
 
 
+def new_peaks() -> dict[str, Peak]:
+    """One empty Peak per peak the table declares."""
+    return {k: Peak() for k in PEAK_KEYS}
+
+
+def offer_all(peaks: dict[str, Peak], metrics: dict[str, Any], frame: int, t: float) -> None:
+    """Offer this frame's value of every peak metric (a magnitude peak by |value|)."""
+    for k, peak in peaks.items():
+        peak.offer(metrics.get(k), frame, t, magnitude=k in MAGNITUDE_PEAKS)
+
+
 @dataclass
 class Rep:
     """One completed squat rep."""
@@ -43,16 +58,8 @@ class Rep:
     end_frame: int
     end_t: float
     depth: float  # leg lengths the hips sank at the bottom
-    fppa_left: Peak = field(default_factory=Peak)
-    fppa_right: Peak = field(default_factory=Peak)
-    knee_medial_left: Peak = field(default_factory=Peak)
-    knee_medial_right: Peak = field(default_factory=Peak)
-    pelvic_drop: Peak = field(default_factory=Peak)
-    trunk_lean: Peak = field(default_factory=Peak)  # largest |lean|, signed value kept
+    peaks: dict[str, Peak] = field(default_factory=new_peaks)  # metric key -> its peak (working legs only)
     failed: tuple[str, ...] = ()
-    hip_drift: Peak = field(default_factory=Peak)
-    foot_turnout_rel_left: Peak = field(default_factory=Peak)
-    foot_turnout_rel_right: Peak = field(default_factory=Peak)
     foot_frames: dict[str, int] = field(default_factory=dict)  # frames each foot was read
     pronation_frames: dict[str, int] = field(default_factory=dict)  # ... with pronation suspected
     pattern: tuple[str, ...] = ()  # which fault pattern a knee_inward failure fits (core.faults)
@@ -62,11 +69,14 @@ class Rep:
     def passed(self) -> bool:
         return not self.failed
 
+    def peak(self, metric_key: str) -> Peak:
+        """The peak of ``metric_key`` (an empty Peak where it was not read)."""
+        return self.peaks.get(metric_key) or Peak()
+
     def working_peak(self, metric: str) -> float | None:
         """The peak of a per-side metric (``"fppa"``, ``"knee_medial"``) on the
         working leg; see ``working_value``."""
-        return working_value(self.leg, getattr(self, metric + "_left").value,
-                             getattr(self, metric + "_right").value)
+        return working_value(self.leg, *(self.peak(key(metric, s)).value for s in SIDES))
 
     @property
     def verdict(self) -> str:
@@ -74,6 +84,7 @@ class Rep:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d.update(d.pop("peaks"))  # flat, one key per peak, as session files have always held them
         d["failed"] = list(self.failed)
         d["pattern"] = list(self.pattern)
         d["verdict"] = self.verdict
@@ -85,11 +96,8 @@ class Rep:
         """A rep as ``to_dict`` wrote it (extra keys, such as a session file's, ignored)."""
         fields = {k: data[k] for k in ("index", "leg", "start_frame", "start_t", "bottom_frame", "bottom_t",
                                        "end_frame", "end_t", "depth")}
-        peaks = {k: Peak(**(data.get(k) or {})) for k in ("fppa_left", "fppa_right", "knee_medial_left",
-                                                          "knee_medial_right", "pelvic_drop", "trunk_lean",
-                                                          "hip_drift", "foot_turnout_rel_left",
-                                                          "foot_turnout_rel_right")}
-        return cls(**fields, **peaks, failed=tuple(data.get("failed") or ()),
+        peaks = {k: Peak(**(data.get(k) or {})) for k in PEAK_KEYS}
+        return cls(**fields, peaks=peaks, failed=tuple(data.get("failed") or ()),
                    foot_frames=dict(data.get("foot_frames") or {}),
                    pronation_frames=dict(data.get("pronation_frames") or {}),
                    pattern=tuple(data.get("pattern") or ()), evidence=dict(data.get("evidence") or {}))

@@ -60,7 +60,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rep import Peak, Rep, working_value
+from .metrictable import BY_NAME, SIDES
+from .rep import Peak, Rep, new_peaks, offer_all, working_value
 from .vocabulary import ALERT as _ALERT
 from .vocabulary import CRITERIA
 
@@ -90,8 +91,7 @@ class RepParams:
             raise ValueError("need 0 <= end_depth < start_depth <= min_depth")
 
 
-_PEAK_KEYS = ("fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right", "pelvic_drop", "hip_drift")
-_FOOT_PEAKS = ("foot_turnout_rel_left", "foot_turnout_rel_right")
+_SIDED = {k: k.rsplit("_", 1)[1] for m in BY_NAME.values() if m.sided for k in m.keys}  # key -> its leg
 
 
 @dataclass
@@ -105,9 +105,7 @@ class _Ongoing:
     bottom_t: float = 0.0
     stance_seq: list[str] = field(default_factory=list)  # stances in order, no repeats
     depth_stance: list[tuple[float, str]] = field(default_factory=list)
-    peaks: dict[str, Peak] = field(
-        default_factory=lambda: {key: Peak() for key in (*_PEAK_KEYS, *_FOOT_PEAKS, "trunk_lean")}
-    )
+    peaks: dict[str, Peak] = field(default_factory=new_peaks)
     foot_frames: dict[str, int] = field(default_factory=lambda: {"left": 0, "right": 0})
     pronation_frames: dict[str, int] = field(default_factory=lambda: {"left": 0, "right": 0})
     knee_alert: dict[str, bool] = field(default_factory=lambda: {"left": False, "right": False})
@@ -142,6 +140,7 @@ class RepCounter:
         self._seed_height = standing_height_px
         self._seed_scale = leg_length_px
         self.check_hands = check_hands
+        self.criteria: tuple[str, ...] = CRITERIA  # what a rep may fail on (the drill's)
         self.reps: deque[Rep] = deque(maxlen=keep)
         self.reset()
 
@@ -278,13 +277,9 @@ class RepCounter:
         rep.depth_stance.append((depth, stance))
         if not rep.stance_seq or rep.stance_seq[-1] != stance:
             rep.stance_seq.append(stance)
-        peaks = rep.peaks
-        for key in _PEAK_KEYS:
-            peaks[key].offer(metrics.get(key), frame, t)
-        peaks["trunk_lean"].offer(metrics.get("trunk_lean"), frame, t, magnitude=True)
+        offer_all(rep.peaks, metrics, frame, t)
         if "foot_ref_left" in metrics:  # a foot stage is running
-            for side in ("left", "right"):
-                peaks["foot_turnout_rel_" + side].offer(metrics["foot_turnout_rel_" + side], frame, t)
+            for side in SIDES:
                 suspected = metrics["pronation_suspected_" + side]
                 if suspected is not None:
                     rep.foot_frames[side] += 1
@@ -312,11 +307,9 @@ class RepCounter:
             failed.append("trunk_sway")
         if rep.lost or (leg != "both" and any(s != leg for s in rep.stance_seq[1:])):
             failed.append("balance_lost")
-        peaks = rep.peaks
-
-        def working(key: str, side: str) -> Peak:
-            return peaks[key] if side in legs else Peak()
-
+        failed = [c for c in failed if c in self.criteria]
+        # a per-leg peak is kept for the working leg(s) only: a free leg's says nothing
+        peaks = {k: (p if _SIDED.get(k, legs[0]) in legs else Peak()) for k, p in rep.peaks.items()}
         result = Rep(
             index=self.count,
             leg=leg,
@@ -327,16 +320,8 @@ class RepCounter:
             end_frame=frame,
             end_t=t,
             depth=rep.depth,
-            fppa_left=working("fppa_left", "left"),
-            fppa_right=working("fppa_right", "right"),
-            knee_medial_left=working("knee_medial_left", "left"),
-            knee_medial_right=working("knee_medial_right", "right"),
-            pelvic_drop=peaks["pelvic_drop"],
-            trunk_lean=peaks["trunk_lean"],
+            peaks=peaks,
             failed=tuple(failed),
-            hip_drift=peaks["hip_drift"],
-            foot_turnout_rel_left=working("foot_turnout_rel_left", "left"),
-            foot_turnout_rel_right=working("foot_turnout_rel_right", "right"),
             foot_frames={s: rep.foot_frames[s] for s in legs},
             pronation_frames={s: rep.pronation_frames[s] for s in legs},
         )

@@ -1,8 +1,10 @@
 """The whole scoring pipeline for one athlete: pose in, what to show out.
 
-smoothing -> metrics -> stance -> placement -> cue -> reps, wired once so the
-device, ``kneecue analyze`` and the tests all run the same thing.  Time comes in
-with every frame; nothing here reads a clock.
+smoothing -> metrics -> stance -> placement -> cue -> reps and steps -> the drill,
+wired once so the device, ``kneecue analyze`` and the tests all run the same thing.
+The drill (``core.drills``: set, or recognised with ``auto``) decides what is shown
+and what a unit of work fails on; nothing here names one.  Time comes in with every
+frame; nothing here reads a clock.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from . import keypoints as kp
 from .ankle import HeelLift, side_metrics
 from .calibration import Calibration
 from .cue import Cue, CueTracker
+from .drills import Decision, Drill
+from .drills.judge import DrillJudge
 from .faults import fault_pattern
 from .feet import TURNOUT_UNCERTAINTY_DEG, FootReading, PlantedFeet, foot_metrics, knee_off_foot
 from .metrics import body_scale, hip_height, measure_flat, metrics_from_body
 from .placement import PlacementMonitor, PlacementParams
 from .reps import Rep, RepCounter, RepParams
+from .running import Step
 from .vocabulary import CRITERIA, PEAK_METRICS
 from .settings import DEFAULT, FeedbackMode, Thresholds
 from .smoothing import PoseSmoother, SmoothingParams
@@ -51,6 +56,14 @@ class FrameScore(NamedTuple):
     rep: Rep | None
     placement: tuple[str, ...]
     phase: str
+    step: Step | None = None  # the running step completed on this frame, if any
+    drill: str = "sls"  # the drill judged on this frame ("auto": not recognised yet)
+    decided: Decision | None = None  # why ``auto`` judges that drill (None: set, or not recognised)
+
+    @property
+    def unit(self) -> Rep | Step | None:
+        """The unit of work (a rep or a step) completed on this frame, if any."""
+        return self.rep if self.rep is not None else self.step
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +72,9 @@ class FrameScore(NamedTuple):
             "metrics": dict(self.metrics),
             "cue": self.cue.to_dict(),
             "rep": None if self.rep is None else self.rep.to_dict(),
+            "step": None if self.step is None else self.step.to_dict(),
+            "drill": self.drill,
+            "decided": None if self.decided is None else self.decided.to_dict(),
             "placement": list(self.placement),
             "phase": self.phase,
         }
@@ -128,6 +144,7 @@ class Scorer:
             leg_length_px=None if cal is None else cal.leg_length_px,
             keep=self._keep_reps,
         )
+        self._drills = DrillJudge()
         self._configure(thresholds)
 
     def _configure(self, thresholds: Thresholds) -> None:
@@ -154,6 +171,18 @@ class Scorer:
             min_depth=thresholds.rep_min_depth,
         )
         self._reps.check_hands = thresholds.check_hands_on_hips
+        self._drills.configure(thresholds)
+
+    @property
+    def drill(self) -> Drill:
+        """The drill judged now: the one set, or the one ``auto`` recognised (``UNDECIDED``
+        until it has)."""
+        return self._drills.drill
+
+    @property
+    def decision(self) -> Decision | None:
+        """What ``auto`` decided, from what and how sure (None: not yet, or a drill is set)."""
+        return self._drills.decision
 
     # -- settings ---------------------------------------------------------------
 
@@ -216,26 +245,22 @@ class Scorer:
         present = self._smoother.reset_reason != "lost" and (
             body.any_leg or (body.ok[kp.L_ANKLE] and body.ok[kp.R_ANKLE])
         )
-        cue = self._cue.update(
-            metrics,
-            t,
-            present=present,
-            placement=problems,
-            balance_lost=reps.balance_lost_now,
-            flexed=None if self.still else not upright,
-        )
-        rep = reps.update(
-            frame_index,
-            t,
-            hip_height(body, stance),
-            body_scale(body),
-            stance,
-            metrics,
-            self._cue.levels,
-        )
+        cue = self._cue.update(metrics, t, present=present, placement=problems,
+                               balance_lost=reps.balance_lost_now, flexed=None if self.still else not upright)
+        step = self._drills.observe(body, frame_index, t, stance, reps.depth,
+                                    frontal=not side and "not_frontal" not in problems, signal=self._stance.signal)
+        drill = self._drills.drill
+        reps.criteria = drill.criteria
+        rep = reps.update(frame_index, t, hip_height(body, stance), body_scale(body), stance, metrics,
+                          self._cue.levels)
+        self._drills.saw_rep(rep, t)
+        cue, step = self._drills.shown(drill, cue, step, t, present=present, keep=self._keep_reps,
+                                       placement_warn=bool(self._cue.levels.get("camera_placement")))
+        rep = None if drill.unit == "step" else rep
         if rep is not None and rep.failed:
             rep.pattern, rep.evidence = fault_pattern(rep, th)
-        return FrameScore(frame_index, t, metrics, cue, rep, problems, self._reps.phase)
+        return FrameScore(frame_index, t, metrics, cue, rep, problems, self._reps.phase, step, drill.name,
+                          self._drills.decision)
 
     def _side_view(self, metrics: dict[str, Any], pose: np.ndarray, feet: FootReading | None, t: float) -> None:
         """A camera at the side (the ``view`` setting): no frontal-plane measure; the
@@ -310,14 +335,14 @@ class Scorer:
         for key in PEAK_METRICS:
             best = None
             for r in reps:
-                peak = getattr(r, key)
+                peak = r.peak(key)
                 if peak.value is None:
                     continue
                 size = abs(peak.value) if key == "trunk_lean" else peak.value
                 if best is None or size > best[0]:
                     best = (size, peak.value, r.index, peak.frame)
             worst[key] = None if best is None else {"value": best[1], "rep": best[2], "frame": best[3]}
-        return {
+        out = {
             "reps": len(reps),
             "reps_per_leg": per_leg,
             "passed": sum(r.passed for r in reps),
@@ -325,4 +350,15 @@ class Scorer:
             "failures": failures,
             "worst": worst,
             "mode": self.mode.value,
+            "drill": self.drill.name,
+            "drill_set": self.thresholds.drill,
+            "decided": None if self.decision is None else self.decision.to_dict(),
         }
+        if self._drills.run.steps:
+            out["running"] = self._drills.run.summary(int(self.thresholds.run_steps))
+        return out
+
+    @property
+    def steps(self) -> list[Step]:
+        """Completed running steps, oldest first (the last ``keep_reps`` if bounded)."""
+        return list(self._drills.run.steps)

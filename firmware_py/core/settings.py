@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SettingError
+from .vocabulary import DRILL_CHOICES
 
 
 class FeedbackMode(str, enum.Enum):
@@ -67,6 +68,9 @@ class Thresholds:
     knee_over_toe_trigger: bool = False  # judge knee-inside-foot on the heel->toe line (see core.feet)
     view: str = "front"  # where the camera stands: which metrics are read at all (core.views)
     ankle_min_shin_deg: float = 35.0  # knee-to-wall: a shin angle below this is restricted (GUIDE 3)
+    drill: str = "auto"  # what the athlete is doing: which criteria apply (core.drills)
+    hip_adduction_alert: float = 15.0  # running, at midstance (core.drills.run)
+    run_steps: int = 7  # running: each side's mean over this many steps (Dingenen 2018: 6.3 +- 0.3 suffice)
 
     def __post_init__(self) -> None:
         for key, spec in SETTINGS.items():
@@ -153,8 +157,12 @@ class SettingSpec:
             raise SettingError(f"expected a number in {self.allowed}, got {value!r}")
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise SettingError(f"expected a number in {self.allowed}, got {value!r}") from None
+        if self.type is int:
+            if not number.is_integer():
+                raise SettingError(f"expected a whole number in {self.allowed}, got {value!r}")
+            number = int(number)
         self.check(number)
         return number
 
@@ -168,7 +176,8 @@ class SettingSpec:
             if not isinstance(value, bool):
                 raise SettingError(f"expected on/off, got {value!r}")
             return
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                self.type is int and not float(value).is_integer()):
             raise SettingError(f"expected a number in {self.allowed}, got {value!r}")
         if not (self.low <= value <= self.high):  # also rejects NaN
             raise SettingError(f"{value:g} is outside the allowed range {self.allowed}")
@@ -238,6 +247,16 @@ SETTINGS: dict[str, SettingSpec] = {
     ),
     "ankle_min_shin_deg": SettingSpec(
         float, 20, 50, "deg", "ankle test: a heel-down shin angle below this is restricted dorsiflexion",
+    ),
+    "drill": SettingSpec(
+        str, None, None, "", "what the athlete is doing: sls (single-leg squat test), squat (two feet), run "
+        "(treadmill), or auto (recognised from the movement)", choices=DRILL_CHOICES,
+    ),
+    "hip_adduction_alert": SettingSpec(
+        float, 5, 45, "deg", "running: hip adduction at midstance that fails a step",
+    ),
+    "run_steps": SettingSpec(
+        int, 7, 50, "steps", "running: each side's mean is taken over this many steps",
     ),
 }
 

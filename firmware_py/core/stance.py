@@ -126,12 +126,14 @@ class StanceTracker:
     def reset(self) -> None:
         """Back to ``none``, as if nobody had been seen."""
         self.stance = "none"
+        self.signal: float | None = None  # the last frame's stance_signal (None: not measurable)
         self._trigger = "none"  # what the Schmitt trigger says this frame
         self._since = 0.0  # when the trigger last changed
         self._measured = -1e300  # when the signal was last measurable
 
     def update(self, signal: float | None, t: float) -> str:
         """Take one frame's ``stance_signal`` (None: unmeasurable); return the stance."""
+        self.signal = None if signal is None or signal != signal else signal
         if signal is None or signal != signal:  # None or NaN
             trigger = "none" if t - self._measured > self.params.hold_s else self._trigger
         else:

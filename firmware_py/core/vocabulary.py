@@ -6,6 +6,8 @@ the report and ``analyze`` all spell them from here.
 
 from __future__ import annotations
 
+from .metrictable import COMPARED_PEAKS, CUE_METRICS  # noqa: F401  (re-exported: spelled here for the rest)
+
 # Cue levels, worst last; a condition's level as a number (0 ok, 1 warn, 2 alert).
 LEVELS = ("idle", "ok", "warn", "alert")
 OK, WARN, ALERT = 0, 1, 2
@@ -20,6 +22,7 @@ REASONS = (
     "trunk_lean",
     "hands_off_hips",
     "balance_lost",
+    "hip_adduction",  # running: the stance thigh toward the midline at midstance (core.drills.run)
     "camera_placement",
 )
 FRONTAL_PLANE_REASONS = frozenset(REASONS[:6])  # meaningless when the camera is not in front
@@ -27,10 +30,15 @@ FRONTAL_PLANE_REASONS = frozenset(REASONS[:6])  # meaningless when the camera is
 # Why a rep fails the single-leg squat test (Ugalde 2015).
 CRITERIA = ("knee_inward", "hands_off_hips", "trunk_sway", "balance_lost")
 
-# The peaks a coach compares reps by (the session's rep lines, the summary's worst, the CSV).
-PEAK_METRICS = ("fppa_left", "fppa_right", "knee_medial_left", "knee_medial_right", "pelvic_drop", "trunk_lean")
-# The metrics behind a cue: logged with each cue change (event log and session) and traced per frame.
-CUE_METRICS = (*PEAK_METRICS, "stance")
+# The peaks a coach compares reps by (the session's rep lines, the summary's worst, the CSV),
+# and the metrics behind a cue (logged with each cue change, traced per frame): both
+# derived from the one table of metrics.
+PEAK_METRICS = COMPARED_PEAKS
+
+# The drills (one module each in core.drills, which holds their registry); ``auto``
+# recognises one from the movement.
+DRILLS = ("sls", "squat", "run")
+DRILL_CHOICES = ("auto", *DRILLS)
 
 # When the athlete is shown anything (core.settings.FeedbackMode).
 MODES = ("concurrent", "terminal", "silent")

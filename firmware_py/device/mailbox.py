@@ -22,6 +22,7 @@ from firmware_py.core.cue import Cue
 from firmware_py.core.feet import FootReading
 from firmware_py.core.procedures import Notice
 from firmware_py.core.reps import Rep
+from firmware_py.core.running import Step
 from firmware_py.core.scorer import FrameScore
 
 FPS_SMOOTHING_S = 2.0  # time constant of the frame-rate average
@@ -55,6 +56,8 @@ class Readings:
     latency_ms: float  # capture to pattern decided, this frame
     dropped: int  # frames the capture hand-off dropped since start
     at: float  # device clock when published
+    drill: str = "sls"  # the drill judged (core.drills)
+    decided: Any = None  # why auto judges it (core.drills.Decision), if it chose
 
 
 class Mailbox:
@@ -64,6 +67,7 @@ class Mailbox:
         self.notices: queue.Queue[Notice] = queue.Queue(maxsize=NOTICES)
         self.readings: Readings | None = None
         self.reps: deque[Rep] = deque(maxlen=RECENT_REPS)
+        self.steps: deque[Step] = deque(maxlen=RECENT_REPS)  # running steps (the console's 'steps')
         self.last_cue: tuple[float, Cue] | None = None  # (clock, cue) of the latest warn or alert
         self.tests: dict[str, dict[str, Any]] = {}  # "ankle left" -> that test's latest record
         self._lock = threading.Lock()
@@ -120,6 +124,8 @@ class Mailbox:
         """Keep the frame's rep and, at warn or alert, its cue for the console."""
         if score.rep is not None:
             self.reps.append(score.rep)
+        if score.step is not None:
+            self.steps.append(score.step)
         if score.cue.level in ("warn", "alert"):
             self.last_cue = (self.clock(), score.cue)
 
@@ -131,4 +137,5 @@ class Mailbox:
             self._fps += weight * (1.0 / dt - self._fps)
         self._last_at = now
         self.readings = Readings(score.frame_index, score.t, score.metrics, score.cue, score.phase, pattern,
-                                 self._fps, (decided_ns - capture_ns) / 1e6, dropped, now)
+                                 self._fps, (decided_ns - capture_ns) / 1e6, dropped, now, score.drill,
+                                 score.decided)

@@ -19,6 +19,7 @@ from firmware_py.core import keypoints as kp
 from firmware_py.errors import KneeCueError, SourceOpenError
 from firmware_py.fakes.sequences import Fault, Session, squats
 from firmware_py.fakes.stickfigure import Camera
+from firmware_py.pose.given import GivenPoseEngine
 from firmware_py.sources.base import Frame, FrameSource, pace
 from firmware_py.system.cv import cv2
 
@@ -43,6 +44,8 @@ def scripts_help() -> str:
 class SyntheticSource(FrameSource):
     """A scripted session as frames; ``realtime`` paces them at the script's 30 fps,
     ``loop`` replays it forever (index and time go on)."""
+
+    poses_given = True  # each frame carries the pose it was drawn from: no model reads them
 
     def __init__(self, name: str, *, realtime: bool = False, loop: bool = False) -> None:
         if name not in SCRIPTS:
@@ -89,20 +92,6 @@ def draw(pose: np.ndarray) -> np.ndarray:
     return img
 
 
-class ScriptedPoseEngine:
-    """A pose engine without a model: each frame's pose is the one its synthetic source
-    drew.  The same interface the pipeline uses of ``pose.engine.PoseEngine``."""
-
-    model = None
-
-    def pose_of(self, frame: Frame, lap: Callable[[str], None] | None = None) -> np.ndarray:
-        if frame.truth is None:
-            raise KneeCueError("the scripted pose engine reads synthetic frames only (--source synthetic:NAME)")
-        if lap:
-            for stage in ("crop", "invoke", "keypoints"):
-                lap(stage)
-        return frame.truth.copy()
-
-    @staticmethod
-    def describe() -> str:
-        return "scripted poses (synthetic source, no model)"
+class ScriptedPoseEngine(GivenPoseEngine):
+    """The engine for a synthetic source: each frame's pose is the one the source drew
+    (``pose.given``: the same as for a pose file)."""

@@ -90,6 +90,7 @@ class Recorder(FrameSink):
         self._reps = 0
         self._failed = 0
         self._last = (0.0, -1)  # (t, frame) of the latest frame seen
+        self._drill: str | None = None  # the drill the session last said
         self._problems: dict[str, str] = {}  # "lines" / "clips" -> what went wrong, while it lasts
         self._log_thread = threading.Thread(target=self._log_loop, name="session log", daemon=True)
         self._clip_thread = threading.Thread(target=self._clip_loop, name="replay clips", daemon=True)
@@ -197,6 +198,13 @@ class Recorder(FrameSink):
             self._write({"type": "cue", "t": _num(score.t, 3), "frame": score.frame_index, "pattern": pattern,
                          "level": score.cue.level, "reasons": list(score.cue.reasons),
                          "metrics": {k: _num(m.get(k)) for k in CUE_METRICS}, "gated": gated or {}})
+        if score.drill != self._drill:
+            self._drill = score.drill
+            self._write({"type": "drill", "t": _num(score.t, 3), "frame": score.frame_index, "drill": score.drill,
+                         "decided": None if score.decided is None else score.decided.to_dict()})
+        if score.step is not None:
+            self._write({"type": "step", **{k: _num(v, 3) if isinstance(v, float) else v
+                                            for k, v in score.step.to_dict().items()}})
         if score.rep is not None:
             self._rep(score.rep)
         elif len(self._trace["t"]) >= TRACE_CHUNK:
@@ -220,6 +228,7 @@ class Recorder(FrameSink):
         self.current = self._writer.path
         self.sessions.append(self._writer.path)
         self._reps = self._failed = 0
+        self._drill = None  # a new session says its drill on its first frame
         header = {"type": "session", "format": FORMAT, "id": folder.name, "started": now.isoformat(timespec="seconds"),
                   "t": _num(change.t, 3), "frame": self._last[1], "reason": change.reason, "source": self.source,
                   "kneecue": __version__, **self.describe()}

@@ -13,6 +13,9 @@ with a ``type``:
 * ``rep``: one completed rep (the scorer's per-rep record) and its clip's name if it failed;
 * ``clip``: a replay clip written (frames, first/last frame) or why it was not;
 * ``test``: a guided test's result (``test`` sls or ankle, leg, verdict, numbers);
+* ``step``: one running step (``core.running.Step``: side, contact and midstance
+  frames, the midstance metrics, what crossed its alert, whether it was cued);
+* ``drill``: the drill judged from then on (``auto`` recognising one: why, how sure);
 * ``end``: why the session ended and its summary.
 
 Lines are only ever appended, and each rep line is flushed and fsynced before
@@ -54,6 +57,8 @@ class Session:
     cues: list[dict[str, Any]] = field(default_factory=list)
     settings: list[dict[str, Any]] = field(default_factory=list)
     tests: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    drills: list[dict[str, Any]] = field(default_factory=list)
     trace: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in TRACE_KEYS})
     clips: dict[int, dict[str, Any]] = field(default_factory=dict)  # rep index -> clip line
     end: dict[str, Any] | None = None
@@ -94,6 +99,9 @@ class Session:
             "duration_s": duration,
             "ended": None if self.end is None else self.end.get("reason"),
             "complete": self.end is not None and not self.torn,
+            "drill": self.drills[-1].get("drill") if self.drills else (self.header.get("thresholds") or {}).get("drill"),
+            "steps": len(self.steps),
+            "steps_per_side": {s: sum(st.get("side") == s for st in self.steps) for s in ("left", "right")},
         }
 
 
@@ -136,6 +144,10 @@ def _take(session: Session, record: dict[str, Any]) -> None:
         session.settings.append(record)
     elif kind == "test":
         session.tests.append(record)
+    elif kind == "step":
+        session.steps.append(record)
+    elif kind == "drill":
+        session.drills.append(record)
     elif kind == "trace":
         n = len(record.get("t") or ())
         for key in TRACE_KEYS:

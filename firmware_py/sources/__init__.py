@@ -12,7 +12,8 @@ __all__ = ["Frame", "FrameSource", "make_source"]
 
 def make_source(spec: str, *, realtime: bool = False, loop: bool = False) -> FrameSource:
     """``picamera``, ``webcam:N``, ``synthetic:NAME`` (a scripted athlete, no model
-    needed: ``fakes.synthetic``) or a path to a video or image (not opened yet)."""
+    needed: ``fakes.synthetic``), a pose file (``.json``: ``sources.posefile``) or a path
+    to a video or image (not opened yet)."""
     if spec.startswith("synthetic:"):
         from firmware_py.fakes.synthetic import SyntheticSource
 
@@ -30,6 +31,10 @@ def make_source(spec: str, *, realtime: bool = False, loop: bool = False) -> Fra
 
         return Webcam(int(num))
     from firmware_py.sources.opencv import IMAGE_SUFFIXES, StillImage, VideoFile
+    from firmware_py.sources.posefile import PoseFile, is_pose_file
+
+    if is_pose_file(spec):
+        return PoseFile(spec, realtime=realtime)
 
     if Path(spec).suffix.lower() in IMAGE_SUFFIXES:
         return StillImage(spec, loop=loop)

@@ -11,13 +11,13 @@ import math
 import sys
 from typing import IO, Iterable, Iterator
 
-from firmware_py.core.patterns import PatternSelector
+from firmware_py.core.metrictable import table_columns
 from firmware_py.loop.handoff import CaptureThread
 from firmware_py.loop.pipeline import FrameResult, Pipeline
 from firmware_py.loop.sinks import FrameSink, Outcome
+from firmware_py.loop.step import FrameStep
 from firmware_py.sources.base import Frame, FrameSource
-from firmware_py.sources.rotation import rotated
-from firmware_py.wording import notice_text, pattern_words
+from firmware_py.wording import drill_words, notice_text, pattern_words, step_line
 import argparse
 from pathlib import Path
 from firmware_py.core.settings import SettingError, Thresholds
@@ -85,15 +85,7 @@ def _fmt(value, width: int, digits: int = 1) -> str:
     return str(value).rjust(width)
 
 
-TABLE_COLUMNS = (  # (header, metric key, width, digits)
-    ("FPPA L°", "fppa_left", 8, 1),
-    ("FPPA R°", "fppa_right", 8, 1),
-    ("knee-in L", "knee_medial_left", 10, 2),
-    ("knee-in R", "knee_medial_right", 10, 2),
-    ("pelvis°", "pelvic_drop", 8, 1),
-    ("trunk°", "trunk_lean", 7, 1),
-    ("stance", "stance", 7, 0),
-)
+TABLE_COLUMNS = table_columns()  # (header, metric key, width, digits), from the one metric table
 
 
 def table_header() -> str:
@@ -112,14 +104,18 @@ def _peak(peak, unit: str) -> str:
 
 
 def rep_row(rep) -> str:
-    fppa = rep.fppa_left if rep.leg == "left" else rep.fppa_right if rep.leg == "right" else (
-        max((rep.fppa_left, rep.fppa_right), key=lambda p: float("-inf") if p.value is None else p.value))
+    fppa = rep.peak("fppa_left") if rep.leg == "left" else rep.peak("fppa_right") if rep.leg == "right" else (
+        max((rep.peak("fppa_left"), rep.peak("fppa_right")), key=lambda p: float("-inf") if p.value is None else p.value))
     verdict = "PASS" if rep.passed else "FAIL " + ", ".join(rep.failed)
     line = (f"rep {rep.index + 1:>2}  {rep.leg:<5} frames {rep.start_frame}-{rep.end_frame}  "
-            f"depth {rep.depth:.2f}  FPPA {_peak(fppa, '°')}  pelvis {_peak(rep.pelvic_drop, '°')}  "
-            f"trunk {_peak(rep.trunk_lean, '°')}  {verdict}")
+            f"depth {rep.depth:.2f}  FPPA {_peak(fppa, '°')}  pelvis {_peak(rep.peak('pelvic_drop'), '°')}  "
+            f"trunk {_peak(rep.peak('trunk_lean'), '°')}  {verdict}")
     pattern = pattern_words(rep)
     return f"{line}: {pattern}" if pattern else line
+
+
+def drill_line(drill: str, frame: int, decided) -> str:
+    return f"drill {drill_words(drill, decided)} from frame {frame}"
 
 
 def _notices(notices, out: IO[str], as_json: bool) -> None:
@@ -137,6 +133,18 @@ def summary_text(summary: dict) -> str:
     worst = ", ".join(f"{k} {v['value']:+.1f} (rep {v['rep'] + 1})" for k, v in summary["worst"].items() if v)
     if worst:
         lines.append(f"worst: {worst}")
+    run = summary.get("running")
+    if run:
+        lines[0] = lines[0] if summary["reps"] else f"drill {summary['drill']}"
+        cadence = "–" if run["cadence_spm"] is None else f"{run['cadence_spm']:.1f}"
+        per_side = run["steps_per_side"]
+        lines.append(f"{run['steps']} steps ({per_side['left']} left, {per_side['right']} right), cadence {cadence} "
+                     f"steps/min; {run['failed']} over an alert, {run['cued']} cued")
+        for side in ("left", "right"):
+            mean = run["means"][side]
+            lines.append(f"  {side:<5} mean: " + ", ".join(
+                f"{k.replace('_', ' ')} {mean[k]:+.1f}" for k in ("pelvic_drop", "hip_adduction", "trunk_lean", "fppa")
+                if mean.get(k) is not None) or f"  {side}: no step read")
     lines.append("KneeCue is a training-feedback device, not a diagnosis.")
     return "\n".join(lines)
 
@@ -152,16 +160,36 @@ class Printer(FrameSink):
         self.out.write(json.dumps(record, separators=(",", ":")) + "\n")
 
     def on_frame(self, o: Outcome) -> None:
-        rep = o.result.score.rep
+        score = o.result.score
+        rep, step = score.rep, score.step
+        if score.drill != self._drill:  # the drill judged changed (auto recognised one)
+            self._drill = score.drill
+            self._say_drill(score)
         if self.as_json:
             self.emit(frame_record(o.result))
             if rep is not None:
                 self.emit({"rep": _clean(rep.to_dict())})
+            if step is not None:
+                self.emit({"step": _clean(step.to_dict())})
             return
         if not self.brief:
             self.out.write(table_row(o.result) + "\n")
         if rep is not None:
             self.out.write(rep_row(rep) + "\n")
+        if step is not None:
+            self.out.write(step_line(step) + "\n")
+
+    _drill: str | None = None
+
+    def _say_drill(self, score) -> None:
+        decided = self.decision() if self.decision is not None else None
+        if self.as_json:
+            self.emit({"drill": {"drill": score.drill, "frame": score.frame_index, "t": round(score.t, 3),
+                                 "decided": None if decided is None else decided.to_dict()}})
+        else:
+            self.out.write(drill_line(score.drill, score.frame_index, decided) + "\n")
+
+    decision = None  # a callable giving the auto decision in force (the scorer's)
 
 
 def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_json: bool,
@@ -177,9 +205,15 @@ def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_jso
     from tqdm import tqdm
 
     printer = Printer(out, as_json=as_json, brief=brief)
+    printer.decision = lambda: pipeline.scorer.decision
+    printer._drill = pipeline.scorer.thresholds.drill  # the first line says it; a change gets a line of its own
     sinks: list[FrameSink] = [printer] + ([recorder] if recorder is not None else [])
-    selector = PatternSelector(pipeline.scorer.mode.value)
-    shown = None
+
+    def observe(result: FrameResult) -> str:  # the guided test, its lines in the output
+        _notices(test.step(result.pose, result.score, result.feet), out, as_json)
+        return "run" if test.done else test.state
+
+    step = FrameStep(pipeline, observe=None if test is None else observe, rotation=rotation)
     count = 0
     with source:
         frames: Iterable[Frame] = frames_of(source, drop_late=realtime)
@@ -187,17 +221,7 @@ def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_jso
         if not as_json and not brief:
             out.write(table_header() + "\n")
         for frame in bar:
-            frame = rotated(frame, rotation)  # a clip filmed with the camera turned
-            result = pipeline.process(frame)
-            score = result.score
-            state = "run"
-            if test is not None:
-                _notices(test.step(result.pose, score, result.feet), out, as_json)
-                state = "run" if test.done else test.state
-            pattern = selector.select(score.t, level=score.cue.level,
-                                      verdict=None if score.rep is None else score.rep.verdict, state=state)
-            outcome = Outcome(frame, result, pattern, pattern != shown, result.t_ns, 0)
-            shown = pattern
+            outcome = step(frame)  # a clip filmed with the camera turned is turned first
             for sink in sinks:
                 sink.on_frame(outcome)
             count += 1
@@ -244,7 +268,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         thresholds, calibration = profile.thresholds, profile.calibration
         whose = f"athlete {args.athlete} ({'calibrated' if calibration else 'not calibrated'})"
     view = args.view or ("side" if args.task == "ankle" else None)  # the ankle test reads a side view
-    sets = list(args.settings) + ([f"view={view}"] if view else [])
+    sets = list(args.settings) + ([f"view={view}"] if view else []) + (
+        [f"drill={args.drill}"] if getattr(args, "drill", None) else [])
     thresholds = with_settings(thresholds, sets)
     feet = args.feet or ("lite" if args.task == "ankle" else "off")
     pipeline = build_pipeline(model_for(source, args),
@@ -273,7 +298,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         first = {"settings": {"from": whose, "set": dict(item.partition("=")[::2] for item in sets),
                               "calibrated": calibration is not None, "thresholds": thresholds.to_dict()}}
         out.write((json.dumps(first) if args.json else
-                   f"thresholds: {whose}" + (f", with {', '.join(sets)}" if sets else "")) + "\n")
+                   f"thresholds: {whose}" + (f", with {', '.join(sets)}" if sets else "")
+                   + f"; drill {drill_words(thresholds.drill)}") + "\n")
         count = run_analyze(pipeline, source, out, as_json=args.json, realtime=args.realtime,
                             progress=progress, brief=args.brief or test is not None, recorder=recorder, test=test,
                             rotation=args.rotate)
@@ -291,6 +317,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if read is not None:
         print(f"kneecue: {read} frames read" + (f" of {expected}" if expected else
               " (the container holds no frame count)"), file=sys.stderr)
+    if getattr(source, "missing", 0):  # a pose file's empty frames: nobody seen there
+        print(f"kneecue: {source.missing} frames had nobody in them (empty or null in the pose file)",
+              file=sys.stderr)
     if recorder is not None:
         write_reports(recorder.sessions, None)
     if test is not None and test.record is None:  # refused: the one line says why

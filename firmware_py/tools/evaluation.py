@@ -234,26 +234,45 @@ def cmd_eval(args: argparse.Namespace) -> int:
     model = build_model(args.model, threads=args.threads, runtime=args.runtime)
     missing = []
 
+    from firmware_py.app.build import scripted
+    from firmware_py.tools.drilleval import default_drill_labels, format_drill_table, judge_drill, read_drill_labels
+    scored: dict[str, list] = {}
+
     def score_clip(name: str):
         path = Path(media) / name
         if not path.is_file():
             missing.append(name)
             return None
+        if name in scored:
+            return scored[name]
         source = make_source(str(path))
         # the defaults (and --set), never a saved athlete's thresholds or calibration
-        pipeline = build_pipeline(model, still=isinstance(source, StillImage), thresholds=thresholds,
+        pipeline = build_pipeline(None if scripted(source) else model, still=isinstance(source, StillImage),
+                                  thresholds=thresholds,
                                   feet=build_foot_stage(args.feet, threaded=False, runtime=args.runtime))
         with source:
-            return [pipeline.process(frame).score for frame in source]
+            scored[name] = [pipeline.process(frame).score for frame in source]
+        return scored[name]
 
     results = evaluate(labels, score_clip)
+    drill_labels = read_drill_labels(default_drill_labels()) if default_drill_labels() else {}
+    # the drill of each clip scored for the labels, and (with the default labels) of the
+    # clips only the drill labels name, such as the rear-view running pose file
+    wanted = [c for c in sorted(drill_labels) if c in labels or args.labels is None]
+    drills = [judge_drill(clip, drill_labels[clip], scores) for clip in wanted
+              if (scores := score_clip(clip)) is not None]
     if args.json:
         for r in results:
             print(json.dumps(r.to_dict()))
+        for d in drills:
+            print(json.dumps({"drill": d.to_dict()}))
     else:
         changed = ", ".join(args.settings)
         print(f"labels {labels_path}, default thresholds{' but ' + changed if changed else ''}, feet {args.feet}")
         print(format_table(results))
+        if drills:
+            print()
+            print(format_drill_table(drills))
     for name in missing:
         print(f"kneecue: {name} is not in {media}: skipped", file=sys.stderr)
     return 1 if missing else 0

@@ -23,7 +23,7 @@ def rep_result(rep: Rep) -> str:
     fppa, medial = rep.working_peak("fppa"), rep.working_peak("knee_medial")
     verdict = "pass" if rep.passed else "FAIL (" + ", ".join(r.replace("_", " ") for r in rep.failed) + ")"
     line = (f"{verdict}: depth {rep.to_dict()['depth']:.2f}, FPPA {deg(fppa)}, knee inside foot {_ratio(medial)}, "
-            f"pelvic drop {deg(rep.pelvic_drop.value)}, trunk lean {deg(rep.trunk_lean.value)}")
+            f"pelvic drop {deg(rep.peak('pelvic_drop').value)}, trunk lean {deg(rep.peak('trunk_lean').value)}")
     pattern = pattern_words(rep)
     return f"{line}; {pattern}" if pattern else line
 

@@ -60,10 +60,10 @@ def test_failing_reps_name_the_right_criteria(side):
         ("knee_inward", "trunk_sway"),
     ]
     assert all(set(r.failed) <= set(CRITERIA) for r in reps)
-    valgus = reps[1].fppa_left if side == "left" else reps[1].fppa_right
+    valgus = reps[1].peak("fppa_" + side)
     assert valgus.value == pytest.approx(20.0, abs=1.5)
     assert abs(valgus.frame - reps[1].bottom_frame) <= 3
-    other = reps[1].fppa_right if side == "left" else reps[1].fppa_left
+    other = reps[1].peak("fppa_" + ("right" if side == "left" else "left"))
     assert other.value is None  # the free leg is not the working leg
 
 

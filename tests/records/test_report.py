@@ -13,14 +13,15 @@ from firmware_py.records.sessionfile import read_session
 
 def _rep(i: int, leg: str, fppa_left: float, fppa_right: float) -> Rep:
     return Rep(i, leg, 10 * i, i * 1.0, 10 * i + 4, i + 0.4, 10 * i + 8, i + 0.8, 0.3,
-               fppa_left=Peak(fppa_left, 10 * i + 4, i + 0.4), fppa_right=Peak(fppa_right, 10 * i + 5, i + 0.5))
+               peaks={"fppa_left": Peak(fppa_left, 10 * i + 4, i + 0.4),
+                      "fppa_right": Peak(fppa_right, 10 * i + 5, i + 0.5)})
 
 
 def test_each_rep_shows_its_working_legs_peak_in_the_report_and_on_the_console(tmp_path):
     # A left-leg rep whose free (right) leg read more; a two-footed rep; a right-leg rep
     # whose free leg was never measured.
     reps = [_rep(0, "left", 7.5, 19.0), _rep(1, "both", 6.0, 13.5), _rep(2, "right", 0.0, 11.0)]
-    reps[2].fppa_left = Peak()
+    reps[2].peaks["fppa_left"] = Peak()
     writer = SessionWriter(tmp_path / "s")
     writer.write({"type": "session", "id": "s", "athlete": "ana"}, sync=True)
     for rep in reps:

@@ -14,7 +14,7 @@ from firmware_py.records.sessionfile import find_session, read_session, session_
 
 def rep(i: int, leg: str, failed=()) -> dict:
     r = Rep(i, leg, 10 * i, i * 1.0, 10 * i + 4, i + 0.4, 10 * i + 8, i + 0.8, 0.3 + i / 100,
-            fppa_left=Peak(5.0 + i, 10 * i + 4, i + 0.4), pelvic_drop=Peak(2.5, 10 * i + 3, i + 0.3),
+            peaks={"fppa_left": Peak(5.0 + i, 10 * i + 4, i + 0.4), "pelvic_drop": Peak(2.5, 10 * i + 3, i + 0.3)},
             failed=tuple(failed))
     return {"type": "rep", **r.to_dict(), "clip": f"clips/rep-{i + 1:03d}.mp4" if failed else None}
 
