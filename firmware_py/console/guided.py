@@ -13,6 +13,7 @@ from firmware_py.core.ankle import AnkleTest
 from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest
 from firmware_py.core.vocabulary import ANKLE_TRIES, SLS_REPS
 from firmware_py.device.state import Device
+from firmware_py.core.defaults import CALIBRATION_S
 
 
 @command("calibrate [SECONDS|stop]", "guided calibration: the athlete stands still on both feet",
@@ -25,7 +26,7 @@ def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
     if dev.mailbox.busy:
         return _busy(dev)
     try:
-        seconds = float(args[0]) if args else 3.0
+        seconds = float(args[0]) if args else CALIBRATION_S
     except ValueError:
         return usage("calibrate")
     if len(args) > 1 or not 1.0 <= seconds <= 10.0:

@@ -41,6 +41,7 @@ from .metrics import measure
 from .placement import SIDE_MAX_FRONTALITY, frontality
 from .procedures import Notice
 from .vocabulary import ANKLE_TRIES
+from .defaults import MIN_SCORE
 
 __all__ = ["SIDE_MAX_FRONTALITY", "HEEL_LIFT_DEG", "LUNGE_START_DEG", "ASYMMETRY_DEG", "AnkleTest", "HeelLift", "facing", "shin_angle", "foot_pitch",
            "knee_bend", "side_metrics"]
@@ -65,7 +66,7 @@ ASYMMETRY_DEG = 5.0  # ~1.5 cm of knee-to-wall distance, the smallest real chang
 VIEW_FRAMES = 15  # frames with a body that decide whether the camera is at the side
 
 
-def facing(pose: np.ndarray, feet: FootReading | None, min_score: float = 0.3) -> float | None:
+def facing(pose: np.ndarray, feet: FootReading | None, min_score: float = MIN_SCORE) -> float | None:
     """+1 if the athlete faces image-right, -1 image-left, None if it cannot be told."""
     if feet is not None:
         p = feet.points
@@ -160,7 +161,7 @@ def _leg_reading(pose: np.ndarray, side: str, face: float, fresh: FootReading | 
     return shin, pitch, bend is not None and bend < STRAIGHT_KNEE_DEG
 
 
-def side_metrics(pose: np.ndarray, feet: FootReading | None, t: float, min_score: float = 0.3) -> dict[str, Any]:
+def side_metrics(pose: np.ndarray, feet: FootReading | None, t: float, min_score: float = MIN_SCORE) -> dict[str, Any]:
     """``shin_angle_left/right`` and ``foot_pitch_left/right`` of a side view (None
     where not read), and ``straight_left/right`` (the knee within
     ``STRAIGHT_KNEE_DEG`` of straight); the scorer turns the pitch into heel lift
@@ -200,7 +201,7 @@ class AnkleTest:
     name = "ankle"
 
     def __init__(self, leg: str, *, min_shin_deg: float = 35.0, attempts: int = 3, idle_s: float = 60.0,
-                 min_score: float = 0.3, other: float | None = None) -> None:
+                 min_score: float = MIN_SCORE, other: float | None = None) -> None:
         if leg not in kp.SIDES:
             raise ValueError(f"leg must be left or right, got {leg!r}")
         if not ANKLE_TRIES[0] <= attempts <= ANKLE_TRIES[1]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import keypoints as kp
+from .defaults import MIN_SCORE
 
 __all__ = ["Body", "measure", "measure_flat", "leg_trusted", "knee_fppa", "fppa", "body_scale", "MIN_SEGMENT_PX"]
 
@@ -81,12 +82,12 @@ class Body:
         return (x[kp.L_HIP] + x[kp.R_HIP]) * 0.5, (y[kp.L_HIP] + y[kp.R_HIP]) * 0.5
 
 
-def measure(pose: np.ndarray, *, roll_deg: float = 0.0, min_score: float = 0.3) -> Body:
+def measure(pose: np.ndarray, *, roll_deg: float = 0.0, min_score: float = MIN_SCORE) -> Body:
     """Level ``pose`` by the camera roll and decide what in it can be trusted."""
     return measure_flat(kp.flat(pose), roll_deg=roll_deg, min_score=min_score)
 
 
-def measure_flat(flat: list[float], *, roll_deg: float = 0.0, min_score: float = 0.3) -> Body:
+def measure_flat(flat: list[float], *, roll_deg: float = 0.0, min_score: float = MIN_SCORE) -> Body:
     """``measure`` of a pose given as ``keypoints.flat(pose)`` (the scorer's form)."""
     image_x, image_y = flat[0::3], flat[1::3]
     if roll_deg:
@@ -153,7 +154,7 @@ def _chain_length(
     return thigh + shin
 
 
-def leg_trusted(pose: np.ndarray, side: str, min_score: float = 0.3) -> bool:
+def leg_trusted(pose: np.ndarray, side: str, min_score: float = MIN_SCORE) -> bool:
     """Whether ``side``'s hip-knee-ankle chain can be trusted.
 
     Each of hip, knee and ankle must score >= ``min_score``; thigh and shin must
@@ -185,7 +186,7 @@ def knee_fppa(b: Body, side: str) -> float | None:
     return -angle if knee_side * other_side < 0 else angle
 
 
-def fppa(pose: np.ndarray, side: str, min_score: float = 0.3) -> float | None:
+def fppa(pose: np.ndarray, side: str, min_score: float = MIN_SCORE) -> float | None:
     """Frontal-plane projection angle of ``side``'s knee, in degrees.
 
     180 minus the hip-knee-ankle angle; positive when the knee lies on the medial

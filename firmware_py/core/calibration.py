@@ -19,6 +19,7 @@ import numpy as np
 from . import keypoints as kp
 from .errors import CalibrationError
 from .body import Body, knee_fppa, measure
+from .defaults import CALIBRATION_S, MIN_SCORE
 
 __all__ = ["Calibration", "CalibrationError", "CalibrationStatus", "Calibrator"]
 
@@ -140,8 +141,8 @@ class Calibrator:
     def __init__(
         self,
         *,
-        duration_s: float = 2.0,
-        min_score: float = 0.3,
+        duration_s: float = CALIBRATION_S,
+        min_score: float = MIN_SCORE,
         max_lift: float = 0.15,
         max_motion: float = 0.06,
         min_frames: int = 10,

@@ -42,6 +42,7 @@ import numpy as np
 
 from . import keypoints as kp
 from .metrics import Body, body_scale, measure
+from .defaults import MIN_SCORE
 
 __all__ = ["PROBLEMS", "PlacementParams", "PlacementMonitor", "placement_votes", "body_votes", "frontality"]
 
@@ -67,7 +68,7 @@ class PlacementParams:
 
     min_frontality: float = 0.85
     min_stature: float = 0.30  # fraction of frame height
-    min_score: float = 0.3
+    min_score: float = MIN_SCORE
     window_s: float = 2.0
     raise_fraction: float = 0.6  # of the window's votes, to raise a problem
     clear_fraction: float = 0.3  # of the window's votes, to clear it

@@ -30,6 +30,7 @@ import numpy as np
 from .calibration import Calibration, Calibrator
 from .reps import Rep
 from .vocabulary import SLS_REPS
+from .defaults import CALIBRATION_S, MIN_SCORE
 
 __all__ = ["Notice", "GuidedCalibration", "SingleLegSquatTest", "PASS_SHARE", "KINDS"]
 
@@ -66,8 +67,8 @@ class GuidedCalibration:
 
     state = "calibrating"
 
-    def __init__(self, *, countdown_s: int = 3, duration_s: float = 3.0, timeout_s: float = 30.0,
-                 min_score: float = 0.3) -> None:
+    def __init__(self, *, countdown_s: int = 3, duration_s: float = CALIBRATION_S, timeout_s: float = 30.0,
+                 min_score: float = MIN_SCORE) -> None:
         self.countdown_s = countdown_s
         self.timeout_s = timeout_s
         self.calibrator = Calibrator(duration_s=duration_s, min_score=min_score)

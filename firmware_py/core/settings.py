@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SettingError
+from .defaults import MIN_SCORE, STANCE_DWELL_S, STANCE_ENTER, STANCE_EXIT
 from .vocabulary import DRILL_CHOICES
 
 
@@ -54,13 +55,13 @@ class Thresholds:
     hysteresis_deg: float = 3.0
     hysteresis_ratio: float = 0.03
     debounce_ms: float = 100.0
-    min_score: float = 0.3
+    min_score: float = MIN_SCORE
     hands_on_hips_tolerance: float = 0.45
     check_hands_on_hips: bool = True
     fppa_from_baseline: bool = False
-    stance_enter: float = 0.22
-    stance_exit: float = 0.12
-    stance_dwell_ms: float = 150.0
+    stance_enter: float = STANCE_ENTER
+    stance_exit: float = STANCE_EXIT
+    stance_dwell_ms: float = 1000.0 * STANCE_DWELL_S
     rep_min_depth: float = 0.15  # a quarter squat; real reps in the footage are 0.23+
     min_thigh_ratio: float = 0.6  # thigh within 53 deg of vertical (see core.validity)
     min_torso_ratio: float = 0.8  # trunk within 37 deg of vertical (see core.validity)

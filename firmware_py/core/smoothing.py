@@ -23,6 +23,7 @@ from typing import Iterable
 import numpy as np
 
 from . import keypoints as kp
+from .defaults import MIN_SCORE
 
 __all__ = ["SmoothingParams", "PoseSmoother"]
 
@@ -45,7 +46,7 @@ class SmoothingParams:
     d_cutoff: float = 1.0
     jump_fraction: float = 0.5  # torso lengths moved in one frame that mean "new person"
     max_gap_s: float = 0.5  # longer without a frame: start afresh
-    min_score: float = 0.3
+    min_score: float = MIN_SCORE
 
 
 class PoseSmoother:

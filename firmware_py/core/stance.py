@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from . import keypoints as kp
 from .body import Body, body_scale
+from .defaults import STANCE_DWELL_S, STANCE_ENTER, STANCE_EXIT
 from .settings import DEFAULT, Thresholds
 
 __all__ = ["StanceParams", "StanceTracker", "instant_stance", "stance_signal"]
@@ -93,9 +94,9 @@ def instant_stance(b: Body, enter: float) -> str:
 class StanceParams:
     """Stance-signal thresholds (leg lengths) and the dwell time (seconds)."""
 
-    enter: float = 0.22
-    exit: float = 0.12
-    dwell_s: float = 0.15
+    enter: float = STANCE_ENTER
+    exit: float = STANCE_EXIT
+    dwell_s: float = STANCE_DWELL_S
     hold_s: float = 0.2  # unmeasurable frames this long leave the trigger as it was
 
     def __post_init__(self) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 
 from firmware_py.core import keypoints as kp
 from firmware_py.system.cv import cv2
+from firmware_py.core.defaults import MIN_SCORE
 
 CLIP_SIDE = 480  # longest side of a stored frame, pixels (a smaller source is kept as it is)
 PRE_S = 0.5  # lead-in before the rep starts
@@ -78,7 +79,7 @@ def _deg(value: float | None) -> str:
 
 
 def draw(small: np.ndarray, source_size: tuple[int, int], overlay: Overlay | None, title: str,
-         reason: str, min_score: float = 0.3) -> np.ndarray:
+         reason: str, min_score: float = MIN_SCORE) -> np.ndarray:
     """One clip frame (RGB): skeleton (and feet, when read), FPPA and pelvic drop of
     this frame, the rep's verdict."""
     img = small.copy()

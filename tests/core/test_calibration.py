@@ -16,7 +16,7 @@ from firmware_py.fakes.stickfigure import Camera, shoot
 DT = 1.0 / 30.0
 
 
-def _calibrate(camera, seconds=2.5, noise=0.8, seed=0, **pose_args):
+def _calibrate(camera, seconds=3.5, noise=0.8, seed=0, **pose_args):  # the default window is 3 s
     rng = np.random.default_rng(seed)
     cal = Calibrator()
     status = None
