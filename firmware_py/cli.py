@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.add_argument("--rotate", type=int, choices=(0, 90, 180, 270), default=0, metavar="DEG",
                    help="turn each frame DEG clockwise first, as for a turned camera (its cost is the rotate stage)")
+    p.add_argument("--drill", choices=DRILL_CHOICES, default="auto",
+                   help="the drill the scorer judges (its cost is in the scoring stage; default auto)")
     _model_options(p)
 
     p = sub.add_parser("run", help="the live loop: camera → pose → score → LEDs and buzzer")

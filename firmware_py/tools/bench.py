@@ -160,8 +160,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         frames = synthetic_frames(args.frames)
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
 
+    from firmware_py.core.settings import Thresholds
+
     feet = build_foot_stage(args.feet, threaded=True, runtime=args.runtime)
-    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime), feet=feet)
+    pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime), feet=feet,
+                              thresholds=Thresholds().with_value("drill", args.drill))
     try:
         with CueOutputs(pin_factory=make_pin_factory("mock")) as outputs:
             report = run_bench(pipeline, frames, outputs, rotation=args.rotate)
@@ -169,6 +172,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if feet is not None:
             feet.close()
     report["source"] = args.path or "synthetic"
+    report["drill"] = args.drill
     if feet is not None:
         report["feet"] = {"model": args.feet, "readings": feet.readings}
     print(json.dumps(report) if args.json else format_report(report, report["source"]))
