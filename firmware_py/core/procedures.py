@@ -48,14 +48,24 @@ KINDS = (
 
 @dataclass(frozen=True)
 class Notice:
-    """One thing a procedure has to tell the coach: ``kind`` (one of KINDS) and its data."""
+    """One thing a procedure has to tell the coach: ``kind`` (one of KINDS) and its data,
+    typed (a rep is a ``Rep``) until ``to_dict`` makes it plain at the console's and the
+    files' edge."""
 
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """What a script gets (console JSON mode, ``analyze --json``): the kind and its data."""
-        return {"kind": self.kind, **self.data}
+        return {"kind": self.kind, **{k: _plain(v) for k, v in self.data.items()}}
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 class GuidedCalibration:
@@ -158,12 +168,12 @@ class SingleLegSquatTest:
                                               "reps": self.target}))
         if rep is not None:
             if rep.leg != self.leg:
-                out.append(Notice("sls_ignored", {"event": "test", "leg": self.leg, "ignored": rep.to_dict()}))
+                out.append(Notice("sls_ignored", {"event": "test", "leg": self.leg, "ignored": rep}))
             else:
                 self.reps.append(rep)
                 self._last = t
                 out.append(Notice("sls_rep", {"event": "test", "rep": len(self.reps), "reps": self.target,
-                                              "result": rep.to_dict()}))
+                                              "result": rep}))
                 if len(self.reps) == self.target:
                     return out + self._finish("complete")
         if t - self._last > self.idle_s:
@@ -189,4 +199,4 @@ class SingleLegSquatTest:
         return [Notice("sls_finished", {
             "event": "test", "state": how, "leg": self.leg, "verdict": verdict.lower(),
             "passed": passed, "counted": len(self.reps), "reps": self.target, "needed": self.needed,
-            "idle_s": self.idle_s, "results": [r.to_dict() for r in self.reps]})]
+            "idle_s": self.idle_s, "results": list(self.reps)})]

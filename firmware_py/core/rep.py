@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .metrictable import MAGNITUDE_PEAKS, PEAK_KEYS, SIDES, key
+from .metrictable import COMPARED_PEAKS, MAGNITUDE_PEAKS, PEAK_KEYS, SIDES, key
+from .vocabulary import CRITERIA
 
-__all__ = ["Peak", "Rep", "new_peaks", "working_value"]
+__all__ = ["Peak", "Rep", "new_peaks", "summarise", "working_value"]
 
 
 @dataclass
@@ -113,3 +114,28 @@ def working_value(leg: str | None, left: float | None, right: float | None) -> f
         return right
     values = [v for v in (left, right) if v is not None]
     return max(values) if values else None
+
+
+def summarise(reps: list[Rep]) -> dict[str, Any]:
+    """Reps per leg, pass/fail counts, failures per criterion and the worst of each
+    compared peak (by magnitude where the table says so): the device's summary, a clip's
+    and a session file's, from one place."""
+    worst: dict[str, Any] = {}
+    for k in COMPARED_PEAKS:
+        best = None
+        for r in reps:
+            peak = r.peak(k)
+            if peak.value is None:
+                continue
+            size = abs(peak.value) if k in MAGNITUDE_PEAKS else peak.value
+            if best is None or size > best[0]:
+                best = (size, peak.value, r.index, peak.frame)
+        worst[k] = None if best is None else {"value": best[1], "rep": best[2], "frame": best[3]}
+    return {
+        "reps": len(reps),
+        "reps_per_leg": {leg: sum(r.leg == leg for r in reps) for leg in ("left", "right", "both")},
+        "passed": sum(r.passed for r in reps),
+        "failed": sum(not r.passed for r in reps),
+        "failures": {c: sum(c in r.failed for r in reps) for c in CRITERIA},
+        "worst": worst,
+    }

@@ -24,9 +24,9 @@ from .faults import fault_pattern
 from .feet import TURNOUT_UNCERTAINTY_DEG, FootReading, PlantedFeet, foot_metrics, knee_off_foot
 from .metrics import body_scale, hip_height, measure_flat, metrics_from_body
 from .placement import PlacementMonitor, PlacementParams
+from .rep import summarise
 from .reps import Rep, RepCounter, RepParams
 from .running import Step
-from .vocabulary import CRITERIA, PEAK_METRICS
 from .settings import DEFAULT, FeedbackMode, Thresholds
 from .smoothing import PoseSmoother, SmoothingParams
 from .stance import StanceParams, StanceTracker
@@ -328,32 +328,13 @@ class Scorer:
 
     def summary(self) -> dict[str, Any]:
         """Reps per leg, pass/fail counts, failures per criterion and worst peaks."""
-        reps = self._reps.reps
-        per_leg = {leg: sum(r.leg == leg for r in reps) for leg in ("left", "right", "both")}
-        failures = {c: sum(c in r.failed for r in reps) for c in CRITERIA}
-        worst: dict[str, Any] = {}
-        for key in PEAK_METRICS:
-            best = None
-            for r in reps:
-                peak = r.peak(key)
-                if peak.value is None:
-                    continue
-                size = abs(peak.value) if key == "trunk_lean" else peak.value
-                if best is None or size > best[0]:
-                    best = (size, peak.value, r.index, peak.frame)
-            worst[key] = None if best is None else {"value": best[1], "rep": best[2], "frame": best[3]}
-        out = {
-            "reps": len(reps),
-            "reps_per_leg": per_leg,
-            "passed": sum(r.passed for r in reps),
-            "failed": sum(not r.passed for r in reps),
-            "failures": failures,
-            "worst": worst,
+        out = summarise(list(self._reps.reps))
+        out.update({
             "mode": self.mode.value,
             "drill": self.drill.name,
             "drill_set": self.thresholds.drill,
             "decided": None if self.decision is None else self.decision.to_dict(),
-        }
+        })
         if self._drills.run.steps:
             out["running"] = self._drills.run.summary(int(self.thresholds.run_steps))
         return out

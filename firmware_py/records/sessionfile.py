@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterator
 
+from firmware_py.core.rep import Rep, summarise
 from firmware_py.core.vocabulary import CRITERIA, CUE_METRICS, PEAK_METRICS
 
 FILE_NAME = "session.jsonl"
@@ -82,8 +83,7 @@ class Session:
         return path if path.is_file() else None
 
     def summary(self) -> dict[str, Any]:
-        reps = self.reps
-        legs = {leg: sum(r.get("leg") == leg for r in reps) for leg in ("left", "right", "both")}
+        counts = summarise([_rep(r) for r in self.reps])
         duration = None
         if self.trace["t"]:
             duration = self.trace["t"][-1] - self.trace["t"][0]
@@ -91,11 +91,7 @@ class Session:
             "id": self.id,
             "started": self.header.get("started"),
             "athlete": self.header.get("athlete"),
-            "reps": len(reps),
-            "reps_per_leg": legs,
-            "passed": sum(not r.get("failed") for r in reps),
-            "failed": sum(bool(r.get("failed")) for r in reps),
-            "failures": {c: sum(c in (r.get("failed") or ()) for r in reps) for c in CRITERIA},
+            **{k: counts[k] for k in ("reps", "reps_per_leg", "passed", "failed", "failures")},
             "duration_s": duration,
             "ended": None if self.end is None else self.end.get("reason"),
             "complete": self.end is not None and not self.torn,
@@ -103,6 +99,17 @@ class Session:
             "steps": len(self.steps),
             "steps_per_side": {s: sum(st.get("side") == s for st in self.steps) for s in ("left", "right")},
         }
+
+
+def _rep(record: dict[str, Any]) -> Rep:
+    """A rep line as a Rep; one a tool wrote without every field still counts, by its
+    leg and what it failed on."""
+    try:
+        return Rep.from_dict(record)
+    except (KeyError, TypeError, ValueError):
+        failed = record.get("failed")
+        return Rep(0, str(record.get("leg")), 0, 0.0, 0, 0.0, 0, 0.0, 0.0,
+                   failed=tuple(failed) if isinstance(failed, list) else ())
 
 
 def read_session(path: str | Path, *, trace: bool = True) -> Session:

@@ -57,9 +57,14 @@ def _calibrated(data: dict[str, Any]) -> str:
 # --- the single-leg squat test ------------------------------------------------
 
 def _sls_ignored(data: dict[str, Any]) -> str:
-    leg = data["ignored"]["leg"]
+    leg = _rep(data["ignored"]).leg
     where = "both feet" if leg == "both" else f"the {leg} leg"
     return f"  a rep on {where} is not counted: this test is on the {data['leg']} leg"
+
+
+def _rep(value: Any) -> Rep:
+    """A notice's rep: typed from the loop, a dict from JSON (a script's, a file's)."""
+    return value if isinstance(value, Rep) else Rep.from_dict(value)
 
 
 def _how(data: dict[str, Any], missing: str) -> str:
@@ -68,7 +73,7 @@ def _how(data: dict[str, Any], missing: str) -> str:
 
 
 def _sls_finished(data: dict[str, Any]) -> str:
-    leg, results = data["leg"], [Rep.from_dict(r) for r in data["results"]]
+    leg, results = data["leg"], [_rep(r) for r in data["results"]]
     complete = data["counted"] == data["reps"]
     verdict = data["verdict"].upper() if complete else data["verdict"]
     lines = [f"test {_how(data, leg + '-leg rep')}: {leg} leg {verdict}, {data['passed']} of {data['counted']} "
@@ -133,7 +138,7 @@ WORDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "sls_started": lambda d: (f"single-leg squat test, {d['leg']} leg, {d['reps']} reps: hands on hips, stand on "
                               f"the {d['leg']} leg, squat about halfway down and back up"),
     "sls_ignored": _sls_ignored,
-    "sls_rep": lambda d: f"  rep {d['rep']}/{d['reps']}: {rep_result(Rep.from_dict(d['result']))}",
+    "sls_rep": lambda d: f"  rep {d['rep']}/{d['reps']}: {rep_result(_rep(d['result']))}",
     "sls_finished": _sls_finished,
     "ankle_started": lambda d: (f"ankle test (knee to wall), {d['leg']} leg: camera at the athlete's side; "
                                 f"{d['leg']} foot forward, heel down; bend the knee toward the wall as far as the "
