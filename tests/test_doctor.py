@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 import fake_picamera2

@@ -4,7 +4,6 @@ result refused with one line and a non-zero exit, never a traceback."""
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 

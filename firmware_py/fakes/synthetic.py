@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from firmware_py.core import keypoints as kp
-from firmware_py.errors import KneeCueError, SourceOpenError
+from firmware_py.errors import SourceOpenError
 from firmware_py.fakes.sequences import Fault, Session, squats
 from firmware_py.fakes.stickfigure import Camera
 from firmware_py.pose.given import GivenPoseEngine

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 
 from firmware_py.core.rep import Rep, summarise
-from firmware_py.core.vocabulary import CRITERIA, CUE_METRICS, PEAK_METRICS
+from firmware_py.core.vocabulary import CUE_METRICS, PEAK_METRICS
 
 FILE_NAME = "session.jsonl"
 CLIPS = "clips"
