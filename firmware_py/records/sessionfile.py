@@ -62,19 +62,32 @@ class Session:
 
     @property
     def id(self) -> str:
-        return str(self.header.get("id") or self.path.parent.name)
+        """The session's name, as its first line gives it when that is a plain file name
+        (a report is written as ``ID.html``), else its folder's name: a copied folder is
+        not trusted to name a path (``/tmp/x`` or ``../../x`` would put a page anywhere)."""
+        given = self.header.get("id")
+        return given if plain_name(given) else self.path.resolve().parent.name
 
     @property
     def folder(self) -> Path:
         return self.path.parent
 
-    def clip_path(self, rep_index: int) -> Path | None:
-        """The replay clip of a rep, if it was written and is still on disk."""
-        clip = self.clips.get(rep_index)
-        if not clip or not clip.get("path"):
+    def inside(self, name: Any) -> Path | None:
+        """The file ``name`` (as a line of the file gives it) within this session's
+        folder, links followed; None when it would lead out of the folder (an absolute
+        path, ``..``, a link elsewhere)."""
+        if not isinstance(name, str) or not name or "\0" in name:
             return None
-        path = self.folder / clip["path"]
-        return path if path.is_file() else None
+        folder = self.folder.resolve()
+        path = (folder / name).resolve()
+        return self.folder / name if path != folder and path.is_relative_to(folder) else None
+
+    def clip_path(self, rep_index: int) -> Path | None:
+        """The replay clip of a rep, if it was written and is still on disk in the
+        session's folder (a clip line naming a file elsewhere is never read)."""
+        clip = self.clips.get(rep_index)
+        path = self.inside(clip.get("path")) if clip else None
+        return path if path is not None and path.is_file() else None
 
     def summary(self) -> dict[str, Any]:
         reps = self.reps
@@ -95,6 +108,12 @@ class Session:
             "ended": None if self.end is None else self.end.get("reason"),
             "complete": self.end is not None and not self.torn,
         }
+
+
+def plain_name(text: Any) -> bool:
+    """Whether ``text`` can be a file name as it is: no folder, nothing hidden, printable."""
+    return (isinstance(text, str) and 0 < len(text) <= 128 and text.isprintable() and not text.startswith(".")
+            and "/" not in text and "\\" not in text)
 
 
 def read_session(path: str | Path, *, trace: bool = True) -> Session:
