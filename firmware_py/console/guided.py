@@ -17,7 +17,7 @@ from firmware_py.device.state import Device
 
 @command("calibrate [SECONDS|stop]", "guided calibration: the athlete stands still on both feet",
          "  a 3 s countdown, then SECONDS (default 3) of quiet standing; the amber light blinks.\n"
-         "  The result is in use at once; 'save' keeps it with the athlete.")
+         "  The result is in use at once; 'save' keeps it with the athlete.", guarded=True)
 def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
     dev = ctx.device
     if args and args[0].lower() == "stop":
@@ -41,7 +41,8 @@ def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
          "  ankle: camera at the athlete's side, the tested foot forward; bend the knee toward the wall\n"
          "  as far as the heel stays down, N tries (default 3); the shin angle with the heel down\n"
          "  against ankle_min_shin_deg, and the difference from the other leg's last result.\n"
-         "  The lights blink green and amber while a test runs; results print per rep or try and overall.")
+         "  The lights blink green and amber while a test runs; results print per rep or try and overall.",
+         guarded=True, looks=True)
 def _test(ctx: Context, args: list[str], now: float) -> Reply:
     dev = ctx.device
     words = [a.lower() for a in args]

@@ -56,7 +56,7 @@ def _sessions(ctx: Context, args: list[str], now: float) -> Reply:
 @command("session [start|end]", "the session being recorded; start a new one now, or end it",
          "A session starts by itself when an athlete steps into view and ends after a minute with "
          "nobody in view. 'session start' begins a new one at once; 'session end' closes it (the next "
-         "starts once the athlete has left the view and come back).")
+         "starts once the athlete has left the view and come back).", guarded=True, looks=True)
 def _session(ctx: Context, args: list[str], now: float) -> Reply:
     recorder = ctx.device.recorder
     if recorder is None:

@@ -25,7 +25,6 @@ class SettingsStore:
         self.config = config  # in use (command-line overrides included)
         self.saved = saved if saved is not None else config  # as on disk
         self.state_dir = state_dir
-        self.locked = config.passcode is not None
         self._failures = 0
         self._wait_until = float("-inf")
         self._lock = threading.Lock()
@@ -52,28 +51,26 @@ class SettingsStore:
 
     # -- the passcode ---------------------------------------------------------------
 
+    @property
+    def locked(self) -> bool:
+        """A passcode is set: every console connection starts locked (``console.registry``)."""
+        return self.config.passcode is not None
+
     def set_passcode(self, code: Passcode | None) -> None:
         """Keep a new passcode (None: none) at once, written into the saved settings
-        only, so other unsaved changes stay unsaved; locked when there is one.
+        only, so other unsaved changes stay unsaved.
         Raises OSError when it cannot be saved (nothing changes then)."""
         self.save(self.saved.replace(passcode=code))
         self.update(lambda c: c.replace(passcode=code))
-        self.locked = code is not None
-
-    def lock(self) -> bool:
-        """Lock the settings; False when there is no passcode to lock them with."""
-        if self.config.passcode is None:
-            return False
-        self.locked = True
-        return True
 
     def unlock(self, code: str, now: float) -> str | None:
-        """None when ``code`` unlocks the settings; else why not, in words."""
+        """None when ``code`` is the passcode; else why not, in words.  The count of wrong
+        codes is the device's, whichever connection they came from."""
         wait = self._wait_until - now
         if wait > 0:
             return f"too many wrong passcodes: try again in {wait:.0f} s"
         if self.config.passcode is not None and self.config.passcode.matches(code):
-            self.locked, self._failures = False, 0
+            self._failures = 0
             return None
         self._failures += 1
         if self._failures >= UNLOCK_TRIES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
@@ -159,6 +160,41 @@ def test_lock_guards_changes_and_survives_a_restart(coach, tmp_path):
     assert "fppa_alert = 25" in restarted.reply("set fppa_alert 25")
     assert "removed" in restarted.reply("lock off")
     assert not Coach(tmp_path).device.settings.locked
+
+
+def test_while_locked_nothing_the_athlete_sees_or_that_is_saved_changes(coach, tmp_path):
+    """Issue 28 item 3: the lock covers every change, and an unlock ends with its connection."""
+    coach.reply("lock 2468")
+    before = coach.device.settings.config
+    changes = ("mode silent", "buzzer off", "rotate 90", "calibrate", "calibrate stop", "session end",
+               "session start", "test sls left", "test stop", "athlete sam", "athlete remove default yes",
+               "set fppa_alert 20", "reset all", "save", "lock 1357", "lock off")
+    for line in changes:
+        assert coach.reply(line).startswith(f"error: {line.split()[0]} is locked: 'unlock PIN' first"), line
+    assert coach.device.settings.config is before and coach.device.mailbox.busy is None
+    # looking is open: the bare forms, and the commands that only read
+    for line in ("mode", "buzzer", "rotate", "athlete", "test", "status", "get fppa_alert", "help", "version",
+                 "reps", "sessions", "stream off", "json off"):
+        assert "is locked" not in coach.reply(line), line
+    listed = coach.reply("help lock")
+    assert "open while locked: help, version, status, get, stream, json, lock, unlock, sessions, reps, export; " \
+           "and to look only (no argument): mode, buzzer, rotate, athlete, test, session" in listed
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    security = readme.split("## Security")[1].split("\n## ")[0]
+    said = " ".join(security.split("Open while locked:")[1].split(". An unlock")[0].split())
+    assert said == ("`help`, `version`, `status`, `get`, `stream`, `json`, `lock`, `unlock`, `sessions`, `reps`, "
+                    "`export`, and the bare `mode`, `buzzer`, `rotate`, `athlete`, `test` and `session`, which "
+                    "only tell")  # the README lists what help does
+    assert coach.reply("unlock 2468") == "unlocked"
+    assert coach.reply("mode silent") == "mode silent, from the next frame"
+    # a new connection to the same device starts locked; the first one stays unlocked until 'lock'
+    other = ConsoleSession(coach.device)
+    other.greeting()
+    assert "mode is locked" in other.receive(b"mode terminal\r", coach.now).decode()
+    assert other.receive(b"\r", coach.now).decode().endswith("kneecue*#> ")
+    assert coach.say("status").endswith("kneecue*> ")
+    coach.reply("lock")
+    assert "mode is locked" in coach.reply("mode terminal")
 
 
 def test_json_mode_gives_one_object_per_reply_and_no_echo(coach):
