@@ -29,7 +29,7 @@ def _lock(ctx: Context, args: list[str], now: float) -> Reply:
         return usage("lock")
     if not args:
         if not settings.locked:
-            return fail("no passcode yet: 'lock PIN' sets one (4 to 8 digits)")
+            return fail("no passcode yet: 'lock PIN' sets one (4 to 20 digits)")
         ctx.unlocked = False
         return Reply(True, "locked", {"locked": True})
     if is_locked(ctx):

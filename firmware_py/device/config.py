@@ -36,7 +36,7 @@ CONFIG_NAME = "config.json"
 VERSION = 2  # 1: one set of thresholds and calibration, before athlete profiles
 DEFAULT_ATHLETE = "default"
 ATHLETE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-PIN_TEXT = re.compile(r"[0-9]{4,8}")
+PIN_TEXT = re.compile(r"[0-9]{4,20}")  # 20 digits: 66 bits; the wait between tries does the rest
 CONSOLE_BAUDS = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 ROTATIONS = (0, 90, 180, 270)  # see sources.rotation
 
@@ -80,7 +80,7 @@ class Passcode:
     @classmethod
     def create(cls, pin: str) -> "Passcode":
         if not PIN_TEXT.fullmatch(pin):
-            raise ConfigError("a passcode is 4 to 8 digits")
+            raise ConfigError("a passcode is 4 to 20 digits")
         salt = os.urandom(16).hex()
         return cls(salt, cls._hash(pin, salt))
 

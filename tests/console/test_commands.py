@@ -197,6 +197,32 @@ def test_while_locked_nothing_the_athlete_sees_or_that_is_saved_changes(coach, t
     assert "mode is locked" in coach.reply("mode terminal")
 
 
+def test_wrong_passcodes_wait_longer_each_time_and_every_lockout_is_logged_and_in_status(coach, caplog):
+    """Issue 28 item 4: the wait doubles with each lockout (up to an hour), each is in
+    the journal and in status, and a passcode may be up to 20 digits."""
+    assert coach.reply("lock 314159265358979323") == "passcode set; locked"  # 18 digits
+    waits = []
+    for lockout in range(9):
+        for _ in range(3):
+            assert coach.reply("unlock 1111") == "error: wrong passcode"
+        said = coach.reply("unlock 314159265358979323")
+        waits.append(int(said.split("try again in ")[1].split(" s")[0]))
+        assert f"passcode: lockout {lockout + 1} since start" in coach.reply("status")
+        coach.now += waits[-1]
+    assert waits == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
+    logged = [r.getMessage() for r in caplog.records if "lockout" in r.getMessage()]
+    assert len(logged) == 9 and "3 wrong passcodes in a row" in logged[0]
+    assert coach.reply("unlock 314159265358979323") == "unlocked"
+    coach.reply("lock")
+    for _ in range(3):  # the right passcode ends the escalation
+        coach.reply("unlock 1111")
+    assert "try again in 30 s" in coach.reply("unlock 314159265358979323")
+    assert "passcode: lockout 10 since start" in coach.reply("status")
+    coach.now += 30
+    assert coach.reply("unlock 314159265358979323") == "unlocked"
+    assert coach.reply("lock 123456789012345678901") == "error: a passcode is 4 to 20 digits"
+
+
 def test_json_mode_gives_one_object_per_reply_and_no_echo(coach):
     coach.say("json on")
     for line in ("status", "set fppa_alert 99", "get fppa_alert", "nonsense"):
