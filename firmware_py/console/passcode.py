@@ -32,7 +32,9 @@ def _lock(ctx: Context, args: list[str], now: float) -> Reply:
             return fail("no passcode yet: 'lock PIN' sets one (4 to 20 digits)")
         ctx.unlocked = False
         return Reply(True, "locked", {"locked": True})
-    if is_locked(ctx):
+    if settings.passcode_lost and args[0].lower() == "off":
+        return fail("the passcode was lost with the damaged settings file: 'lock PIN' sets a new one first")
+    if is_locked(ctx) and not settings.passcode_lost:  # a lost passcode can only be replaced
         return fail("lock is locked: 'unlock PIN' first")
     code = None
     if args[0].lower() != "off":

@@ -6,7 +6,11 @@ new text goes to a temp file in the same folder, is fsynced and renamed over the
 old one, and the folder is fsynced; the previous good file is kept as ``.bak``
 first.  A file that will not parse at start falls back to the ``.bak``, then to
 the defaults, with a warning for the log and the console: the device keeps
-running either way.
+running either way.  A damaged file is never overwritten: the next save moves it
+aside (``config.json.damaged-TIME``).  A passcode is saved into both files, so a
+fallback keeps it; when no readable copy has it but a damaged one held one, the
+device falls back locked with a passcode nobody knows (``Passcode.lost``) until the
+coach sets a new one on the console.
 """
 
 from __future__ import annotations
@@ -84,8 +88,18 @@ class Passcode:
         salt = os.urandom(16).hex()
         return cls(salt, cls._hash(pin, salt))
 
+    @classmethod
+    def lost(cls) -> "Passcode":
+        """A passcode that was set but could not be read back (a damaged settings file):
+        no code matches it, so every change waits until a new passcode is set."""
+        return cls("0" * 32, "0" * 64)
+
+    @property
+    def is_lost(self) -> bool:
+        return self.digest == "0" * 64
+
     def matches(self, pin: str) -> bool:
-        return hmac.compare_digest(self._hash(pin, self.salt), self.digest)
+        return not self.is_lost and hmac.compare_digest(self._hash(pin, self.salt), self.digest)
 
     @classmethod
     def _hash(cls, pin: str, salt: str) -> str:
@@ -271,14 +285,57 @@ def load_config(state_dir: Path) -> tuple[DeviceConfig, str | None]:
         return _read(path), None
     except (OSError, ConfigError) as e:
         problem = f"{path} is unreadable ({e})"
+    damaged = [path] if path.exists() else []
     try:
-        return _read(_backup(path)), f"{problem}; using the last good copy {_backup(path).name}"
+        config, warning = _read(_backup(path)), f"{problem}; using the last good copy {_backup(path).name}"
     except (OSError, ConfigError):
-        return DeviceConfig(), f"{problem} and has no good backup; using the defaults"
+        config, warning = DeviceConfig(), f"{problem} and has no good backup; using the defaults"
+        damaged.append(_backup(path))
+    if config.passcode is None and any(_held_passcode(p) for p in damaged):
+        config = config.replace(passcode=Passcode.lost())
+        warning += "; it held a passcode, lost with it: changes are refused until a new one is set ('lock PIN')"
+    return config, warning + "; a save keeps the damaged file aside"
+
+
+def _held_passcode(path: Path) -> bool:
+    """Whether a damaged settings file held a passcode (or cannot be read to tell)."""
+    try:
+        return b'"salt"' in path.read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
 
 
 def _backup(path: Path) -> Path:
     return path.with_name(path.name + ".bak")
+
+
+def _good_bytes(path: Path) -> bytes | None:
+    """The file's bytes if it is a settings file this version reads; None if missing or damaged."""
+    try:
+        data = path.read_bytes()
+        _read(path)
+    except (OSError, ConfigError):
+        return None
+    return data
+
+
+def _set_aside(path: Path) -> None:
+    """Move a damaged file out of the way under a name of its own, never over another."""
+    if not path.exists():
+        return
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for n in range(1, 1000):
+        aside = path.with_name(f"{path.name}.damaged-{stamp}" + (f"-{n}" if n > 1 else ""))
+        try:
+            os.link(path, aside)  # fails if the name is taken: nothing is overwritten
+        except FileExistsError:
+            continue
+        os.unlink(path)
+        log.warning("settings: the damaged %s is kept as %s", path.name, aside.name)
+        return
+    raise OSError(f"cannot keep the damaged {path} aside")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -308,12 +365,12 @@ def save_config(state_dir: Path, config: DeviceConfig) -> Path:
     folder = Path(state_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / CONFIG_NAME
-    try:
-        good = path.read_bytes()
-        _read(path)
-    except (OSError, ConfigError):
-        good = None
-    if good is not None:
+    good = _good_bytes(path)
+    if good is None:
+        _set_aside(path)  # damaged (or missing): kept, and the .bak stays the last good copy
+    else:
+        if _good_bytes(_backup(path)) is None:
+            _set_aside(_backup(path))
         _atomic_write(_backup(path), good)
     _atomic_write(path, (json.dumps(config.to_dict(), indent=2) + "\n").encode())
     _fsync_dir(folder)

@@ -67,16 +67,25 @@ class SettingsStore:
         """A passcode is set: every console connection starts locked (``console.registry``)."""
         return self.config.passcode is not None
 
+    @property
+    def passcode_lost(self) -> bool:
+        """The settings fell back from a damaged file that held a passcode (``Passcode.lost``)."""
+        return self.config.passcode is not None and self.config.passcode.is_lost
+
     def set_passcode(self, code: Passcode | None) -> None:
         """Keep a new passcode (None: none) at once, written into the saved settings
-        only, so other unsaved changes stay unsaved.
+        only, so other unsaved changes stay unsaved; saved twice, so that the last good
+        copy (``.bak``) holds it too and a damaged file cannot lose it.
         Raises OSError when it cannot be saved (nothing changes then)."""
         self.save(self.saved.replace(passcode=code))
+        self.save(self.saved)
         self.update(lambda c: c.replace(passcode=code))
 
     def unlock(self, code: str, now: float) -> str | None:
         """None when ``code`` is the passcode; else why not, in words.  The count of wrong
         codes is the device's, whichever connection they came from."""
+        if self.passcode_lost:
+            return "the passcode was lost with the damaged settings file: 'lock PIN' sets a new one"
         wait = self._wait_until - now
         if wait > 0:
             return f"too many wrong passcodes: try again in {wait:.0f} s"

@@ -223,6 +223,45 @@ def test_wrong_passcodes_wait_longer_each_time_and_every_lockout_is_logged_and_i
     assert coach.reply("lock 123456789012345678901") == "error: a passcode is 4 to 20 digits"
 
 
+def _restart(folder):
+    """The device started again on what is on disk, with the fallback's warning."""
+    config, warning = load_config(folder)
+    coach = Coach(folder, config)
+    coach.device.health.set_warning("settings", warning)
+    return coach
+
+
+def test_a_damaged_settings_file_keeps_the_device_locked_and_is_kept_aside_not_overwritten(coach, tmp_path):
+    """Issue 28 item 5."""
+    assert coach.reply("lock 2468") == "passcode set; locked"
+    damaged = (tmp_path / "config.json").read_bytes()[:200]  # an SD card's torn block
+    (tmp_path / "config.json").write_bytes(damaged)
+    restarted = _restart(tmp_path)
+    assert "mode is locked" in restarted.reply("mode silent")  # the last good copy keeps the passcode
+    assert "last good copy" in restarted.reply("status")
+    assert restarted.reply("unlock 2468") == "unlocked"
+    restarted.reply("set fppa_alert 20")
+    assert "saved to" in restarted.reply("save")
+    (aside,) = tmp_path.glob("config.json.damaged-*")
+    assert aside.read_bytes() == damaged  # kept, renamed, never overwritten
+    assert _restart(tmp_path).device.settings.config.thresholds.fppa_alert == 20
+
+    # Both copies damaged: the passcode cannot be read back, so nothing changes until a new one is set.
+    for name in ("config.json", "config.json.bak"):
+        (tmp_path / name).write_bytes((tmp_path / name).read_bytes()[:-40])
+    sealed = _restart(tmp_path)
+    status = sealed.reply("status")
+    assert "held a passcode, lost with it: changes are refused until a new one is set ('lock PIN')" in status
+    for line in ("mode silent", "set fppa_alert 30", "save"):
+        assert "is locked" in sealed.reply(line)
+    assert "lost with the damaged settings file: 'lock PIN' sets a new one" in sealed.reply("unlock 2468")
+    assert sealed.reply("lock 1357") == "passcode set; locked"
+    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("config.json*.damaged-*")) == [
+        "config.json.bak.damaged", "config.json.damaged", "config.json.damaged"]
+    assert sealed.reply("unlock 1357") == "unlocked" and "mode silent" in sealed.reply("mode silent")
+    assert _restart(tmp_path).device.settings.config.passcode.matches("1357")
+
+
 def test_json_mode_gives_one_object_per_reply_and_no_echo(coach):
     coach.say("json on")
     for line in ("status", "set fppa_alert 99", "get fppa_alert", "nonsense"):
