@@ -155,8 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_outputs_off(args: argparse.Namespace) -> int:
     from firmware_py.app.build import open_settings
     from firmware_py.cues.outputs import make_pin_factory, outputs_off
+    from firmware_py.cues.pins import PinMap
 
-    pins = open_settings(args.state_dir)[0].pins  # the saved pin map (its last good copy, else the defaults)
+    try:  # the saved pin map (its last good copy, else the defaults), whatever the state folder holds
+        pins = open_settings(args.state_dir)[0].pins
+    except Exception as e:  # noqa: BLE001 - the pins go low first; the settings are a matter for later
+        logging.getLogger("kneecue").warning("settings: cannot be read (%s); the default pins", e)
+        pins = PinMap()
     levels = outputs_off(pins, pin_factory=make_pin_factory(args.gpio))
     where = pins.outputs()
     print("outputs off: " + ", ".join(f"{name} (GPIO{where[name]}) {value}" for name, value in levels.items()))

@@ -146,6 +146,26 @@ def test_outputs_off_drives_the_pins_the_settings_name_not_the_defaults(tmp_path
                                      "buzzer (GPIO19) 0")
 
 
+@pytest.mark.parametrize("damage", ["[" * 200_000, '{"version": 2, "console": {"baud": ' + "9" * 5000 + "}}"],
+                         ids=["nested", "long-number"])
+def test_outputs_off_and_run_fall_back_whatever_the_settings_file_holds(tmp_path, damage):
+    """Issue 28 item 11: contents that made the JSON reader raise RecursionError or
+    ValueError (past Python's 4300-digit limit) are damage like any other."""
+    from firmware_py.device.config import DeviceConfig, load_config, save_config
+    from firmware_py.cues.pins import PinMap
+
+    good = DeviceConfig(pins=PinMap(green=5, amber=6, red=13, buzzer=19))
+    save_config(tmp_path, good)
+    save_config(tmp_path, good)  # the last good copy
+    (tmp_path / "config.json").write_text(damage)
+    config, warning = load_config(tmp_path)  # what `kneecue run` starts from
+    assert config == good and "unreadable" in warning and "last good copy" in warning
+    result = kneecue("outputs-off", "--gpio", "mock", "--state-dir", tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.strip() == ("outputs off: green (GPIO5) 0, amber (GPIO6) 0, red (GPIO13) 0, "
+                                     "buzzer (GPIO19) 0")
+
+
 def test_analyze_uses_the_defaults_unless_told_whose_thresholds_and_says_which(model_path, media, tmp_path):
     from firmware_py.device.config import DeviceConfig, Profile, save_config
     from firmware_py.core.settings import Thresholds

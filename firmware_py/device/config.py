@@ -244,12 +244,21 @@ def default_state_dir() -> Path:
     return Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "kneecue"
 
 
+MAX_BYTES = 1 << 20  # 50 athletes' settings are about 60 KB: anything past this is not a settings file
+
+
 def _read(path: Path) -> DeviceConfig:
-    with open(path, encoding="utf-8") as f:
-        try:
-            data = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"not valid JSON ({e})") from e
+    """The settings in ``path``; ConfigError for anything that is not a settings file,
+    however it fails to be one (JSON nested past Python's recursion limit, a number
+    past its 4300-digit limit, megabytes of it)."""
+    with open(path, "rb") as f:
+        raw = f.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"larger than {MAX_BYTES >> 20} MB: not a settings file")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError and the digit limit are ValueErrors
+        raise ConfigError(f"not valid JSON ({str(e)[:120]})") from None
     return DeviceConfig.from_dict(data)
 
 
