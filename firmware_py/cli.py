@@ -1,8 +1,9 @@
 """The ``kneecue`` command: argument parsing and one clear line per error.
 
 Every failure a user can cause (missing model, bad file, unreadable video) is a
-KneeCueError and ends as ``kneecue: error: ...`` with exit status 1; bad usage is
-argparse's exit status 2.
+KneeCueError and ends as ``kneecue: error: ...`` with exit status 1; bad usage (an
+unknown option, a number out of its range) is one line too, with argparse's exit
+status 2.  Each number an option takes is checked where the option is declared.
 """
 
 from __future__ import annotations
@@ -17,6 +18,33 @@ from firmware_py.core.vocabulary import MODES
 from firmware_py.errors import KneeCueError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, saying a mistake in one line (and where the options are), not its usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} ('{self.prog} --help' lists the options)\n")
+
+
+def number(kind: type, low: float, high: float | str, unit: str = ""):
+    """An argparse type: a finite ``kind`` (int or float) from ``low`` to ``high``; ``high``
+    may name a module's (low, high) pair, ``"module:NAME"``, read when an option is given
+    (so ``kneecue --help`` imports nothing)."""
+    def parse(text: str):
+        lo, hi = low, high
+        if isinstance(hi, str):
+            module, _, name = hi.partition(":")
+            lo, hi = getattr(importlib.import_module(module), name)
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{'a whole number' if kind is int else 'a number'} "
+                                             f"{lo:.10g} to {hi:.10g}{unit} is needed, got {text!r}") from None
+        if not lo <= value <= hi:  # NaN and infinities fail here too
+            raise argparse.ArgumentTypeError(f"must be {lo:.10g} to {hi:.10g}{unit}, got {text}")
+        return value
+    return parse
+
+
 def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", metavar="PATH", help="model file (default: $KNEECUE_MODEL_DIR, then models/)")
     p.add_argument("--threads", type=int, default=2, metavar="N", help="interpreter threads (default 2)")
@@ -29,7 +57,7 @@ def _state_option(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kneecue", description=(
+    parser = _Parser(prog="kneecue", description=(
         "Real-time knee valgus biofeedback. A training-feedback device, not a diagnostic one."))
     parser.add_argument("--version", action="version", version=f"kneecue {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -113,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baud", type=int, metavar="N", help="console baud rate (default: the saved setting, else 115200)")
     p.add_argument("--no-record", action="store_true",
                    help="no session files or replay clips (default: record into STATE_DIR/sessions)")
-    p.add_argument("--clip-quota", type=float, metavar="MB",
+    p.add_argument("--clip-quota", type=number(float, 0, "firmware_py.device.config:CLIP_QUOTA_MB", " MB"),
+                   metavar="MB",
                    help="disk space for replay clips; the oldest go first (default: the saved setting, else 500)")
     _model_options(p)
     _state_option(p)

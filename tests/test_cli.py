@@ -166,6 +166,27 @@ def test_outputs_off_and_run_fall_back_whatever_the_settings_file_holds(tmp_path
                                      "buzzer (GPIO19) 0")
 
 
+def assert_one_line_usage_error(result, *words):
+    """A mistake on the command line: one line naming it, argparse's status 2, no traceback."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and ": error: " in lines[0] and "Traceback" not in result.stderr, result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("quota", ["-1", "nan", "inf", "1e308"])
+def test_a_clip_quota_outside_the_settings_range_is_refused_and_no_clip_goes(tmp_path, quota):
+    """Issue 28 item 7: the range config.json has (0 to 1000000 MB) holds on the command line."""
+    old = tmp_path / "sessions" / "2026-01-01T09-00-00" / "clips" / "rep-001.mp4"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"an earlier session's replay")
+    result = kneecue("run", "--source", "synthetic:valgus", "--gpio", "mock", "--state-dir", tmp_path,
+                     "--clip-quota", quota)
+    assert_one_line_usage_error(result, "--clip-quota", "0 to 1000000 MB", quota)
+    assert old.exists()
+
+
 def test_analyze_uses_the_defaults_unless_told_whose_thresholds_and_says_which(model_path, media, tmp_path):
     from firmware_py.device.config import DeviceConfig, Profile, save_config
     from firmware_py.core.settings import Thresholds

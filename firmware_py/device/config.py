@@ -43,6 +43,7 @@ ATHLETE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 PIN_TEXT = re.compile(r"[0-9]{4,20}")  # 20 digits: 66 bits; the wait between tries does the rest
 CONSOLE_BAUDS = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 ROTATIONS = (0, 90, 180, 270)  # see sources.rotation
+CLIP_QUOTA_MB = (0.0, 1e6)  # records.clip_quota_mb and --clip-quota
 
 
 @dataclass(frozen=True)
@@ -139,9 +140,11 @@ class DeviceConfig:
             raise ConfigError(f"console_baud must be one of {', '.join(map(str, CONSOLE_BAUDS))}")
         if not isinstance(self.record, bool):
             raise ConfigError(f"records.enabled must be true or false, got {self.record!r}")
+        low, high = CLIP_QUOTA_MB
         if isinstance(self.clip_quota_mb, bool) or not isinstance(self.clip_quota_mb, (int, float)) \
-                or not 0 <= self.clip_quota_mb <= 1e6:
-            raise ConfigError(f"records.clip_quota_mb must be 0 to 1000000 MB, got {self.clip_quota_mb!r}")
+                or not low <= self.clip_quota_mb <= high:
+            raise ConfigError(f"records.clip_quota_mb must be {low:.10g} to {high:.10g} MB, "
+                              f"got {self.clip_quota_mb!r}")
         if not isinstance(self.console_port, str) or not self.console_port:
             raise ConfigError("console_port must be a device path, a pyserial URL, 'stdio' or 'none'")
 
