@@ -70,9 +70,11 @@ def _session(ctx: Context, args: list[str], now: float) -> Reply:
                      {"session": s["id"], "reps": s["reps"]})
     if len(args) > 1 or args[0] not in ("start", "end"):
         return usage("session")
-    done = recorder.request(args[0])
+    request = recorder.request(args[0])
+    if request.problem:
+        return fail(f"no session started: {request.problem}")
     said = "a new session starts now" if args[0] == "start" else "the session ends now"
-    return Reply(True, said if done else said.replace(" now", " in a moment (the recorder is busy)"))
+    return Reply(True, said if request.done.is_set() else said.replace(" now", " in a moment (the recorder is busy)"))
 
 
 @command("reps [N]", "the last N reps of the current session (default 5): leg, verdict, peaks")

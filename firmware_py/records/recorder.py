@@ -27,6 +27,7 @@ import math
 import queue
 import threading
 from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -114,14 +115,16 @@ class Recorder(FrameSink):
 
     # -- the console's side ---------------------------------------------------------
 
-    def request(self, kind: str, wait: float = 2.0) -> bool:
-        """``start`` or ``end`` a session; True once the log thread has done it
-        (within ``wait`` seconds: on a busy CPU it may take a moment longer)."""
+    def request(self, kind: str, wait: float = 2.0) -> Request:
+        """``start`` or ``end`` a session, waiting up to ``wait`` seconds for the log
+        thread (on a busy CPU it may take a moment longer): ``done`` says whether it has
+        acted, ``problem`` why no session started (its folder could not be made)."""
         if kind not in (START, END):
             raise ValueError(kind)
-        done = threading.Event()
-        self._queue.put((_REQUEST, kind, done))
-        return done.wait(wait)
+        request = Request(kind)
+        self._queue.put((_REQUEST, request))
+        request.done.wait(wait)
+        return request
 
     def caught_up(self, timeout: float = 10.0) -> bool:
         """Wait until everything handed over so far is written, clips included."""
@@ -166,15 +169,23 @@ class Recorder(FrameSink):
                     if not self._write({"type": "test", "t": _num(t, 3), "frame": frame, **item[1]}, sync=True):
                         log.warning("test result not recorded (no session under way): %s", item[1])
                 elif kind == _REQUEST:
-                    t = self._last[0]
-                    self._change(self.tracker.start(t) if item[1] == START else self.tracker.end(t))
-                    item[2].set()
+                    self._act(item[1])
                 elif kind == _CLIP:
                     self._clip_done(*item[1:])
                 elif kind == _MARK:
                     item[1].set()
             except Exception:  # records are never worth the device: log and go on
                 log.exception("session records")
+
+    def _act(self, request: Request) -> None:
+        """The coach's ``session start|end``; a start that made no session says why."""
+        t = self._last[0]
+        try:
+            self._change(self.tracker.start(t) if request.kind == START else self.tracker.end(t))
+            if request.kind == START and self._writer is None:
+                request.problem = self._problems.get("lines") or "no session folder"
+        finally:
+            request.done.set()
 
     def _frame(self, result: Any, pattern: str, changed: bool) -> None:
         score = result.score
@@ -354,6 +365,15 @@ class Recorder(FrameSink):
                 return
             if item[0] == _CLIP:
                 self._clip_done(*item[1:])
+
+
+@dataclass
+class Request:
+    """A coach's ``session start|end``, as the log thread answers it."""
+
+    kind: str
+    done: threading.Event = field(default_factory=threading.Event)
+    problem: str | None = None
 
 
 def _foot_points(reading: Any, t: float) -> list[int] | None:

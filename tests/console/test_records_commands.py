@@ -65,6 +65,19 @@ def test_reps_reads_the_current_session_and_a_new_session_starts_empty(coach):
     assert coach.reply("reps x") == "error: usage: reps [N]"
 
 
+def test_session_start_where_no_session_folder_can_be_made_says_none_started(tmp_path):
+    """Issue 28 item 13: on a state folder it cannot write (a read-only card; here a file
+    stands where the sessions folder would be made), no session starts, and it says so."""
+    (tmp_path / "sessions").write_text("not a folder")
+    coach = Coach(tmp_path)
+    try:
+        said = coach.reply("session start")
+        assert said.startswith(f"error: no session started: cannot start a session in {tmp_path / 'sessions'}/")
+        assert coach.reply("session") == "no session under way"
+    finally:
+        coach.recorder.close()
+
+
 def test_sessions_lists_them_with_state_and_export_prints_csv(coach):
     stream = frames(300, reps=REPS)
     coach.feed(stream, 100)
