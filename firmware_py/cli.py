@@ -14,7 +14,7 @@ import logging
 import sys
 
 from firmware_py import __version__
-from firmware_py.core.vocabulary import MODES
+from firmware_py.core.vocabulary import CALIBRATION_SECONDS, MODES
 from firmware_py.errors import KneeCueError
 
 
@@ -150,9 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="measure camera roll and standing knee angles from quiet two-footed standing")
     p.add_argument("--source", default="picamera", metavar="SRC",
                    help="picamera (default), webcam:N, a PATH, or synthetic:stand (a scripted athlete standing)")
-    p.add_argument("--seconds", type=float, default=3.0, metavar="S", help="quiet standing needed (default 3)")
+    p.add_argument("--seconds", type=number(float, *CALIBRATION_SECONDS, " s"), default=3.0, metavar="S",
+                   help="quiet standing needed, 1 to 10 s (default 3)")
     p.add_argument("--gpio", choices=("auto", "mock"), default="auto", help="shows the calibrating pattern")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="give up after S seconds of source time")
+    p.add_argument("--timeout", type=number(float, 1, 3600, " s"), default=30.0, metavar="S",
+                   help="give up after S seconds of source time")
     _model_options(p)
     _state_option(p)
 

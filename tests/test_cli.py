@@ -187,6 +187,15 @@ def test_a_clip_quota_outside_the_settings_range_is_refused_and_no_clip_goes(tmp
     assert old.exists()
 
 
+@pytest.mark.parametrize("seconds", ["0", "-1", "nan"])
+def test_calibrate_needs_1_to_10_seconds_of_standing_as_on_the_console_and_saves_nothing_else(tmp_path, seconds):
+    """Issue 28 item 13: an empty window is no calibration."""
+    result = kneecue("calibrate", "--source", "synthetic:stand", "--gpio", "mock", "--state-dir", tmp_path,
+                     "--seconds", seconds)
+    assert_one_line_usage_error(result, "--seconds", "1 to 10 s", seconds)
+    assert not (tmp_path / "config.json").exists()
+
+
 def test_analyze_uses_the_defaults_unless_told_whose_thresholds_and_says_which(model_path, media, tmp_path):
     from firmware_py.device.config import DeviceConfig, Profile, save_config
     from firmware_py.core.settings import Thresholds

@@ -11,7 +11,7 @@ from typing import Any
 from firmware_py.console.registry import Context, Reply, command, fail, usage
 from firmware_py.core.ankle import AnkleTest
 from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest
-from firmware_py.core.vocabulary import ANKLE_TRIES, SLS_REPS
+from firmware_py.core.vocabulary import ANKLE_TRIES, CALIBRATION_SECONDS, SLS_REPS
 from firmware_py.device.state import Device
 
 
@@ -28,8 +28,9 @@ def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
         seconds = float(args[0]) if args else 3.0
     except ValueError:
         return usage("calibrate")
-    if len(args) > 1 or not 1.0 <= seconds <= 10.0:
-        return fail("calibrate takes 1 to 10 seconds of standing")
+    fewest, most = CALIBRATION_SECONDS
+    if len(args) > 1 or not fewest <= seconds <= most:
+        return fail(f"calibrate takes {fewest:g} to {most:g} seconds of standing")
     if not dev.mailbox.start(GuidedCalibration(duration_s=seconds, min_score=dev.settings.config.thresholds.min_score)):
         return _busy(dev)
     return Reply(True, f"calibration starts on the next frame ({seconds:g} s of standing)", {"seconds": seconds})
