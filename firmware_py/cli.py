@@ -47,7 +47,8 @@ def number(kind: type, low: float, high: float | str, unit: str = ""):
 
 def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", metavar="PATH", help="model file (default: $KNEECUE_MODEL_DIR, then models/)")
-    p.add_argument("--threads", type=int, default=2, metavar="N", help="interpreter threads (default 2)")
+    p.add_argument("--threads", type=number(int, 1, 64), default=2, metavar="N",
+                   help="interpreter threads, 1 to 64 (default 2)")
     p.add_argument("--runtime", choices=("litert", "tflite"), help="force a TFLite runtime")
 
 
@@ -111,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="time each pipeline stage against the bare model invoke")
     p.add_argument("path", nargs="?", metavar="PATH", help="clip to run (default: synthetic frames)")
-    p.add_argument("--frames", type=int, default=300, metavar="N", help="frames to time (default 300)")
+    p.add_argument("--frames", type=number(int, 1, 1_000_000), default=300, metavar="N",
+                   help="frames to time (default 300)")
     p.add_argument("--feet", choices=("off", "lite", "full"), default="off",
                    help="time the cue path while the foot stage runs on its own thread (default off)")
     p.add_argument("--json", action="store_true", help="one JSON object")

@@ -196,6 +196,12 @@ def test_calibrate_needs_1_to_10_seconds_of_standing_as_on_the_console_and_saves
     assert not (tmp_path / "config.json").exists()
 
 
+@pytest.mark.parametrize("threads", ["0", "-1", "100000", "two"])
+def test_a_thread_count_outside_1_to_64_is_one_line_not_a_traceback(threads):
+    """Issue 28 item 13."""
+    assert_one_line_usage_error(kneecue("bench", "--frames", "3", "--threads", threads), "--threads", "1 to 64")
+
+
 def test_analyze_uses_the_defaults_unless_told_whose_thresholds_and_says_which(model_path, media, tmp_path):
     from firmware_py.device.config import DeviceConfig, Profile, save_config
     from firmware_py.core.settings import Thresholds
