@@ -202,6 +202,35 @@ def test_a_thread_count_outside_1_to_64_is_one_line_not_a_traceback(threads):
     assert_one_line_usage_error(kneecue("bench", "--frames", "3", "--threads", threads), "--threads", "1 to 64")
 
 
+def _huge_png(path, side: int) -> None:
+    """A side x side black PNG at 1 bit a pixel (about 100 KB), streamed: never in memory whole."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = (b"\0" * (1 + (side + 7) // 8)) * 1000
+    packer = zlib.compressobj(9)
+    data = b"".join(packer.compress(rows) for _ in range(side // 1000)) + packer.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
+                     + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+
+
+def test_a_photo_of_30000_by_30000_pixels_is_refused_from_its_header_not_decoded(tmp_path):
+    """Issue 28 item 13: 876 KB of PNG took 6.2 GB decoded.  (The command runs with its
+    address space held to 2 GB, so decoding it could not take this machine's memory.)"""
+    import resource
+
+    photo = tmp_path / "huge.png"
+    _huge_png(photo, 30000)
+    two_gb = 2 << 30
+    result = subprocess.run([sys.executable, "-m", "firmware_py", "analyze", str(photo)], capture_output=True,
+                            text=True, timeout=60,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (two_gb, two_gb)))
+    assert_one_line_error(result, "huge.png", "30000x30000", "more than the 50 MP")
+
+
 def test_analyze_uses_the_defaults_unless_told_whose_thresholds_and_says_which(model_path, media, tmp_path):
     from firmware_py.device.config import DeviceConfig, Profile, save_config
     from firmware_py.core.settings import Thresholds

@@ -10,6 +10,7 @@ decode, as if the clip were over.  Large frames are decoded by PyAV (``VideoFile
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from firmware_py.errors import SourceLost, SourceOpenError
 from firmware_py.sources.base import Frame, FrameSource, pace
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+MAX_IMAGE_PIXELS = 50_000_000  # a 48 MP phone photo; decoded as RGB it is 150 MB
 
 
 def _to_rgb(bgr: np.ndarray) -> np.ndarray:
@@ -55,6 +57,7 @@ class StillImage(FrameSource):
 
     def open(self) -> "StillImage":
         _check_path(self.path, "image")
+        _check_image_size(self.path)
         bgr = cv2.imread(str(self.path), cv2.IMREAD_UNCHANGED)
         if bgr is None:
             raise SourceOpenError(f"image {str(self.path)!r} could not be decoded: is it a PNG/JPEG/BMP/WebP file?")
@@ -80,6 +83,29 @@ class StillImage(FrameSource):
             return None
         self._done = True
         return Frame(0, time.monotonic_ns(), self._rgb, 0.0)
+
+
+_PILLOW_LIMIT = threading.Lock()
+
+
+def _check_image_size(path: Path) -> None:
+    """Refuse an image of more than MAX_IMAGE_PIXELS from its header alone (Pillow reads
+    only that), before OpenCV decodes it: 876 KB of PNG can hold 30000x30000 pixels,
+    2.7 GB decoded.  A file Pillow cannot read is left to OpenCV's own refusal."""
+    from PIL import Image
+
+    with _PILLOW_LIMIT:  # Pillow's own, looser limit (179 MP) would refuse without the size: ours says it
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+        except (OSError, ValueError):  # not an image Pillow knows
+            return
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
+    if width * height > MAX_IMAGE_PIXELS:
+        raise SourceOpenError(f"image {str(path)!r} is {width}x{height} ({width * height / 1e6:.0f} MP), more than "
+                              f"the {MAX_IMAGE_PIXELS / 1e6:g} MP KneeCue decodes: scale it down first")
 
 
 class _CaptureSource(FrameSource):
