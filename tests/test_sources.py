@@ -199,3 +199,109 @@ def test_a_camera_that_fails_to_stop_is_still_closed(monkeypatch):
         cam.close()
     assert closed == cameras.made and cam._cam is None
     cam.close()  # twice is fine
+
+
+class PipeWriter:
+    """Writes ``data`` into a FIFO once a reader opens it (as `cat clip > fifo` does),
+    noting a reader that went away mid-stream."""
+
+    def __init__(self, fifo, data: bytes):
+        import threading
+
+        self.fifo, self.data, self.broken = fifo, data, False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            with open(self.fifo, "wb") as out:
+                out.write(self.data)
+        except BrokenPipeError:
+            self.broken = True
+
+    def release(self):
+        """A writer still waiting for a reader is let go (a reader opens and closes)."""
+        import os
+
+        if self.thread.is_alive():
+            os.close(os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK))
+        self.thread.join(5)
+
+
+def kneecue_process(*args):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "firmware_py", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_analyze_reads_a_pipe_once_with_its_writer_and_refuses_a_photo_from_one(tmp_path):
+    """Issue 28 item 12: analyze opened the source, closed it and opened it again, so the
+    writer lost its reader and the second open waited for a writer that never came."""
+    import os
+    import subprocess
+
+    fifo = tmp_path / "camera.avi"
+    os.mkfifo(fifo)
+    writer = PipeWriter(fifo, write_clip(tmp_path / "clip.avi", frames=12).read_bytes())
+    proc = kneecue_process("analyze", fifo, "--brief")
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    finally:
+        writer.release()
+    assert proc.returncode == 0 and not writer.broken, err
+    assert "kneecue: 12 frames read (the container holds no frame count)" in err
+    photo = tmp_path / "photo.png"
+    os.mkfifo(photo)
+    refused = kneecue_process("analyze", photo)
+    try:
+        _, err = refused.communicate(timeout=30)
+    finally:
+        if refused.poll() is None:
+            refused.kill()
+            refused.communicate()
+    assert refused.returncode == 1 and err.strip().splitlines() == [
+        f"kneecue: error: image '{photo}' is a pipe: save the photo to a file first"]
+
+
+def test_run_on_a_pipe_nobody_writes_to_stops_on_sigterm_within_2_s_and_never_loops_one(tmp_path):
+    """Issue 28 item 12: the run waited for a writer inside open(2), where SIGTERM's
+    handler never ran (for 10 minutes)."""
+    import os
+    import signal
+    import threading
+
+    fifo = tmp_path / "camera.ts"
+    os.mkfifo(fifo)
+    state = tmp_path / "state"
+    proc = kneecue_process("run", "--source", fifo, "--gpio", "mock", "--no-record", "--state-dir", state)
+    said: list[str] = []
+    reader = threading.Thread(target=lambda: said.extend(proc.stderr), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any("waiting for a writer" in line for line in said):
+            time.sleep(0.05)  # until the loop is up, its capture thread waiting for a writer
+        time.sleep(0.5)
+        stopped = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+        assert time.monotonic() - stopped < 2.0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        reader.join(5)
+    looped = kneecue_process("run", "--source", fifo, "--loop", "--gpio", "mock", "--no-record", "--state-dir", state)
+    try:
+        _, err = looped.communicate(timeout=30)
+    finally:
+        if looped.poll() is None:
+            looped.kill()
+            looped.communicate()
+    assert looped.returncode == 1 and err.strip().splitlines() == [
+        f"kneecue: error: video '{fifo}' is a pipe, read once: --loop needs a file"]

@@ -19,6 +19,7 @@ import numpy as np
 from firmware_py.system.cv import cv2
 from firmware_py.errors import SourceLost, SourceOpenError
 from firmware_py.sources.base import Frame, FrameSource, pace
+from firmware_py.sources.pipe import Pipe, is_pipe
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 MAX_IMAGE_PIXELS = 50_000_000  # a 48 MP phone photo; decoded as RGB it is 150 MB
@@ -35,7 +36,7 @@ def _to_rgb(bgr: np.ndarray) -> np.ndarray:
 def _check_path(path: Path, what: str) -> None:
     if not path.exists():
         raise SourceOpenError(f"{what} {str(path)!r} does not exist: check the path")
-    if path.is_dir():  # a FIFO is fine: a stream piped in (YUV4MPEG2, MJPEG)
+    if path.is_dir():  # a FIFO is fine for a video: a stream piped in (sources.pipe)
         raise SourceOpenError(f"{what} {str(path)!r} is a directory, not a file")
 
 
@@ -57,6 +58,8 @@ class StillImage(FrameSource):
 
     def open(self) -> "StillImage":
         _check_path(self.path, "image")
+        if is_pipe(self.path):  # its size is read before it is decoded: a pipe cannot be read twice
+            raise SourceOpenError(f"image {str(self.path)!r} is a pipe: save the photo to a file first")
         _check_image_size(self.path)
         bgr = cv2.imread(str(self.path), cv2.IMREAD_UNCHANGED)
         if bgr is None:
@@ -139,10 +142,13 @@ class VideoFile(FrameSource):
         self.loop = loop
         self.decoder = decoder
         self._dec: _OpenCVDecoder | _PyAVDecoder | None = None
+        self._pipe: Pipe | None = None  # a FIFO (sources.pipe): waited for and decoded at the first read
 
     def open(self) -> "VideoFile":
         _check_path(self.path, "video")
-        probe = _probe(self.path) if self.path.is_file() else None  # (a pipe is read once: not probed)
+        if is_pipe(self.path):
+            return self._open_pipe()
+        probe = _probe(self.path) if self.path.is_file() else None
         self.expected_frames = None if probe is None else probe[0]
         use_av = self.decoder == "pyav" or (
             self.decoder == "auto" and probe is not None and probe[1] >= self.FAST_DECODE_PIXELS)
@@ -162,7 +168,33 @@ class VideoFile(FrameSource):
         self._start_ns: int | None = None
         return self
 
+    def _open_pipe(self) -> "VideoFile":
+        """A pipe is read once, from its first byte, by the decoder: nothing is read
+        here, and the first ``read`` waits for the writer (``sources.pipe``)."""
+        if self.loop:
+            raise SourceOpenError(f"video {str(self.path)!r} is a pipe, read once: --loop needs a file")
+        self._pipe = self._pipe or Pipe(self.path)
+        if self._pipe.used:
+            raise SourceOpenError(f"video {str(self.path)!r} is a pipe and was read already: a pipe is read once")
+        self.expected_frames, self.fps, self.decoded_by = None, 30.0, _OpenCVDecoder.name
+        self._pending, self._index, self._start_ns = None, 0, None
+        return self
+
+    def _start_pipe(self) -> None:
+        dec = _OpenCVDecoder(self._pipe.wait(), api=cv2.CAP_FFMPEG)
+        first = dec.read()
+        if first is None:
+            dec.close()
+            self._pipe.close()
+            raise SourceOpenError(f"video {str(self.path)!r} could not be decoded from the pipe: it needs a "
+                                  f"stream format (MPEG-TS, YUV4MPEG2, MJPEG, or an MP4 written with its index "
+                                  f"first, `-movflags +faststart`)")
+        self.fps = dec.fps if dec.fps and 1.0 <= dec.fps <= 1000.0 else 30.0
+        self._dec, self._pending = dec, first
+
     def read(self) -> Frame | None:
+        if self._dec is None and self._pipe is not None and not self._pipe.used:
+            self._start_pipe()
         if self._dec is None:
             raise SourceLost(f"video {self.name!r} is not open")
         if self._pending is not None:
@@ -187,6 +219,8 @@ class VideoFile(FrameSource):
         if self._dec is not None:
             self._dec.close()
             self._dec = None
+        if self._pipe is not None:
+            self._pipe.close()
 
     @property
     def frames_read(self) -> int:
@@ -196,8 +230,8 @@ class VideoFile(FrameSource):
 class _OpenCVDecoder:
     name = "OpenCV"
 
-    def __init__(self, path: Path) -> None:
-        self._cap = cv2.VideoCapture(str(path))
+    def __init__(self, path: Path | str, api: int = cv2.CAP_ANY) -> None:
+        self._cap = cv2.VideoCapture(str(path), api)
         fps = self._cap.get(cv2.CAP_PROP_FPS) if self._cap.isOpened() else 0.0
         self.fps = fps or None
 
