@@ -100,7 +100,7 @@ def _reps(ctx: Context, args: list[str], now: float) -> Reply:
 
 
 @command("export [SESSION]", "a session's reps as CSV (default: the current one, else the last)",
-         "SESSION is an id from 'sessions' (or its first characters) or 'last'.")
+         "SESSION is an id from 'sessions' (or its first characters) or 'last'; never a path.")
 def _export(ctx: Context, args: list[str], now: float) -> Reply:
     if len(args) > 1:
         return usage("export")
@@ -113,5 +113,6 @@ def _export(ctx: Context, args: list[str], now: float) -> Reply:
         path = current if name is None and current is not None else find_session(root, name or "last")
     except LookupError as e:
         return fail(f"{e}; 'sessions' lists them")
-    session = read_session(path, trace=False)
-    return Reply(True, to_csv(session).rstrip("\n"), {"session": session.id, "csv": to_csv(session)})
+    session = read_session(path, trace=False)  # line by line: a huge file costs little memory (sessionfile)
+    text = to_csv(session)
+    return Reply(True, text.rstrip("\n"), {"session": session.id, "csv": text})

@@ -116,31 +116,52 @@ def plain_name(text: Any) -> bool:
             and "/" not in text and "\\" not in text)
 
 
+MAX_LINE = 1 << 20  # the longest line a recorder writes is a trace chunk of 150 frames, tens of KB
+
+
 def read_session(path: str | Path, *, trace: bool = True) -> Session:
     """Read a session file (or its folder), tolerating a torn last line.
-    ``trace=False`` skips the per-frame columns (listing sessions, reading reps)."""
+    ``trace=False`` skips the per-frame columns (listing sessions, reading reps).
+    Read line by line, a line longer than ``MAX_LINE`` skipped as damaged unread, so a
+    file of any size takes little memory and no long hold of Python's lock (the console
+    reads sessions beside the frame loop)."""
     path = Path(path)
     if path.is_dir():
         path = path / FILE_NAME
     session = Session(path)
-    lines = path.read_bytes().split(b"\n")
-    last = max((i for i, line in enumerate(lines) if line.strip(b"\x00 \r")), default=-1)
-    for i, raw in enumerate(lines[:last + 1]):
-        raw = raw.strip(b"\x00 \r")  # a power cut can leave zero-filled blocks
-        if not raw or (not trace and raw.startswith(b'{"type":"trace"')):
-            continue
-        try:
-            record = json.loads(raw)
-            if not isinstance(record, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            if i == last:
-                session.torn = True
-            else:
-                session.damaged += 1
-            continue
-        _take(session, record)
+    bad = False  # the line before could not be read: torn if nothing follows it, else damaged
+    with open(path, "rb") as f:
+        for raw in _lines(f):
+            raw = raw.strip(b"\x00 \r") if raw is not None else None  # a power cut can leave zero-filled blocks
+            if raw == b"":
+                continue
+            session.damaged += bad
+            bad = False
+            if raw is None or (not trace and raw.startswith(b'{"type":"trace"')):
+                bad = raw is None
+                continue
+            try:
+                record = json.loads(raw)
+                if not isinstance(record, dict):
+                    raise ValueError("not an object")
+            except (ValueError, RecursionError):
+                bad = True
+                continue
+            _take(session, record)
+    session.torn = bad
     return session
+
+
+def _lines(f: IO[bytes]) -> Iterator[bytes | None]:
+    """Each line of ``f`` without its newline; None for one longer than MAX_LINE, which
+    is read past in chunks, never held."""
+    while line := f.readline(MAX_LINE + 1):
+        if len(line) <= MAX_LINE or line.endswith(b"\n"):
+            yield line.rstrip(b"\n")
+            continue
+        while (chunk := f.readline(MAX_LINE)) and not chunk.endswith(b"\n"):
+            pass
+        yield None
 
 
 def _take(session: Session, record: dict[str, Any]) -> None:
@@ -180,13 +201,9 @@ def session_files(root: str | Path) -> list[Path]:
 
 
 def find_session(root: str | Path, name: str) -> Path:
-    """The session file for ``name``: an id, an id's unique prefix, ``last`` (the latest
-    with a rep), or a path."""
-    as_path = Path(name)
-    if as_path.is_file():
-        return as_path
-    if (as_path / FILE_NAME).is_file():
-        return as_path / FILE_NAME
+    """The session file for ``name``, one of the sessions under ``root``: an id, an id's
+    unique prefix, or ``last`` (the latest with a rep).  Never a path: the console names
+    sessions, and a path would let it open (or tell the existence of) any file."""
     files = session_files(root)
     if not files:
         raise LookupError(f"no sessions recorded in {root}")
