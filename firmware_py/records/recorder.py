@@ -75,6 +75,9 @@ class Recorder(FrameSink):
         self.fixed_folder = folder
         self.on_problem = on_problem or (lambda problem: None)
         self.clock = clock
+        removed = clips.remove_temp_clips([folder] if folder is not None else self.root.glob("*"))
+        if removed:
+            log.info("replay clips: removed %d temp file(s) left by a power cut or a kill", len(removed))
         self.ring = FrameRing(lossless=lossless)
         if folder is not None:  # a recorded video is one session, first to last frame
             params = SessionParams(quiet_s=math.inf)

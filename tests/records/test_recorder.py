@@ -166,6 +166,30 @@ def test_a_full_disk_never_holds_up_the_frames_and_is_reported(tiny_disk):
     assert os.statvfs(tiny_disk).f_bavail == 0
 
 
+def test_a_clip_the_disk_had_no_room_for_is_removed_not_kept_as_good(tiny_disk):
+    """Issue 28 item 8: OpenCV's writer says nothing when the disk fills; the clip is
+    read back before it is renamed into place and recorded."""
+    rng = np.random.default_rng(0)
+    noise = (rng.integers(0, 255, (270, 480, 3), dtype=np.uint8) for _ in range(20))  # far more than 32 KB
+    with pytest.raises(OSError, match=r"rep-001.mp4 came out unreadable: 0 of 20 frames read back"):
+        clips.write_clip(tiny_disk / "clips" / "rep-001.mp4", noise, 15.0)
+    assert list((tiny_disk / "clips").iterdir()) == []  # neither the clip nor its temp file
+
+
+def test_temp_clips_a_power_cut_left_are_removed_when_recording_starts(tmp_path):
+    """Issue 28 item 8: the device's own temp clip goes; a report's browser copy under way
+    (younger than a minute) is left to it."""
+    folder = tmp_path / "2026-03-01T09-00-00" / "clips"
+    folder.mkdir(parents=True)
+    cut, old_copy, new_copy, kept = (folder / n for n in (".rep-003.tmp.mp4", ".rep-001.web.tmp.mp4",
+                                                          ".rep-002.web.tmp.mp4", "rep-001.mp4"))
+    for path in (cut, old_copy, new_copy, kept):
+        path.write_bytes(b"\0" * 4096)
+    os.utime(old_copy, (time.time() - 3600, time.time() - 3600))
+    Recorder(tmp_path, describe=describe, clock=clock()).close()
+    assert sorted(p.name for p in folder.iterdir()) == [".rep-002.web.tmp.mp4", "rep-001.mp4"]
+
+
 def test_a_clip_is_encoded_frame_by_frame_never_all_in_memory(tmp_path):
     # A Pi has little memory to spare: a 4-second clip's drawn frames are 10 MB.
     alive = []
