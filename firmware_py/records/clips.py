@@ -134,6 +134,19 @@ def _wrap(text: str, width: int, scale: float = 0.4) -> list[str]:
     return lines
 
 
+def replay(path: Path, kept: Sequence[Any], overlays: Iterable[Overlay], title: str, reason: str) -> dict[str, Any]:
+    """A failed rep's replay: its ring frames (``ring.Kept``) at about CLIP_FPS, each drawn
+    with its overlay, written to ``path``; what the session's clip line records."""
+    by_index = {o.index: o for o in overlays}
+    kept = kept[::stride(kept)]
+    frames = (draw(k.small, k.source_size, by_index.get(k.index), title, reason) for k in kept)
+    span = kept[-1].t - kept[0].t
+    fps = (len(kept) - 1) / span if span > 0 else CLIP_FPS
+    size = write_clip(path, frames, min(60.0, max(1.0, fps)))
+    return {"frames": len(kept), "first_frame": kept[0].index, "last_frame": kept[-1].index,
+            "fps": round(fps, 3), "bytes": size}
+
+
 def write_clip(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:
     """Write RGB frames as an MP4 (to a temp name, renamed when whole); returns the size.
     ``frames`` may be a generator: each is encoded as it comes, so a clip never holds

@@ -13,6 +13,10 @@ change takes effect.  Everything else happens on three threads of this module:
 
 The log thread runs at nice +10; the ring and clip threads at SCHED_IDLE, on CPU
 time the frame loop and the model leave over (measured: tests/benchmarks/recording.py).
+Replaying a file (``lossless``) nothing is dropped however little CPU they get: the
+loop waits rather than run more than LOSSLESS_LAG frames ahead of the log thread, and
+a failed rep's frames are held in the ring until its clip has them (a busy machine
+once gave a clip one frame fewer than the ring had kept).
 
 A full or failing disk costs records, never cues: errors are counted and shown
 as a warning, and writing is retried with the next line.
@@ -40,13 +44,14 @@ from firmware_py.loop.sinks import FrameSink, Outcome
 from firmware_py.records import clips
 from firmware_py.records.ring import FrameRing, background
 from firmware_py.core.vocabulary import CUE_METRICS
-from firmware_py.records.sessionfile import CLIPS, FORMAT, TRACE_KEYS, SessionWriter
+from firmware_py.records.sessionfile import CLIPS, FORMAT, TRACE_KEYS, SessionWriter, unique_folder
 from firmware_py.sources.base import Frame
 
 log = logging.getLogger("kneecue")
 TRACE_CHUNK = 150  # frames of trace per line between reps
 QUOTA_MB = 500.0
 PENDING_CLIPS = 4  # failed reps waiting for their clip; more are skipped (a CPU too busy for clips)
+LOSSLESS_LAG = 16  # replaying a file, the loop waits rather than run further ahead of the log thread
 _FRAME, _APPLIED, _REQUEST, _CLIP, _MARK, _STOP, _TEST = range(7)
 
 
@@ -89,6 +94,7 @@ class Recorder(FrameSink):
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._clip_jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._clip_slots = threading.BoundedSemaphore(PENDING_CLIPS)
+        self._lag = threading.Semaphore(LOSSLESS_LAG)  # (lossless) frames handed over, not yet logged
         self._trace: dict[str, list[Any]] = {k: [] for k in TRACE_KEYS}
         self._overlays: deque[clips.Overlay] = deque(maxlen=1024)
         self._reps = 0
@@ -105,6 +111,10 @@ class Recorder(FrameSink):
     def on_frame(self, outcome: Outcome) -> None:
         """A scored frame (a loop.sinks.FrameSink): two queue puts, the rest on our threads."""
         frame = outcome.frame
+        # Replaying a file, the log thread (which holds a failed rep's frames in the ring)
+        # is never let fall far behind, however little CPU it gets: a file's clips are whole.
+        while self.ring.lossless and not self._lag.acquire(timeout=1.0) and self._log_thread.is_alive():
+            pass
         self.ring.offer(frame.rgb, frame.index, frame.pts)
         self._queue.put((_FRAME, outcome.result, outcome.pattern, outcome.changed))
 
@@ -161,6 +171,7 @@ class Recorder(FrameSink):
                     self._change(self.tracker.end(self._last[0], "stopped"))
                     return
                 if kind == _FRAME:
+                    self._lag.release()
                     self._frame(*item[1:])
                 elif kind == _APPLIED:
                     frame, t, changes = item[1:]
@@ -225,7 +236,7 @@ class Recorder(FrameSink):
 
     def _start(self, change: Change) -> None:
         now = self.clock()
-        folder = self.fixed_folder or _unique(self.root / now.strftime("%Y-%m-%dT%H-%M-%S"))
+        folder = self.fixed_folder or unique_folder(self.root / now.strftime("%Y-%m-%dT%H-%M-%S"))
         try:
             self._writer = SessionWriter(folder)
         except OSError as e:
@@ -274,7 +285,8 @@ class Recorder(FrameSink):
             title = f"rep {number + 1} {rep.leg} leg  FAIL"
             reason = ", ".join(c.replace("_", " ") for c in rep.failed)
             if self._clip_slots.acquire(blocking=False):
-                self._clip_jobs.put((writer, number, record["clip"], overlays, title, reason))
+                hold = self.ring.hold(overlays[0].index, overlays[-1].index) if overlays and self.ring.lossless else None
+                self._clip_jobs.put((writer, number, record["clip"], overlays, title, reason, hold))
             else:  # never let waiting clips pile up in memory
                 self._clip_done(writer, {"type": "clip", "rep": number, "path": None,
                                          "error": f"skipped: {PENDING_CLIPS} clips were already waiting for CPU time"})
@@ -312,38 +324,35 @@ class Recorder(FrameSink):
             if job[0] == _MARK:
                 job[1].set()
                 continue
-            writer, number, name, overlays, title, reason = job
+            writer, number, name, overlays, title, reason, hold = job
             try:
-                record = self._make_clip(writer.folder, number, name, overlays, title, reason)
+                record = self._make_clip(writer.folder, number, name, overlays, title, reason, hold)
             except Exception as e:  # a clip is never worth the device
                 log.exception("replay clip")
                 record = {"type": "clip", "rep": number, "path": None, "error": str(e)}
             finally:
+                self.ring.release(hold)
                 self._clip_slots.release()
             self._queue.put((_CLIP, writer, record))
 
     def _make_clip(self, folder: Path, number: int, name: str, overlays: list[clips.Overlay],
-                   title: str, reason: str) -> dict[str, Any]:
+                   title: str, reason: str, hold: int | None = None) -> dict[str, Any]:
         record: dict[str, Any] = {"type": "clip", "rep": number, "path": None}
         if not overlays:
             return {**record, "error": "no frames"}
-        kept = self.ring.between(overlays[0].index, overlays[-1].index)
+        # (held: the frames are kept for it, so wait as long as the ring takes to reach them)
+        kept = self.ring.between(overlays[0].index, overlays[-1].index, timeout=None if hold is not None else 2.0)
+        self.ring.release(hold)
         if not kept:
             return {**record, "error": "the frames had already left the replay buffer"}
         if not clips.has_room(folder):
             return {**record, "error": "disk nearly full: clip skipped"}
-        by_index = {o.index: o for o in overlays}
-        kept = kept[::clips.stride(kept)]
-        frames = (clips.draw(k.small, k.source_size, by_index.get(k.index), title, reason) for k in kept)
-        span = kept[-1].t - kept[0].t
-        fps = (len(kept) - 1) / span if span > 0 else clips.CLIP_FPS
-        size = clips.write_clip(folder / name, frames, min(60.0, max(1.0, fps)))
+        done = clips.replay(folder / name, kept, overlays, title, reason)
         self.clips_written += 1
         removed = clips.enforce_quota(self.root if self.fixed_folder is None else folder.parent, self.quota_bytes)
         if removed:
             log.info("clip quota (%.0f MB): removed %d oldest clip(s)", self.quota_bytes / (1 << 20), len(removed))
-        return {**record, "path": name, "frames": len(kept), "first_frame": kept[0].index,
-                "last_frame": kept[-1].index, "fps": round(fps, 3), "bytes": size}
+        return {**record, "path": name, **done}
 
     def _clip_done(self, writer: SessionWriter, record: dict[str, Any]) -> None:
         error = record.get("error")
@@ -385,12 +394,3 @@ def _foot_points(reading: Any, t: float) -> list[int] | None:
     if reading is None or not 0.0 <= t - reading.t <= MAX_AGE_S:
         return None
     return [int(round(float(v))) for v in reading.points[:, :2].ravel()]
-
-
-def _unique(folder: Path) -> Path:
-    """``folder``, or ``folder-2``, ``-3``… if taken (a Pi without a clock repeats times)."""
-    candidate, n = folder, 1
-    while candidate.exists():
-        n += 1
-        candidate = folder.with_name(f"{folder.name}-{n}")
-    return candidate

@@ -275,6 +275,15 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+def unique_folder(folder: Path) -> Path:
+    """``folder``, or ``folder-2``, ``-3``… if taken (a Pi without a clock repeats times)."""
+    candidate, n = folder, 1
+    while candidate.exists():
+        n += 1
+        candidate = folder.with_name(f"{folder.name}-{n}")
+    return candidate
+
+
 class SessionWriter:
     """One session file, appended line by line; a failing disk counts errors."""
 
