@@ -305,3 +305,46 @@ def test_run_on_a_pipe_nobody_writes_to_stops_on_sigterm_within_2_s_and_never_lo
             looped.communicate()
     assert looped.returncode == 1 and err.strip().splitlines() == [
         f"kneecue: error: video '{fifo}' is a pipe, read once: --loop needs a file"]
+
+
+def _phone_copy(original, path, side_by_side: tuple[int, int], frames: int = 4) -> list[np.ndarray]:
+    """The first ``frames`` of a portrait clip, scaled to ``side_by_side`` (w, h), stored
+    landscape (each turned 90 degrees clockwise) with a display matrix that turns it back,
+    as a phone stores a portrait clip.  Returns the upright frames (RGB)."""
+    import av
+    from fractions import Fraction
+
+    with av.open(str(original)) as src:
+        upright = [cv2.resize(f.to_ndarray(format="rgb24"), side_by_side, interpolation=cv2.INTER_AREA)
+                   for _, f in zip(range(frames), src.decode(video=0))]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=15)
+        stream.width, stream.height, stream.pix_fmt = side_by_side[1], side_by_side[0], "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "12"}
+        stream.set_display_rotation(90)  # counter-clockwise, to show it: the turn undone
+        for i, rgb in enumerate(upright):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(cv2.rotate(rgb, cv2.ROTATE_90_CLOCKWISE)),
+                                               format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 15)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return upright
+
+
+@pytest.mark.parametrize("size, decoder", [((1080, 1920), "PyAV"), ((540, 960), "OpenCV")])
+def test_a_portrait_phone_clip_stored_landscape_is_upright_whichever_decoder_reads_it(media, tmp_path, size,
+                                                                                       decoder):
+    """Issue 28 item 9: the display rotation was applied by OpenCV (below 2 MP) but not by
+    PyAV (2 MP and more), so a phone's portrait clip was scored lying on its side."""
+    import av
+
+    if not hasattr(av.video.stream.VideoStream, "set_display_rotation"):
+        pytest.skip("making the rotated copy needs PyAV 17.1 or later")
+    clip = tmp_path / "phone.mp4"
+    upright = _phone_copy(media("lnc_overhead_squat_frontal_good_IMG_7035.mov"), clip, size)
+    with VideoFile(clip) as video:
+        got = [f.rgb for f in video]
+        assert video.decoded_by == decoder
+    assert [g.shape for g in got] == [(size[1], size[0], 3)] * len(upright)
+    for mine, theirs in zip(got, upright):
+        assert np.abs(mine.astype(int) - theirs).mean() < 4  # the same picture, not only its shape

@@ -20,6 +20,7 @@ from firmware_py.system.cv import cv2
 from firmware_py.errors import SourceLost, SourceOpenError
 from firmware_py.sources.base import Frame, FrameSource, pace
 from firmware_py.sources.pipe import Pipe, is_pipe
+from firmware_py.sources.rotation import turned
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 MAX_IMAGE_PIXELS = 50_000_000  # a 48 MP phone photo; decoded as RGB it is 150 MB
@@ -257,10 +258,13 @@ class _PyAVDecoder:
         self._frames = self._container.decode(stream)
 
     def read(self) -> np.ndarray | None:
+        """The next frame upright: turned as the container's display matrix says (a phone
+        stores a portrait clip landscape and says so there), as OpenCV does by itself."""
         try:
-            return next(self._frames).to_ndarray(format="rgb24")
+            frame = next(self._frames)
         except (StopIteration, self._av.error.FFmpegError):  # the end, or a frame past repair: the end
             return None
+        return turned(frame.to_ndarray(format="rgb24"), -frame.rotation)  # rotation: counter-clockwise
 
     def close(self) -> None:
         self._container.close()
