@@ -344,7 +344,12 @@ def _set_aside(path: Path) -> None:
             os.link(path, aside)  # fails if the name is taken: nothing is overwritten
         except FileExistsError:
             continue
-        os.unlink(path)
+        except OSError:  # a filesystem without hard links: rename, having looked first
+            if aside.exists():
+                continue
+            os.rename(path, aside)
+        else:
+            os.unlink(path)
         log.warning("settings: the damaged %s is kept as %s", path.name, aside.name)
         return
     raise OSError(f"cannot keep the damaged {path} aside")
