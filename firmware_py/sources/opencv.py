@@ -182,7 +182,7 @@ class VideoFile(FrameSource):
         return self
 
     def _start_pipe(self) -> None:
-        dec = _OpenCVDecoder(self._pipe.wait(), api=cv2.CAP_FFMPEG)
+        dec = _OpenCVDecoder(self._pipe.wait())
         first = dec.read()
         if first is None:
             dec.close()
@@ -231,8 +231,8 @@ class VideoFile(FrameSource):
 class _OpenCVDecoder:
     name = "OpenCV"
 
-    def __init__(self, path: Path | str, api: int = cv2.CAP_ANY) -> None:
-        self._cap = cv2.VideoCapture(str(path), api)
+    def __init__(self, path: Path | str) -> None:  # a file, or a pipe's ``pipe:N``
+        self._cap = cv2.VideoCapture(str(path))
         fps = self._cap.get(cv2.CAP_PROP_FPS) if self._cap.isOpened() else 0.0
         self.fps = fps or None
 
