@@ -32,6 +32,7 @@ from firmware_py.core.calibration import Calibration
 from firmware_py.core.patterns import MODES
 from firmware_py.core.settings import Thresholds
 from firmware_py.cues.pins import PinMap
+from firmware_py.device.damaged import held_passcode, set_aside
 from firmware_py.errors import ConfigError
 
 log = logging.getLogger("kneecue")
@@ -250,12 +251,20 @@ def default_state_dir() -> Path:
 MAX_BYTES = 1 << 20  # 50 athletes' settings are about 60 KB: anything past this is not a settings file
 
 
+def _raw(path: Path) -> bytes:
+    """A settings file's bytes, at most one more than MAX_BYTES (what is past that is never read)."""
+    with open(path, "rb") as f:
+        return f.read(MAX_BYTES + 1)
+
+
 def _read(path: Path) -> DeviceConfig:
-    """The settings in ``path``; ConfigError for anything that is not a settings file,
+    return _parse(_raw(path))
+
+
+def _parse(raw: bytes) -> DeviceConfig:
+    """The settings in ``raw``; ConfigError for anything that is not a settings file,
     however it fails to be one (JSON nested past Python's recursion limit, a number
     past its 4300-digit limit, megabytes of it)."""
-    with open(path, "rb") as f:
-        raw = f.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
         raise ConfigError(f"larger than {MAX_BYTES >> 20} MB: not a settings file")
     try:
@@ -303,20 +312,10 @@ def load_config(state_dir: Path) -> tuple[DeviceConfig, str | None]:
     except (OSError, ConfigError):
         config, warning = DeviceConfig(), f"{problem} and has no good backup; using the defaults"
         damaged.append(_backup(path))
-    if config.passcode is None and any(_held_passcode(p) for p in damaged):
+    if config.passcode is None and any(held_passcode(p, MAX_BYTES) for p in damaged):
         config = config.replace(passcode=Passcode.lost())
         warning += "; it held a passcode, lost with it: changes are refused until a new one is set ('lock PIN')"
     return config, warning + "; a save keeps the damaged file aside"
-
-
-def _held_passcode(path: Path) -> bool:
-    """Whether a damaged settings file held a passcode (or cannot be read to tell)."""
-    try:
-        return b'"salt"' in path.read_bytes()
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True
 
 
 def _backup(path: Path) -> Path:
@@ -326,33 +325,11 @@ def _backup(path: Path) -> Path:
 def _good_bytes(path: Path) -> bytes | None:
     """The file's bytes if it is a settings file this version reads; None if missing or damaged."""
     try:
-        data = path.read_bytes()
-        _read(path)
+        data = _raw(path)
+        _parse(data)
     except (OSError, ConfigError):
         return None
     return data
-
-
-def _set_aside(path: Path) -> None:
-    """Move a damaged file out of the way under a name of its own, never over another."""
-    if not path.exists():
-        return
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    for n in range(1, 1000):
-        aside = path.with_name(f"{path.name}.damaged-{stamp}" + (f"-{n}" if n > 1 else ""))
-        try:
-            os.link(path, aside)  # fails if the name is taken: nothing is overwritten
-        except FileExistsError:
-            continue
-        except OSError:  # a filesystem without hard links: rename, having looked first
-            if aside.exists():
-                continue
-            os.rename(path, aside)
-        else:
-            os.unlink(path)
-        log.warning("settings: the damaged %s is kept as %s", path.name, aside.name)
-        return
-    raise OSError(f"cannot keep the damaged {path} aside")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -384,10 +361,10 @@ def save_config(state_dir: Path, config: DeviceConfig) -> Path:
     path = folder / CONFIG_NAME
     good = _good_bytes(path)
     if good is None:
-        _set_aside(path)  # damaged (or missing): kept, and the .bak stays the last good copy
+        set_aside(path)  # damaged (or missing): kept, and the .bak stays the last good copy
     else:
         if _good_bytes(_backup(path)) is None:
-            _set_aside(_backup(path))
+            set_aside(_backup(path))
         _atomic_write(_backup(path), good)
     _atomic_write(path, (json.dumps(config.to_dict(), indent=2) + "\n").encode())
     _fsync_dir(folder)
