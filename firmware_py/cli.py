@@ -25,14 +25,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} ('{self.prog} --help' lists the options)\n")
 
 
-def number(kind: type, low: float, high: float | str, unit: str = ""):
-    """An argparse type: a finite ``kind`` (int or float) from ``low`` to ``high``; ``high``
-    may name a module's (low, high) pair, ``"module:NAME"``, read when an option is given
-    (so ``kneecue --help`` imports nothing)."""
+def number(kind: type, low: float | str, high: float | None = None, unit: str = ""):
+    """An argparse type: a finite ``kind`` (int or float) from ``low`` to ``high``, or in
+    the (low, high) pair a module declares, named ``"module:NAME"`` and read only when
+    the option is given (so ``kneecue --help`` imports nothing)."""
     def parse(text: str):
         lo, hi = low, high
-        if isinstance(hi, str):
-            module, _, name = hi.partition(":")
+        if isinstance(lo, str):
+            module, _, name = lo.partition(":")
             lo, hi = getattr(importlib.import_module(module), name)
         try:
             value = kind(text)
@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baud", type=int, metavar="N", help="console baud rate (default: the saved setting, else 115200)")
     p.add_argument("--no-record", action="store_true",
                    help="no session files or replay clips (default: record into STATE_DIR/sessions)")
-    p.add_argument("--clip-quota", type=number(float, 0, "firmware_py.device.config:CLIP_QUOTA_MB", " MB"),
+    p.add_argument("--clip-quota", type=number(float, "firmware_py.device.config:CLIP_QUOTA_MB", unit=" MB"),
                    metavar="MB",
                    help="disk space for replay clips; the oldest go first (default: the saved setting, else 500)")
     _model_options(p)

@@ -285,7 +285,8 @@ class Recorder(FrameSink):
             title = f"rep {number + 1} {rep.leg} leg  FAIL"
             reason = ", ".join(c.replace("_", " ") for c in rep.failed)
             if self._clip_slots.acquire(blocking=False):
-                hold = self.ring.hold(overlays[0].index, overlays[-1].index) if overlays and self.ring.lossless else None
+                lossless = overlays and self.ring.lossless  # a file's clip: its frames kept until it has them
+                hold = self.ring.hold(overlays[0].index, overlays[-1].index) if lossless else None
                 self._clip_jobs.put((writer, number, record["clip"], overlays, title, reason, hold))
             else:  # never let waiting clips pile up in memory
                 self._clip_done(writer, {"type": "clip", "rep": number, "path": None,

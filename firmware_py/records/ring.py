@@ -114,7 +114,8 @@ class FrameRing:
     def _held(self, index: int) -> bool:
         """Frame ``index`` belongs to a held clip whose frames are all in (so only the clip
         taking them can end the wait; a rep longer than the ring loses its start, as live)."""
-        return not self._closing and any(first <= index <= last <= self.latest for first, last in self._holds.values())
+        return not self._closing and any(first <= index <= last <= self.latest
+                                         for first, last in self._holds.values())
 
     def hold(self, first: int, last: int) -> int:
         """Keep frames ``first..last`` (a failed rep's) until ``release``: the ring waits,
