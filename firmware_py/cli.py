@@ -1,8 +1,9 @@
 """The ``kneecue`` command: argument parsing and one clear line per error.
 
 Every failure a user can cause (missing model, bad file, unreadable video) is a
-KneeCueError and ends as ``kneecue: error: ...`` with exit status 1; bad usage is
-argparse's exit status 2.
+KneeCueError and ends as ``kneecue: error: ...`` with exit status 1; bad usage (an
+unknown option, a number out of its range) is one line too, with argparse's exit
+status 2.  Each number an option takes is checked where the option is declared.
 """
 
 from __future__ import annotations
@@ -14,13 +15,41 @@ import sys
 
 from firmware_py import __version__
 from firmware_py.core.defaults import CALIBRATION_S
-from firmware_py.core.vocabulary import DRILL_CHOICES, MODES
+from firmware_py.core.vocabulary import CALIBRATION_SECONDS, DRILL_CHOICES, MODES
 from firmware_py.errors import KneeCueError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, saying a mistake in one line (and where the options are), not its usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} ('{self.prog} --help' lists the options)\n")
+
+
+def number(kind: type, low: float | str, high: float | None = None, unit: str = ""):
+    """An argparse type: a finite ``kind`` (int or float) from ``low`` to ``high``, or in
+    the (low, high) pair a module declares, named ``"module:NAME"`` and read only when
+    the option is given (so ``kneecue --help`` imports nothing)."""
+    def parse(text: str):
+        lo, hi = low, high
+        if isinstance(lo, str):
+            module, _, name = lo.partition(":")
+            lo, hi = getattr(importlib.import_module(module), name)
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{'a whole number' if kind is int else 'a number'} "
+                                             f"{lo:.10g} to {hi:.10g}{unit} is needed, got {text!r}") from None
+        if not lo <= value <= hi:  # NaN and infinities fail here too
+            raise argparse.ArgumentTypeError(f"must be {lo:.10g} to {hi:.10g}{unit}, got {text}")
+        return value
+    return parse
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", metavar="PATH", help="model file (default: $KNEECUE_MODEL_DIR, then models/)")
-    p.add_argument("--threads", type=int, default=2, metavar="N", help="interpreter threads (default 2)")
+    p.add_argument("--threads", type=number(int, 1, 64), default=2, metavar="N",
+                   help="interpreter threads, 1 to 64 (default 2)")
     p.add_argument("--runtime", choices=("litert", "tflite"), help="force a TFLite runtime")
 
 
@@ -30,7 +59,7 @@ def _state_option(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kneecue", description=(
+    parser = _Parser(prog="kneecue", description=(
         "Real-time knee valgus biofeedback. A training-feedback device, not a diagnostic one."))
     parser.add_argument("--version", action="version", version=f"kneecue {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -87,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="time each pipeline stage against the bare model invoke")
     p.add_argument("path", nargs="?", metavar="PATH", help="clip to run (default: synthetic frames)")
-    p.add_argument("--frames", type=int, default=300, metavar="N", help="frames to time (default 300)")
+    p.add_argument("--frames", type=number(int, 1, 1_000_000), default=300, metavar="N",
+                   help="frames to time (default 300)")
     p.add_argument("--feet", choices=("off", "lite", "full"), default="off",
                    help="time the cue path while the foot stage runs on its own thread (default off)")
     p.add_argument("--json", action="store_true", help="one JSON object")
@@ -121,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baud", type=int, metavar="N", help="console baud rate (default: the saved setting, else 115200)")
     p.add_argument("--no-record", action="store_true",
                    help="no session files or replay clips (default: record into STATE_DIR/sessions)")
-    p.add_argument("--clip-quota", type=float, metavar="MB",
+    p.add_argument("--clip-quota", type=number(float, "firmware_py.device.config:CLIP_QUOTA_MB", unit=" MB"),
+                   metavar="MB",
                    help="disk space for replay clips; the oldest go first (default: the saved setting, else 500)")
     _model_options(p)
     _state_option(p)
@@ -129,10 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="measure camera roll and standing knee angles from quiet two-footed standing")
     p.add_argument("--source", default="picamera", metavar="SRC",
                    help="picamera (default), webcam:N, a PATH, or synthetic:stand (a scripted athlete standing)")
-    p.add_argument("--seconds", type=float, default=CALIBRATION_S, metavar="S",
-                   help=f"quiet standing needed (default {CALIBRATION_S:g})")
+    p.add_argument("--seconds", type=number(float, *CALIBRATION_SECONDS, " s"), default=CALIBRATION_S, metavar="S",
+                   help=f"quiet standing needed, {CALIBRATION_SECONDS[0]:g} to {CALIBRATION_SECONDS[1]:g} s "
+                        f"(default {CALIBRATION_S:g})")
     p.add_argument("--gpio", choices=("auto", "mock"), default="auto", help="shows the calibrating pattern")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="give up after S seconds of source time")
+    p.add_argument("--timeout", type=number(float, 1, 3600, " s"), default=30.0, metavar="S",
+                   help="give up after S seconds of source time")
     _model_options(p)
     _state_option(p)
 
@@ -171,8 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_outputs_off(args: argparse.Namespace) -> int:
     from firmware_py.app.build import open_settings
     from firmware_py.cues.outputs import make_pin_factory, outputs_off
+    from firmware_py.cues.pins import PinMap
 
-    pins = open_settings(args.state_dir)[0].pins  # the saved pin map (its last good copy, else the defaults)
+    try:  # the saved pin map (its last good copy, else the defaults), whatever the state folder holds
+        pins = open_settings(args.state_dir)[0].pins
+    except Exception as e:  # noqa: BLE001 - the pins go low first; the settings are a matter for later
+        logging.getLogger("kneecue").warning("settings: cannot be read (%s); the default pins", e)
+        pins = PinMap()
     levels = outputs_off(pins, pin_factory=make_pin_factory(args.gpio))
     where = pins.outputs()
     print("outputs off: " + ", ".join(f"{name} (GPIO{where[name]}) {value}" for name, value in levels.items()))

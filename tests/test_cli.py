@@ -146,6 +146,91 @@ def test_outputs_off_drives_the_pins_the_settings_name_not_the_defaults(tmp_path
                                      "buzzer (GPIO19) 0")
 
 
+@pytest.mark.parametrize("damage", ["[" * 200_000, '{"version": 2, "console": {"baud": ' + "9" * 5000 + "}}"],
+                         ids=["nested", "long-number"])
+def test_outputs_off_and_run_fall_back_whatever_the_settings_file_holds(tmp_path, damage):
+    """Issue 28 item 11: contents that made the JSON reader raise RecursionError or
+    ValueError (past Python's 4300-digit limit) are damage like any other."""
+    from firmware_py.device.config import DeviceConfig, load_config, save_config
+    from firmware_py.cues.pins import PinMap
+
+    good = DeviceConfig(pins=PinMap(green=5, amber=6, red=13, buzzer=19))
+    save_config(tmp_path, good)
+    save_config(tmp_path, good)  # the last good copy
+    (tmp_path / "config.json").write_text(damage)
+    config, warning = load_config(tmp_path)  # what `kneecue run` starts from
+    assert config == good and "unreadable" in warning and "last good copy" in warning
+    result = kneecue("outputs-off", "--gpio", "mock", "--state-dir", tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.strip() == ("outputs off: green (GPIO5) 0, amber (GPIO6) 0, red (GPIO13) 0, "
+                                     "buzzer (GPIO19) 0")
+
+
+def assert_one_line_usage_error(result, *words):
+    """A mistake on the command line: one line naming it, argparse's status 2, no traceback."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and ": error: " in lines[0] and "Traceback" not in result.stderr, result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("quota", ["-1", "nan", "inf", "1e308"])
+def test_a_clip_quota_outside_the_settings_range_is_refused_and_no_clip_goes(tmp_path, quota):
+    """Issue 28 item 7: the range config.json has (0 to 1000000 MB) holds on the command line."""
+    old = tmp_path / "sessions" / "2026-01-01T09-00-00" / "clips" / "rep-001.mp4"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"an earlier session's replay")
+    result = kneecue("run", "--source", "synthetic:valgus", "--gpio", "mock", "--state-dir", tmp_path,
+                     "--clip-quota", quota)
+    assert_one_line_usage_error(result, "--clip-quota", "0 to 1000000 MB", quota)
+    assert old.exists()
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "nan"])
+def test_calibrate_needs_1_to_10_seconds_of_standing_as_on_the_console_and_saves_nothing_else(tmp_path, seconds):
+    """Issue 28 item 13: an empty window is no calibration."""
+    result = kneecue("calibrate", "--source", "synthetic:stand", "--gpio", "mock", "--state-dir", tmp_path,
+                     "--seconds", seconds)
+    assert_one_line_usage_error(result, "--seconds", "1 to 10 s", seconds)
+    assert not (tmp_path / "config.json").exists()
+
+
+@pytest.mark.parametrize("threads", ["0", "-1", "100000", "two"])
+def test_a_thread_count_outside_1_to_64_is_one_line_not_a_traceback(threads):
+    """Issue 28 item 13."""
+    assert_one_line_usage_error(kneecue("bench", "--frames", "3", "--threads", threads), "--threads", "1 to 64")
+
+
+def _huge_png(path, side: int) -> None:
+    """A side x side black PNG at 1 bit a pixel (about 100 KB), streamed: never in memory whole."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = (b"\0" * (1 + (side + 7) // 8)) * 1000
+    packer = zlib.compressobj(9)
+    data = b"".join(packer.compress(rows) for _ in range(side // 1000)) + packer.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
+                     + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+
+
+def test_a_photo_of_30000_by_30000_pixels_is_refused_from_its_header_not_decoded(tmp_path):
+    """Issue 28 item 13: 876 KB of PNG took 6.2 GB decoded.  (The command runs with its
+    address space held to 2 GB, so decoding it could not take this machine's memory.)"""
+    import resource
+
+    photo = tmp_path / "huge.png"
+    _huge_png(photo, 30000)
+    two_gb = 2 << 30
+    result = subprocess.run([sys.executable, "-m", "firmware_py", "analyze", str(photo)], capture_output=True,
+                            text=True, timeout=60,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (two_gb, two_gb)))
+    assert_one_line_error(result, "huge.png", "30000x30000", "more than the 50 MP")
+
+
 def test_analyze_uses_the_defaults_unless_told_whose_thresholds_and_says_which(model_path, media, tmp_path):
     from firmware_py.device.config import DeviceConfig, Profile, save_config
     from firmware_py.core.settings import Thresholds

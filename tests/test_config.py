@@ -61,8 +61,10 @@ def test_passcodes_are_kept_hashed():
     code = Passcode.create("1234")
     assert code.matches("1234") and not code.matches("1235")
     assert "1234" not in json.dumps(DeviceConfig(passcode=code).to_dict())
-    with pytest.raises(ConfigError, match="4 to 8 digits"):
+    with pytest.raises(ConfigError, match="4 to 20 digits"):
         Passcode.create("12a4")
+    with pytest.raises(ConfigError, match="4 to 20 digits"):
+        Passcode.create("1" * 21)
 
 
 def test_strict_reading():

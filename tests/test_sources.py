@@ -199,3 +199,152 @@ def test_a_camera_that_fails_to_stop_is_still_closed(monkeypatch):
         cam.close()
     assert closed == cameras.made and cam._cam is None
     cam.close()  # twice is fine
+
+
+class PipeWriter:
+    """Writes ``data`` into a FIFO once a reader opens it (as `cat clip > fifo` does),
+    noting a reader that went away mid-stream."""
+
+    def __init__(self, fifo, data: bytes):
+        import threading
+
+        self.fifo, self.data, self.broken = fifo, data, False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            with open(self.fifo, "wb") as out:
+                out.write(self.data)
+        except BrokenPipeError:
+            self.broken = True
+
+    def release(self):
+        """A writer still waiting for a reader is let go (a reader opens and closes)."""
+        import os
+
+        if self.thread.is_alive():
+            os.close(os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK))
+        self.thread.join(5)
+
+
+def kneecue_process(*args):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "firmware_py", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_analyze_reads_a_pipe_once_with_its_writer_and_refuses_a_photo_from_one(tmp_path):
+    """Issue 28 item 12: analyze opened the source, closed it and opened it again, so the
+    writer lost its reader and the second open waited for a writer that never came."""
+    import os
+    import subprocess
+
+    fifo = tmp_path / "camera.avi"
+    os.mkfifo(fifo)
+    writer = PipeWriter(fifo, write_clip(tmp_path / "clip.avi", frames=12).read_bytes())
+    proc = kneecue_process("analyze", fifo, "--brief")
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    finally:
+        writer.release()
+    assert proc.returncode == 0 and not writer.broken, err
+    assert "kneecue: 12 frames read (the container holds no frame count)" in err
+    photo = tmp_path / "photo.png"
+    os.mkfifo(photo)
+    refused = kneecue_process("analyze", photo)
+    try:
+        _, err = refused.communicate(timeout=30)
+    finally:
+        if refused.poll() is None:
+            refused.kill()
+            refused.communicate()
+    assert refused.returncode == 1 and err.strip().splitlines() == [
+        f"kneecue: error: image '{photo}' is a pipe: save the photo to a file first"]
+
+
+def test_run_on_a_pipe_nobody_writes_to_stops_on_sigterm_within_2_s_and_never_loops_one(tmp_path):
+    """Issue 28 item 12: the run waited for a writer inside open(2), where SIGTERM's
+    handler never ran (for 10 minutes)."""
+    import os
+    import signal
+    import threading
+
+    fifo = tmp_path / "camera.ts"
+    os.mkfifo(fifo)
+    state = tmp_path / "state"
+    proc = kneecue_process("run", "--source", fifo, "--gpio", "mock", "--no-record", "--state-dir", state)
+    said: list[str] = []
+    reader = threading.Thread(target=lambda: said.extend(proc.stderr), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any("waiting for a writer" in line for line in said):
+            time.sleep(0.05)  # until the loop is up, its capture thread waiting for a writer
+        time.sleep(0.5)
+        stopped = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+        assert time.monotonic() - stopped < 2.0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        reader.join(5)
+    looped = kneecue_process("run", "--source", fifo, "--loop", "--gpio", "mock", "--no-record", "--state-dir", state)
+    try:
+        _, err = looped.communicate(timeout=30)
+    finally:
+        if looped.poll() is None:
+            looped.kill()
+            looped.communicate()
+    assert looped.returncode == 1 and err.strip().splitlines() == [
+        f"kneecue: error: video '{fifo}' is a pipe, read once: --loop needs a file"]
+
+
+def _phone_copy(original, path, side_by_side: tuple[int, int], frames: int = 4) -> list[np.ndarray]:
+    """The first ``frames`` of a portrait clip, scaled to ``side_by_side`` (w, h), stored
+    landscape (each turned 90 degrees clockwise) with a display matrix that turns it back,
+    as a phone stores a portrait clip.  Returns the upright frames (RGB)."""
+    import av
+    from fractions import Fraction
+
+    with av.open(str(original)) as src:
+        upright = [cv2.resize(f.to_ndarray(format="rgb24"), side_by_side, interpolation=cv2.INTER_AREA)
+                   for _, f in zip(range(frames), src.decode(video=0))]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=15)
+        stream.width, stream.height, stream.pix_fmt = side_by_side[1], side_by_side[0], "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "12"}
+        stream.set_display_rotation(90)  # counter-clockwise, to show it: the turn undone
+        for i, rgb in enumerate(upright):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(cv2.rotate(rgb, cv2.ROTATE_90_CLOCKWISE)),
+                                               format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 15)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return upright
+
+
+@pytest.mark.parametrize("size, decoder", [((1080, 1920), "PyAV"), ((540, 960), "OpenCV")])
+def test_a_portrait_phone_clip_stored_landscape_is_upright_whichever_decoder_reads_it(media, tmp_path, size,
+                                                                                       decoder):
+    """Issue 28 item 9: the display rotation was applied by OpenCV (below 2 MP) but not by
+    PyAV (2 MP and more), so a phone's portrait clip was scored lying on its side."""
+    import av
+
+    if not hasattr(av.video.stream.VideoStream, "set_display_rotation"):
+        pytest.skip("making the rotated copy needs PyAV 17.1 or later")
+    clip = tmp_path / "phone.mp4"
+    upright = _phone_copy(media("lnc_overhead_squat_frontal_good_IMG_7035.mov"), clip, size)
+    with VideoFile(clip) as video:
+        got = [f.rgb for f in video]
+        assert video.decoded_by == decoder
+    assert [g.shape for g in got] == [(size[1], size[0], 3)] * len(upright)
+    for mine, theirs in zip(got, upright):
+        assert np.abs(mine.astype(int) - theirs).mean() < 4  # the same picture, not only its shape

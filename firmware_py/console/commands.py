@@ -13,7 +13,7 @@ from typing import Any
 
 from firmware_py import __version__
 from firmware_py.device.config import ATHLETE_NAME, Profile
-from firmware_py.console.registry import Context, Reply, closest, command, fail, usage
+from firmware_py.console.registry import Context, Reply, closest, command, fail, is_locked, usage
 from firmware_py.core.patterns import MODES
 from firmware_py.core.settings import DEFAULT, SETTINGS
 from firmware_py.core.vocabulary import DRILL_CHOICES
@@ -49,12 +49,12 @@ def _status(ctx: Context, args: list[str], now: float) -> Reply:
     data: dict[str, Any] = {
         "athlete": cfg.athlete, "mode": cfg.mode, "buzzer": "off" if cfg.muted else "on",
         "calibrated": cfg.calibration is not None, "uptime_s": round(now - dev.started, 1),
-        "unsaved": dev.settings.unsaved, "locked": dev.settings.locked, "procedure": dev.mailbox.busy,
+        "unsaved": dev.settings.unsaved, "locked": is_locked(ctx), "procedure": dev.mailbox.busy,
         "warnings": list(dev.health.warnings.values()), "faults": dict(dev.health.faults), **dev.info,
     }
     lines = [f"athlete {cfg.athlete} ({'calibrated' if cfg.calibration else 'not calibrated'}), "
              f"mode {cfg.mode}, buzzer {data['buzzer']}, up {_uptime(now - dev.started)}"
-             + (", locked" if dev.settings.locked else "")]
+             + (", locked" if is_locked(ctx) else "")]
     if "model" in dev.info:
         lines.append(f"model {dev.info['model']}")
     if r is None:
@@ -172,7 +172,7 @@ def _save(ctx: Context, args: list[str], now: float) -> Reply:
 
 @command("mode [concurrent|terminal|silent]", "what the athlete is shown",
          "  concurrent: the cue, live, during the rep\n  terminal: one pass/fail after each rep\n"
-         "  silent: nothing (record only, testing without help)")
+         "  silent: nothing (record only, testing without help)", guarded=True, looks=True)
 def _mode(ctx: Context, args: list[str], now: float) -> Reply:
     if not args:
         return Reply(True, f"mode {ctx.device.settings.config.mode}", {"mode": ctx.device.settings.config.mode})
@@ -189,7 +189,7 @@ def _mode(ctx: Context, args: list[str], now: float) -> Reply:
          "  run: treadmill running, camera behind or in front at hip height (pelvic drop and hip\n"
          "       adduction cued per step, the knee shown; 'steps' lists them)\n"
          "  auto: recognised from the movement ('status' says what and why); the knees only until then\n"
-         "  Saved per athlete with 'save'.", guarded=True)
+         "  Saved per athlete with 'save'.", guarded=True, looks=True)
 def _drill(ctx: Context, args: list[str], now: float) -> Reply:
     th = ctx.device.settings.config.thresholds
     if not args:
@@ -203,7 +203,7 @@ def _drill(ctx: Context, args: list[str], now: float) -> Reply:
                        f"{ctx.device.settings.config.athlete})", {"drill": name})
 
 
-@command("buzzer [on|off]", "sound on or off (the lights stay)")
+@command("buzzer [on|off]", "sound on or off (the lights stay)", guarded=True, looks=True)
 def _buzzer(ctx: Context, args: list[str], now: float) -> Reply:
     if not args:
         state = "off" if ctx.device.settings.config.muted else "on"
@@ -217,7 +217,7 @@ def _buzzer(ctx: Context, args: list[str], now: float) -> Reply:
 
 @command("rotate [0|90|180|270]", "the camera is mounted turned: turn its picture back (degrees clockwise)",
          "  Pi camera ribbons often force a camera upside down (180) or on its side (90, 270).\n"
-         "  In use from the next frame; 'save' keeps it.", guarded=True)
+         "  In use from the next frame; 'save' keeps it.", guarded=True, looks=True)
 def _rotate(ctx: Context, args: list[str], now: float) -> Reply:
     if not args:
         degrees = ctx.device.settings.config.rotation
@@ -234,7 +234,7 @@ def _rotate(ctx: Context, args: list[str], now: float) -> Reply:
 
 
 @command("athlete [NAME|remove NAME [yes]]", "list athletes, switch to one (made if new), or remove one",
-         "  each athlete has their own thresholds and calibration; removing asks first", guarded=True)
+         "  each athlete has their own thresholds and calibration; removing asks first", guarded=True, looks=True)
 def _athlete(ctx: Context, args: list[str], now: float) -> Reply:
     cfg = ctx.device.settings.config
     if not args:

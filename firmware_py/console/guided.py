@@ -11,14 +11,14 @@ from typing import Any
 from firmware_py.console.registry import Context, Reply, command, fail, usage
 from firmware_py.core.ankle import AnkleTest
 from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest
-from firmware_py.core.vocabulary import ANKLE_TRIES, SLS_REPS
+from firmware_py.core.vocabulary import ANKLE_TRIES, CALIBRATION_SECONDS, SLS_REPS
 from firmware_py.device.state import Device
 from firmware_py.core.defaults import CALIBRATION_S
 
 
 @command("calibrate [SECONDS|stop]", "guided calibration: the athlete stands still on both feet",
          "  a 3 s countdown, then SECONDS (default 3) of quiet standing; the amber light blinks.\n"
-         "  The result is in use at once; 'save' keeps it with the athlete.")
+         "  The result is in use at once; 'save' keeps it with the athlete.", guarded=True)
 def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
     dev = ctx.device
     if args and args[0].lower() == "stop":
@@ -29,8 +29,9 @@ def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
         seconds = float(args[0]) if args else CALIBRATION_S
     except ValueError:
         return usage("calibrate")
-    if len(args) > 1 or not 1.0 <= seconds <= 10.0:
-        return fail("calibrate takes 1 to 10 seconds of standing")
+    fewest, most = CALIBRATION_SECONDS
+    if len(args) > 1 or not fewest <= seconds <= most:
+        return fail(f"calibrate takes {fewest:g} to {most:g} seconds of standing")
     if not dev.mailbox.start(GuidedCalibration(duration_s=seconds, min_score=dev.settings.config.thresholds.min_score)):
         return _busy(dev)
     return Reply(True, f"calibration starts on the next frame ({seconds:g} s of standing)", {"seconds": seconds})
@@ -42,7 +43,8 @@ def _calibrate(ctx: Context, args: list[str], now: float) -> Reply:
          "  ankle: camera at the athlete's side, the tested foot forward; bend the knee toward the wall\n"
          "  as far as the heel stays down, N tries (default 3); the shin angle with the heel down\n"
          "  against ankle_min_shin_deg, and the difference from the other leg's last result.\n"
-         "  The lights blink green and amber while a test runs; results print per rep or try and overall.")
+         "  The lights blink green and amber while a test runs; results print per rep or try and overall.",
+         guarded=True, looks=True)
 def _test(ctx: Context, args: list[str], now: float) -> Reply:
     dev = ctx.device
     words = [a.lower() for a in args]

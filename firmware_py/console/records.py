@@ -56,7 +56,7 @@ def _sessions(ctx: Context, args: list[str], now: float) -> Reply:
 @command("session [start|end]", "the session being recorded; start a new one now, or end it",
          "A session starts by itself when an athlete steps into view and ends after a minute with "
          "nobody in view. 'session start' begins a new one at once; 'session end' closes it (the next "
-         "starts once the athlete has left the view and come back).")
+         "starts once the athlete has left the view and come back).", guarded=True, looks=True)
 def _session(ctx: Context, args: list[str], now: float) -> Reply:
     recorder = ctx.device.recorder
     if recorder is None:
@@ -70,9 +70,11 @@ def _session(ctx: Context, args: list[str], now: float) -> Reply:
                      {"session": s["id"], "reps": s["reps"]})
     if len(args) > 1 or args[0] not in ("start", "end"):
         return usage("session")
-    done = recorder.request(args[0])
+    request = recorder.request(args[0])
+    if request.problem:
+        return fail(f"no session started: {request.problem}")
     said = "a new session starts now" if args[0] == "start" else "the session ends now"
-    return Reply(True, said if done else said.replace(" now", " in a moment (the recorder is busy)"))
+    return Reply(True, said if request.done.is_set() else said.replace(" now", " in a moment (the recorder is busy)"))
 
 
 @command("reps [N]", "the last N reps of the current session (default 5): leg, verdict, peaks")
@@ -98,7 +100,7 @@ def _reps(ctx: Context, args: list[str], now: float) -> Reply:
 
 
 @command("export [SESSION]", "a session's reps as CSV (default: the current one, else the last)",
-         "SESSION is an id from 'sessions' (or its first characters) or 'last'.")
+         "SESSION is an id from 'sessions' (or its first characters) or 'last'; never a path.")
 def _export(ctx: Context, args: list[str], now: float) -> Reply:
     if len(args) > 1:
         return usage("export")
@@ -111,5 +113,6 @@ def _export(ctx: Context, args: list[str], now: float) -> Reply:
         path = current if name is None and current is not None else find_session(root, name or "last")
     except LookupError as e:
         return fail(f"{e}; 'sessions' lists them")
-    session = read_session(path, trace=False)
-    return Reply(True, to_csv(session).rstrip("\n"), {"session": session.id, "csv": to_csv(session)})
+    session = read_session(path, trace=False)  # line by line: a huge file costs little memory (sessionfile)
+    text = to_csv(session)
+    return Reply(True, text.rstrip("\n"), {"session": session.id, "csv": text})

@@ -5,7 +5,9 @@ command is tested as text.  Commands register themselves with ``@command`` from 
 modules that hold them (``commands``: settings, athletes and display; ``guided``: the
 procedures; ``passcode``; ``records``: the recorded sessions); ``console.session``
 imports them all.  A passcode set with ``lock PIN`` guards the commands marked
-``guarded``.
+``guarded``: everything that changes what the athlete sees or what is saved.  Those
+marked ``looks`` too only read when given no argument (``mode``), and that form stays
+open.  An unlock belongs to one connection (its ``Context``): a new one starts locked.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any, Callable
 
 from firmware_py.device.state import Device
 
-__all__ = ["COMMANDS", "Context", "Reply", "closest", "command", "fail", "handle", "prompt", "usage"]
+__all__ = ["COMMANDS", "Context", "Reply", "closest", "command", "fail", "handle", "is_locked", "open_while_locked",
+           "prompt", "usage"]
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Context:
     device: Device
     json: bool = False
     stream_hz: float = 0.0
+    unlocked: bool = False  # 'unlock PIN' on this connection; never carried over to another
 
 
 @dataclass(frozen=True)
@@ -45,20 +49,38 @@ class Command:
     name: str
     usage: str
     summary: str
-    details: str
+    details: str | Callable[[], str]  # a callable: worked out when asked (``help lock`` lists the others)
     guarded: bool
+    looks: bool  # guarded, but the bare command only reads (``mode`` tells the mode)
     run: Callable[[Context, list[str], float], Reply]
+
+    def locked(self, args: list[str]) -> bool:
+        """Whether this use of the command is one the passcode guards."""
+        return self.guarded and not (self.looks and not args)
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(usage: str, summary: str, details: str = "", *, guarded: bool = False):
+def command(usage: str, summary: str, details: str | Callable[[], str] = "", *, guarded: bool = False,
+            looks: bool = False):
     def register(run: Callable[[Context, list[str], float], Reply]) -> Callable[..., Reply]:
         name = usage.split()[0]
-        COMMANDS[name] = Command(name, usage, summary, details, guarded, run)
+        COMMANDS[name] = Command(name, usage, summary, details, guarded, looks, run)
         return run
     return register
+
+
+def is_locked(ctx: Context) -> bool:
+    """This connection is locked: a passcode is set and it has not been given here."""
+    return ctx.device.settings.locked and not ctx.unlocked
+
+
+def open_while_locked() -> str:
+    """The commands a locked console still runs, in words (``help lock``, the README)."""
+    free = [c.name for c in COMMANDS.values() if not c.guarded]
+    looking = [c.name for c in COMMANDS.values() if c.guarded and c.looks]
+    return f"open while locked: {', '.join(free)}; and to look only (no argument): {', '.join(looking)}"
 
 
 def handle(ctx: Context, line: str, now: float) -> Reply | None:
@@ -74,16 +96,15 @@ def handle(ctx: Context, line: str, now: float) -> Reply | None:
     if cmd is None:
         return fail(f"unknown command {name!r}; " + closest(name, COMMANDS, "type 'help' for the list"),
                     command=name)
-    locked = cmd.guarded and ctx.device.settings.locked and not (name == "athlete" and not args)
-    if locked:
+    if cmd.locked(args) and is_locked(ctx):
         return fail(f"{name} is locked: 'unlock PIN' first", command=name)
     reply = cmd.run(ctx, args, now)
     reply.data.setdefault("command", name)
     return reply
 
 
-def prompt(device: Device) -> str:
-    return f"kneecue{'*' if device.settings.unsaved else ''}{'#' if device.settings.locked else ''}> "
+def prompt(ctx: Context) -> str:
+    return f"kneecue{'*' if ctx.device.settings.unsaved else ''}{'#' if is_locked(ctx) else ''}> "
 
 
 def closest(word: str, known: Any, otherwise: str) -> str:
@@ -104,8 +125,10 @@ def _help(ctx: Context, args: list[str], now: float) -> Reply:
         cmd = COMMANDS.get(args[0].lower())
         if cmd is None:
             return fail(f"no command {args[0]!r}; " + closest(args[0], COMMANDS, "type 'help' for the list"))
-        lock = "\n(locked by a passcode: 'unlock PIN' first)" if cmd.guarded else ""
-        text = f"{cmd.usage}\n  {cmd.summary}" + (f"\n{cmd.details}" if cmd.details else "") + lock
+        lock = ("\n(locked by a passcode: 'unlock PIN' first" + (", except to look" if cmd.looks else "") + ")"
+                if cmd.guarded else "")
+        details = cmd.details() if callable(cmd.details) else cmd.details
+        text = f"{cmd.usage}\n  {cmd.summary}" + (f"\n{details}" if details else "") + lock
         return Reply(True, text, {"usage": cmd.usage, "summary": cmd.summary})
     width = max(len(c.usage) for c in COMMANDS.values())
     lines = [f"  {c.usage:<{width}}  {c.summary}" for c in COMMANDS.values()]

@@ -128,7 +128,7 @@ class ConsoleSession:
         return reply.text if reply.ok else "error: " + reply.text
 
     def _prompt(self) -> bytes:
-        return b"" if self.ctx.json else prompt(self.device).encode()
+        return b"" if self.ctx.json else prompt(self.ctx).encode()
 
     @staticmethod
     def _out(lines: list[str]) -> bytes:

@@ -147,6 +147,8 @@ class Calibrator:
         max_motion: float = 0.06,
         min_frames: int = 10,
     ) -> None:
+        if not 0 < duration_s < math.inf:  # NaN too: an empty window is no calibration
+            raise CalibrationError(f"a calibration needs some seconds of standing, got {duration_s!r}")
         self.duration_s = duration_s
         self.min_score = min_score
         self.max_lift = max_lift

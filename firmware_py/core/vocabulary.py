@@ -47,3 +47,5 @@ MODES = ("concurrent", "terminal", "silent")
 # reps per leg, ankle-test tries per leg.
 SLS_REPS = (1, 20)
 ANKLE_TRIES = (1, 10)
+# Seconds of quiet standing a calibration collects, fewest and most (console and `kneecue calibrate`).
+CALIBRATION_SECONDS = (1.0, 10.0)

@@ -6,7 +6,11 @@ new text goes to a temp file in the same folder, is fsynced and renamed over the
 old one, and the folder is fsynced; the previous good file is kept as ``.bak``
 first.  A file that will not parse at start falls back to the ``.bak``, then to
 the defaults, with a warning for the log and the console: the device keeps
-running either way.
+running either way.  A damaged file is never overwritten: the next save moves it
+aside (``config.json.damaged-TIME``).  A passcode is saved into both files, so a
+fallback keeps it; when no readable copy has it but a damaged one held one, the
+device falls back locked with a passcode nobody knows (``Passcode.lost``) until the
+coach sets a new one on the console.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from firmware_py.core.calibration import Calibration
 from firmware_py.core.patterns import MODES
 from firmware_py.core.settings import Thresholds
 from firmware_py.cues.pins import PinMap
+from firmware_py.device.damaged import held_passcode, set_aside
 from firmware_py.errors import ConfigError
 
 log = logging.getLogger("kneecue")
@@ -36,9 +41,10 @@ CONFIG_NAME = "config.json"
 VERSION = 2  # 1: one set of thresholds and calibration, before athlete profiles
 DEFAULT_ATHLETE = "default"
 ATHLETE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-PIN_TEXT = re.compile(r"[0-9]{4,8}")
+PIN_TEXT = re.compile(r"[0-9]{4,20}")  # 20 digits: 66 bits; the wait between tries does the rest
 CONSOLE_BAUDS = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 ROTATIONS = (0, 90, 180, 270)  # see sources.rotation
+CLIP_QUOTA_MB = (0.0, 1e6)  # records.clip_quota_mb and --clip-quota
 
 
 @dataclass(frozen=True)
@@ -80,12 +86,22 @@ class Passcode:
     @classmethod
     def create(cls, pin: str) -> "Passcode":
         if not PIN_TEXT.fullmatch(pin):
-            raise ConfigError("a passcode is 4 to 8 digits")
+            raise ConfigError("a passcode is 4 to 20 digits")
         salt = os.urandom(16).hex()
         return cls(salt, cls._hash(pin, salt))
 
+    @classmethod
+    def lost(cls) -> "Passcode":
+        """A passcode that was set but could not be read back (a damaged settings file):
+        no code matches it, so every change waits until a new passcode is set."""
+        return cls("0" * 32, "0" * 64)
+
+    @property
+    def is_lost(self) -> bool:
+        return self.digest == "0" * 64
+
     def matches(self, pin: str) -> bool:
-        return hmac.compare_digest(self._hash(pin, self.salt), self.digest)
+        return not self.is_lost and hmac.compare_digest(self._hash(pin, self.salt), self.digest)
 
     @classmethod
     def _hash(cls, pin: str, salt: str) -> str:
@@ -125,9 +141,11 @@ class DeviceConfig:
             raise ConfigError(f"console_baud must be one of {', '.join(map(str, CONSOLE_BAUDS))}")
         if not isinstance(self.record, bool):
             raise ConfigError(f"records.enabled must be true or false, got {self.record!r}")
+        low, high = CLIP_QUOTA_MB
         if isinstance(self.clip_quota_mb, bool) or not isinstance(self.clip_quota_mb, (int, float)) \
-                or not 0 <= self.clip_quota_mb <= 1e6:
-            raise ConfigError(f"records.clip_quota_mb must be 0 to 1000000 MB, got {self.clip_quota_mb!r}")
+                or not low <= self.clip_quota_mb <= high:
+            raise ConfigError(f"records.clip_quota_mb must be {low:.10g} to {high:.10g} MB, "
+                              f"got {self.clip_quota_mb!r}")
         if not isinstance(self.console_port, str) or not self.console_port:
             raise ConfigError("console_port must be a device path, a pyserial URL, 'stdio' or 'none'")
 
@@ -230,12 +248,29 @@ def default_state_dir() -> Path:
     return Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "kneecue"
 
 
+MAX_BYTES = 1 << 20  # 50 athletes' settings are about 60 KB: anything past this is not a settings file
+
+
+def _raw(path: Path) -> bytes:
+    """A settings file's bytes, at most one more than MAX_BYTES (what is past that is never read)."""
+    with open(path, "rb") as f:
+        return f.read(MAX_BYTES + 1)
+
+
 def _read(path: Path) -> DeviceConfig:
-    with open(path, encoding="utf-8") as f:
-        try:
-            data = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"not valid JSON ({e})") from e
+    return _parse(_raw(path))
+
+
+def _parse(raw: bytes) -> DeviceConfig:
+    """The settings in ``raw``; ConfigError for anything that is not a settings file,
+    however it fails to be one (JSON nested past Python's recursion limit, a number
+    past its 4300-digit limit, megabytes of it)."""
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"larger than {MAX_BYTES >> 20} MB: not a settings file")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError and the digit limit are ValueErrors
+        raise ConfigError(f"not valid JSON ({str(e)[:120]})") from None
     return DeviceConfig.from_dict(data)
 
 
@@ -271,14 +306,30 @@ def load_config(state_dir: Path) -> tuple[DeviceConfig, str | None]:
         return _read(path), None
     except (OSError, ConfigError) as e:
         problem = f"{path} is unreadable ({e})"
+    damaged = [path] if path.exists() else []
     try:
-        return _read(_backup(path)), f"{problem}; using the last good copy {_backup(path).name}"
+        config, warning = _read(_backup(path)), f"{problem}; using the last good copy {_backup(path).name}"
     except (OSError, ConfigError):
-        return DeviceConfig(), f"{problem} and has no good backup; using the defaults"
+        config, warning = DeviceConfig(), f"{problem} and has no good backup; using the defaults"
+        damaged.append(_backup(path))
+    if config.passcode is None and any(held_passcode(p, MAX_BYTES) for p in damaged):
+        config = config.replace(passcode=Passcode.lost())
+        warning += "; it held a passcode, lost with it: changes are refused until a new one is set ('lock PIN')"
+    return config, warning + "; a save keeps the damaged file aside"
 
 
 def _backup(path: Path) -> Path:
     return path.with_name(path.name + ".bak")
+
+
+def _good_bytes(path: Path) -> bytes | None:
+    """The file's bytes if it is a settings file this version reads; None if missing or damaged."""
+    try:
+        data = _raw(path)
+        _parse(data)
+    except (OSError, ConfigError):
+        return None
+    return data
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -308,12 +359,12 @@ def save_config(state_dir: Path, config: DeviceConfig) -> Path:
     folder = Path(state_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / CONFIG_NAME
-    try:
-        good = path.read_bytes()
-        _read(path)
-    except (OSError, ConfigError):
-        good = None
-    if good is not None:
+    good = _good_bytes(path)
+    if good is None:
+        set_aside(path)  # damaged (or missing): kept, and the .bak stays the last good copy
+    else:
+        if _good_bytes(_backup(path)) is None:
+            set_aside(_backup(path))
         _atomic_write(_backup(path), good)
     _atomic_write(path, (json.dumps(config.to_dict(), indent=2) + "\n").encode())
     _fsync_dir(folder)

@@ -40,8 +40,8 @@ class Device:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.started = clock()
-        self.settings = SettingsStore(config, saved=saved, state_dir=state_dir)
         self.health = Health(warning=warning, clock=clock)  # faults and warnings, for every thread
+        self.settings = SettingsStore(config, saved=saved, state_dir=state_dir, on_warning=self.health.set_warning)
         self.mailbox = Mailbox(clock)
         self.info = dict(info or {})
         self.recorder: Recorder | None = None  # when sessions are recorded: the console's session commands

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from firmware_py.core import keypoints as kp
+from firmware_py.records.sessionfile import CLIPS
 from firmware_py.system.cv import cv2
 from firmware_py.core.defaults import MIN_SCORE
 
@@ -30,6 +32,8 @@ PRE_S = 0.5  # lead-in before the rep starts
 CLIP_FPS = 15.0  # enough to see a knee go in; every second frame of a 25-30 fps camera halves the cost
 MIN_FREE_BYTES = 32 << 20  # leave this much of the disk free: clips are the first thing to go
 FOURCC = "mp4v"
+TEMP_SUFFIX = ".tmp.mp4"  # a clip (or its browser copy) being written: ``.rep-003.tmp.mp4``
+STALE_COPY_S = 60.0  # a report's browser copy under way is younger than this
 _BONE = (90, 220, 255)  # RGB
 _LEG_COLOR = {(kp.L_HIP, kp.L_KNEE): (255, 170, 40), (kp.L_KNEE, kp.L_ANKLE): (255, 170, 40),
               (kp.R_HIP, kp.R_KNEE): (60, 200, 90), (kp.R_KNEE, kp.R_ANKLE): (60, 200, 90)}
@@ -131,25 +135,43 @@ def _wrap(text: str, width: int, scale: float = 0.4) -> list[str]:
     return lines
 
 
+def replay(path: Path, kept: Sequence[Any], overlays: Iterable[Overlay], title: str, reason: str) -> dict[str, Any]:
+    """A failed rep's replay: its ring frames (``ring.Kept``) at about CLIP_FPS, each drawn
+    with its overlay, written to ``path``; what the session's clip line records."""
+    by_index = {o.index: o for o in overlays}
+    kept = kept[::stride(kept)]
+    frames = (draw(k.small, k.source_size, by_index.get(k.index), title, reason) for k in kept)
+    span = kept[-1].t - kept[0].t
+    fps = (len(kept) - 1) / span if span > 0 else CLIP_FPS
+    size = write_clip(path, frames, min(60.0, max(1.0, fps)))
+    return {"frames": len(kept), "first_frame": kept[0].index, "last_frame": kept[-1].index,
+            "fps": round(fps, 3), "bytes": size}
+
+
 def write_clip(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:
     """Write RGB frames as an MP4 (to a temp name, renamed when whole); returns the size.
     ``frames`` may be a generator: each is encoded as it comes, so a clip never holds
-    all its drawn frames at once (60 of them are 10 MB)."""
+    all its drawn frames at once (60 of them are 10 MB).  OpenCV's writer reports no
+    error when the disk fills, so the clip is read back before it is renamed into
+    place: every frame must decode, else it is removed and OSError says so."""
     frames = iter(frames)
     first = next(frames, None)
     if first is None:
         raise ValueError("no frames to write")
     h, w = first.shape[:2]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    tmp = path.with_name(f".{path.stem}{TEMP_SUFFIX}")
     writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*FOURCC), float(fps), (w, h))
+    written = 0
     try:
         if not writer.isOpened():
             raise OSError(f"cannot write {tmp} (OpenCV has no {FOURCC} encoder, or the folder is not writable)")
         writer.write(cv2.cvtColor(first, cv2.COLOR_RGB2BGR))
+        written = 1
         del first  # each frame goes once it is encoded
         for frame in frames:
             writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+            written += 1
     except BaseException:
         writer.release()
         tmp.unlink(missing_ok=True)
@@ -157,13 +179,45 @@ def write_clip(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:
     writer.release()
     try:
         size = tmp.stat().st_size
-        if size == 0:
-            raise OSError(f"{tmp} came out empty (disk full?)")
+        readable = count_frames(tmp)
+        if readable != written:
+            raise OSError(f"{path.name} came out unreadable: {readable} of {written} frames read back "
+                          f"({size} bytes; disk full?)")
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return size
+
+
+def count_frames(path: Path) -> int:
+    """The frames a clip gives when read to its end (decoded: a header can promise more)."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        count = 0
+        while cap.grab():
+            count += 1
+        return count
+    finally:
+        cap.release()
+
+
+def remove_temp_clips(folders: Iterable[Path], now: float | None = None) -> list[Path]:
+    """Delete the temp clips a power cut or a kill left in these session folders: the
+    device's own (only its clip thread writes them, and it has not started yet), and
+    browser copies older than STALE_COPY_S (a younger one may be a report at work)."""
+    now = time.time() if now is None else now
+    removed = []
+    for folder in folders:
+        for tmp in (folder / CLIPS).glob(f".*{TEMP_SUFFIX}"):
+            try:
+                if tmp.name.endswith(".web" + TEMP_SUFFIX) and now - tmp.stat().st_mtime <= STALE_COPY_S:
+                    continue
+                tmp.unlink()
+                removed.append(tmp)
+            except OSError:  # gone already, or not ours to remove
+                continue
+    return removed
 
 
 def browser_copy(src: Path, dest: Path) -> bool:
@@ -178,7 +232,7 @@ def browser_copy(src: Path, dest: Path) -> bool:
     cap = cv2.VideoCapture(str(src))
     fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.stem}.tmp{dest.suffix}")
+    tmp = dest.with_name(f".{dest.stem}{TEMP_SUFFIX}")
     try:
         with av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as out:
             stream = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))

@@ -13,6 +13,10 @@ change takes effect.  Everything else happens on three threads of this module:
 
 The log thread runs at nice +10; the ring and clip threads at SCHED_IDLE, on CPU
 time the frame loop and the model leave over (measured: tests/benchmarks/recording.py).
+Replaying a file (``lossless``) nothing is dropped however little CPU they get: the
+loop waits rather than run more than LOSSLESS_LAG frames ahead of the log thread, and
+a failed rep's frames are held in the ring until its clip has them (a busy machine
+once gave a clip one frame fewer than the ring had kept).
 
 A full or failing disk costs records, never cues: errors are counted and shown
 as a warning, and writing is retried with the next line.
@@ -27,34 +31,28 @@ import math
 import queue
 import threading
 from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from firmware_py import __version__
-from firmware_py.core.feet import MAX_AGE_S
 from firmware_py.core.sessions import END, START, Change, SessionParams, SessionTracker
 from firmware_py.loop.sinks import FrameSink, Outcome
 from firmware_py.records import clips
+from firmware_py.records.lines import drill_record, foot_points, num, step_record
 from firmware_py.records.ring import FrameRing, background
 from firmware_py.core.vocabulary import CUE_METRICS
-from firmware_py.records.sessionfile import CLIPS, FORMAT, TRACE_KEYS, SessionWriter
+from firmware_py.records.sessionfile import CLIPS, FORMAT, TRACE_KEYS, SessionWriter, unique_folder
 from firmware_py.sources.base import Frame
 
 log = logging.getLogger("kneecue")
 TRACE_CHUNK = 150  # frames of trace per line between reps
 QUOTA_MB = 500.0
 PENDING_CLIPS = 4  # failed reps waiting for their clip; more are skipped (a CPU too busy for clips)
+LOSSLESS_LAG = 16  # replaying a file, the loop waits rather than run further ahead of the log thread
 _FRAME, _APPLIED, _REQUEST, _CLIP, _MARK, _STOP, _TEST = range(7)
-
-
-def _num(value: Any, digits: int = 2) -> Any:
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, (int, float)):
-        return round(float(value), digits) if math.isfinite(value) else None
-    return value
 
 
 class Recorder(FrameSink):
@@ -74,6 +72,9 @@ class Recorder(FrameSink):
         self.fixed_folder = folder
         self.on_problem = on_problem or (lambda problem: None)
         self.clock = clock
+        removed = clips.remove_temp_clips([folder] if folder is not None else self.root.glob("*"))
+        if removed:
+            log.info("replay clips: removed %d temp file(s) left by a power cut or a kill", len(removed))
         self.ring = FrameRing(lossless=lossless)
         if folder is not None:  # a recorded video is one session, first to last frame
             params = SessionParams(quiet_s=math.inf)
@@ -85,6 +86,7 @@ class Recorder(FrameSink):
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._clip_jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._clip_slots = threading.BoundedSemaphore(PENDING_CLIPS)
+        self._lag = threading.Semaphore(LOSSLESS_LAG)  # (lossless) frames handed over, not yet logged
         self._trace: dict[str, list[Any]] = {k: [] for k in TRACE_KEYS}
         self._overlays: deque[clips.Overlay] = deque(maxlen=1024)
         self._reps = 0
@@ -102,6 +104,10 @@ class Recorder(FrameSink):
     def on_frame(self, outcome: Outcome) -> None:
         """A scored frame (a loop.sinks.FrameSink): two queue puts, the rest on our threads."""
         frame = outcome.frame
+        # Replaying a file, the log thread (which holds a failed rep's frames in the ring)
+        # is never let fall far behind, however little CPU it gets: a file's clips are whole.
+        while self.ring.lossless and not self._lag.acquire(timeout=1.0) and self._log_thread.is_alive():
+            pass
         self.ring.offer(frame.rgb, frame.index, frame.pts)
         self._queue.put((_FRAME, outcome.result, outcome.pattern, outcome.changed))
 
@@ -115,14 +121,16 @@ class Recorder(FrameSink):
 
     # -- the console's side ---------------------------------------------------------
 
-    def request(self, kind: str, wait: float = 2.0) -> bool:
-        """``start`` or ``end`` a session; True once the log thread has done it
-        (within ``wait`` seconds: on a busy CPU it may take a moment longer)."""
+    def request(self, kind: str, wait: float = 2.0) -> Request:
+        """``start`` or ``end`` a session, waiting up to ``wait`` seconds for the log
+        thread (on a busy CPU it may take a moment longer): ``done`` says whether it has
+        acted, ``problem`` why no session started (its folder could not be made)."""
         if kind not in (START, END):
             raise ValueError(kind)
-        done = threading.Event()
-        self._queue.put((_REQUEST, kind, done))
-        return done.wait(wait)
+        request = Request(kind)
+        self._queue.put((_REQUEST, request))
+        request.done.wait(wait)
+        return request
 
     def caught_up(self, timeout: float = 10.0) -> bool:
         """Wait until everything handed over so far is written, clips included."""
@@ -156,26 +164,35 @@ class Recorder(FrameSink):
                     self._change(self.tracker.end(self._last[0], "stopped"))
                     return
                 if kind == _FRAME:
+                    self._lag.release()
                     self._frame(*item[1:])
                 elif kind == _APPLIED:
                     frame, t, changes = item[1:]
                     if "athlete" in changes:  # each athlete's reps in their own session
                         self._change(self.tracker.switch(t, "athlete changed"))
-                    self._write({"type": "settings", "t": _num(t, 3), "frame": frame, "changed": changes})
+                    self._write({"type": "settings", "t": num(t, 3), "frame": frame, "changed": changes})
                 elif kind == _TEST:
                     t, frame = self._last
-                    if not self._write({"type": "test", "t": _num(t, 3), "frame": frame, **item[1]}, sync=True):
+                    if not self._write({"type": "test", "t": num(t, 3), "frame": frame, **item[1]}, sync=True):
                         log.warning("test result not recorded (no session under way): %s", item[1])
                 elif kind == _REQUEST:
-                    t = self._last[0]
-                    self._change(self.tracker.start(t) if item[1] == START else self.tracker.end(t))
-                    item[2].set()
+                    self._act(item[1])
                 elif kind == _CLIP:
                     self._clip_done(*item[1:])
                 elif kind == _MARK:
                     item[1].set()
             except Exception:  # records are never worth the device: log and go on
                 log.exception("session records")
+
+    def _act(self, request: Request) -> None:
+        """The coach's ``session start|end``; a start that made no session says why."""
+        t = self._last[0]
+        try:
+            self._change(self.tracker.start(t) if request.kind == START else self.tracker.end(t))
+            if request.kind == START and self._writer is None:
+                request.problem = self._problems.get("lines") or "no session folder"
+        finally:
+            request.done.set()
 
     def _frame(self, result: Any, pattern: str, changed: bool) -> None:
         score = result.score
@@ -185,26 +202,24 @@ class Recorder(FrameSink):
         if self._writer is None:
             return
         m = score.metrics
-        feet = _foot_points(result.feet, score.t)
+        feet = foot_points(result.feet, score.t)
         self._overlays.append(clips.Overlay(score.frame_index, score.t, result.pose, m.get("fppa_left"),
                                             m.get("fppa_right"), m.get("pelvic_drop"), score.cue.level,
                                             None if feet is None else np.reshape(feet, (4, 2))))
         gated = {k: v for k, v in (m.get("gated") or {}).items() if k in CUE_METRICS} or None
-        row = {"t": _num(score.t, 3), "frame": score.frame_index, "level": score.cue.level, "gated": gated,
+        row = {"t": num(score.t, 3), "frame": score.frame_index, "level": score.cue.level, "gated": gated,
                "feet": feet}
         for key in TRACE_KEYS:
-            self._trace[key].append(row[key] if key in row else _num(m.get(key)))
+            self._trace[key].append(row[key] if key in row else num(m.get(key)))
         if changed:
-            self._write({"type": "cue", "t": _num(score.t, 3), "frame": score.frame_index, "pattern": pattern,
+            self._write({"type": "cue", "t": num(score.t, 3), "frame": score.frame_index, "pattern": pattern,
                          "level": score.cue.level, "reasons": list(score.cue.reasons),
-                         "metrics": {k: _num(m.get(k)) for k in CUE_METRICS}, "gated": gated or {}})
+                         "metrics": {k: num(m.get(k)) for k in CUE_METRICS}, "gated": gated or {}})
         if score.drill != self._drill:
             self._drill = score.drill
-            self._write({"type": "drill", "t": _num(score.t, 3), "frame": score.frame_index, "drill": score.drill,
-                         "decided": None if score.decided is None else score.decided.to_dict()})
+            self._write(drill_record(score))
         if score.step is not None:
-            self._write({"type": "step", **{k: _num(v, 3) if isinstance(v, float) else v
-                                            for k, v in score.step.to_dict().items()}})
+            self._write(step_record(score.step))
         if score.rep is not None:
             self._rep(score.rep)
         elif len(self._trace["t"]) >= TRACE_CHUNK:
@@ -219,7 +234,7 @@ class Recorder(FrameSink):
 
     def _start(self, change: Change) -> None:
         now = self.clock()
-        folder = self.fixed_folder or _unique(self.root / now.strftime("%Y-%m-%dT%H-%M-%S"))
+        folder = self.fixed_folder or unique_folder(self.root / now.strftime("%Y-%m-%dT%H-%M-%S"))
         try:
             self._writer = SessionWriter(folder)
         except OSError as e:
@@ -230,7 +245,7 @@ class Recorder(FrameSink):
         self._reps = self._failed = 0
         self._drill = None  # a new session says its drill on its first frame
         header = {"type": "session", "format": FORMAT, "id": folder.name, "started": now.isoformat(timespec="seconds"),
-                  "t": _num(change.t, 3), "frame": self._last[1], "reason": change.reason, "source": self.source,
+                  "t": num(change.t, 3), "frame": self._last[1], "reason": change.reason, "source": self.source,
                   "kneecue": __version__, **self.describe()}
         self._write(header, sync=True)
         log.info("session %s started (%s)", folder.name, change.reason)
@@ -240,7 +255,7 @@ class Recorder(FrameSink):
         if writer is None:
             return
         self._flush_trace()
-        self._write({"type": "end", "t": _num(change.t, 3), "frame": self._last[1], "reason": change.reason,
+        self._write({"type": "end", "t": num(change.t, 3), "frame": self._last[1], "reason": change.reason,
                      "reps": self._reps, "failed": self._failed}, sync=True)
         writer.close()
         self._writer = None
@@ -254,7 +269,7 @@ class Recorder(FrameSink):
         number = self._reps
         self._reps += 1
         record = {"type": "rep", **rep.to_dict(), "index": number, "run_index": rep.index, "clip": None}
-        record = {k: _num(v, 3) if k in ("start_t", "end_t", "bottom_t") else v for k, v in record.items()}
+        record = {k: num(v, 3) if k in ("start_t", "end_t", "bottom_t") else v for k, v in record.items()}
         failed = not rep.passed
         if failed:
             self._failed += 1
@@ -269,7 +284,9 @@ class Recorder(FrameSink):
             title = f"rep {number + 1} {rep.leg} leg  FAIL"
             reason = ", ".join(c.replace("_", " ") for c in rep.failed)
             if self._clip_slots.acquire(blocking=False):
-                self._clip_jobs.put((writer, number, record["clip"], overlays, title, reason))
+                lossless = overlays and self.ring.lossless  # a file's clip: its frames kept until it has them
+                hold = self.ring.hold(overlays[0].index, overlays[-1].index) if lossless else None
+                self._clip_jobs.put((writer, number, record["clip"], overlays, title, reason, hold))
             else:  # never let waiting clips pile up in memory
                 self._clip_done(writer, {"type": "clip", "rep": number, "path": None,
                                          "error": f"skipped: {PENDING_CLIPS} clips were already waiting for CPU time"})
@@ -307,38 +324,35 @@ class Recorder(FrameSink):
             if job[0] == _MARK:
                 job[1].set()
                 continue
-            writer, number, name, overlays, title, reason = job
+            writer, number, name, overlays, title, reason, hold = job
             try:
-                record = self._make_clip(writer.folder, number, name, overlays, title, reason)
+                record = self._make_clip(writer.folder, number, name, overlays, title, reason, hold)
             except Exception as e:  # a clip is never worth the device
                 log.exception("replay clip")
                 record = {"type": "clip", "rep": number, "path": None, "error": str(e)}
             finally:
+                self.ring.release(hold)
                 self._clip_slots.release()
             self._queue.put((_CLIP, writer, record))
 
     def _make_clip(self, folder: Path, number: int, name: str, overlays: list[clips.Overlay],
-                   title: str, reason: str) -> dict[str, Any]:
+                   title: str, reason: str, hold: int | None = None) -> dict[str, Any]:
         record: dict[str, Any] = {"type": "clip", "rep": number, "path": None}
         if not overlays:
             return {**record, "error": "no frames"}
-        kept = self.ring.between(overlays[0].index, overlays[-1].index)
+        # (held: the frames are kept for it, so wait as long as the ring takes to reach them)
+        kept = self.ring.between(overlays[0].index, overlays[-1].index, timeout=None if hold is not None else 2.0)
+        self.ring.release(hold)
         if not kept:
             return {**record, "error": "the frames had already left the replay buffer"}
         if not clips.has_room(folder):
             return {**record, "error": "disk nearly full: clip skipped"}
-        by_index = {o.index: o for o in overlays}
-        kept = kept[::clips.stride(kept)]
-        frames = (clips.draw(k.small, k.source_size, by_index.get(k.index), title, reason) for k in kept)
-        span = kept[-1].t - kept[0].t
-        fps = (len(kept) - 1) / span if span > 0 else clips.CLIP_FPS
-        size = clips.write_clip(folder / name, frames, min(60.0, max(1.0, fps)))
+        done = clips.replay(folder / name, kept, overlays, title, reason)
         self.clips_written += 1
         removed = clips.enforce_quota(self.root if self.fixed_folder is None else folder.parent, self.quota_bytes)
         if removed:
             log.info("clip quota (%.0f MB): removed %d oldest clip(s)", self.quota_bytes / (1 << 20), len(removed))
-        return {**record, "path": name, "frames": len(kept), "first_frame": kept[0].index,
-                "last_frame": kept[-1].index, "fps": round(fps, 3), "bytes": size}
+        return {**record, "path": name, **done}
 
     def _clip_done(self, writer: SessionWriter, record: dict[str, Any]) -> None:
         error = record.get("error")
@@ -365,18 +379,10 @@ class Recorder(FrameSink):
                 self._clip_done(*item[1:])
 
 
-def _foot_points(reading: Any, t: float) -> list[int] | None:
-    """A frame's foot reading as whole pixels (heel L, heel R, toe L, toe R; x, y), if
-    it is recent enough to have been scored with (core.feet.MAX_AGE_S)."""
-    if reading is None or not 0.0 <= t - reading.t <= MAX_AGE_S:
-        return None
-    return [int(round(float(v))) for v in reading.points[:, :2].ravel()]
+@dataclass
+class Request:
+    """A coach's ``session start|end``, as the log thread answers it."""
 
-
-def _unique(folder: Path) -> Path:
-    """``folder``, or ``folder-2``, ``-3``… if taken (a Pi without a clock repeats times)."""
-    candidate, n = folder, 1
-    while candidate.exists():
-        n += 1
-        candidate = folder.with_name(f"{folder.name}-{n}")
-    return candidate
+    kind: str
+    done: threading.Event = field(default_factory=threading.Event)
+    problem: str | None = None

@@ -62,6 +62,9 @@ def replay_files(session: Session, out_dir: Path) -> Replays:
         index = rep.get("index", 0)
         path = session.clip_path(index)
         if path is None:
+            if _outside(session, index):
+                log.warning("%s: rep %d's clip line names %r, outside the session's folder: not read",
+                            session.path, index + 1, (session.clips.get(index) or {}).get("path"))
             continue
         if out_dir.resolve() == session.folder.resolve():
             copy = path.with_name(f"{path.stem}.web.mp4")
@@ -188,8 +191,16 @@ def _rep_row(session: Session, rep: dict[str, Any], out_dir: Path, replays: Repl
         row["clip_href"] = _href(replays[index][0], out_dir)
     elif failed:
         clip = session.clips.get(index) or {}
-        row["no_clip"] = clip.get("error") or ("removed (clip quota)" if clip.get("path") else "not written")
+        row["no_clip"] = ("not read: its clip line names a file outside the session's folder"
+                          if _outside(session, index) else
+                          clip.get("error") or ("removed (clip quota)" if clip.get("path") else "not written"))
     return row
+
+
+def _outside(session: Session, index: int) -> bool:
+    """A rep's clip line names a file, but not one in the session's folder."""
+    name = (session.clips.get(index) or {}).get("path")
+    return bool(name) and session.inside(name) is None
 
 
 def _png(png: bytes, alt: str) -> dict[str, str]:

@@ -9,12 +9,15 @@ a token bucket filled at CLIP_FPS a second, holding at most ``BURST`` (every sec
 frame of a steady 30 fps stream; three in four at 20 fps; and about 15 a second when a
 busy loop scores frames 33 and 67 ms apart by turns, where a plain minimum gap would
 keep only one in two of them, 10 a second).  For a live camera the hand-over drops frames when this
-thread falls behind rather than hold the loop up; replaying a file it waits, so
-every frame is kept.
+thread falls behind rather than hold the loop up; replaying a file (``lossless``) it
+waits, so every frame is kept, and a failed rep's frames are held (``hold``) until its
+clip has them: however late the idle-priority threads run on a busy machine, a file's
+replays are the same.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import queue
@@ -69,6 +72,9 @@ class FrameRing:
         self._kept: deque[Kept] = deque()
         self._bytes = 0
         self._cond = threading.Condition()
+        self._holds: dict[int, tuple[int, int]] = {}  # a clip's (first, last) frames, kept until it has them
+        self._tokens = itertools.count()
+        self._closing = False
         self._thread = threading.Thread(target=self._run, name="frame ring", daemon=True)
         self._thread.start()
 
@@ -97,19 +103,44 @@ class FrameRing:
             with self._cond:
                 self._kept.append(kept)
                 self._bytes += small.nbytes
-                while self._bytes > self.budget_bytes and len(self._kept) > 1:
-                    self._bytes -= self._kept.popleft().small.nbytes
                 self.latest = index
                 self._cond.notify_all()
+                while self._bytes > self.budget_bytes and len(self._kept) > 1:
+                    if self._held(self._kept[0].index):  # its clip will take it soon: wait for that
+                        self._cond.wait(0.1)
+                        continue
+                    self._bytes -= self._kept.popleft().small.nbytes
 
-    def between(self, first: int, last: int, timeout: float = 2.0) -> list[Kept]:
-        """The kept frames with ``first <= index <= last``, once frame ``last`` is in
-        (waiting up to ``timeout``: the ring runs a little behind the loop)."""
+    def _held(self, index: int) -> bool:
+        """Frame ``index`` belongs to a held clip whose frames are all in (so only the clip
+        taking them can end the wait; a rep longer than the ring loses its start, as live)."""
+        return not self._closing and any(first <= index <= last <= self.latest
+                                         for first, last in self._holds.values())
+
+    def hold(self, first: int, last: int) -> int:
+        """Keep frames ``first..last`` (a failed rep's) until ``release``: the ring waits,
+        and with it a lossless hand-over, rather than let them go."""
         with self._cond:
-            self._cond.wait_for(lambda: self.latest >= last, timeout)
+            token = next(self._tokens)
+            self._holds[token] = (first, last)
+            return token
+
+    def release(self, token: int | None) -> None:
+        with self._cond:
+            self._holds.pop(token, None)
+            self._cond.notify_all()
+
+    def between(self, first: int, last: int, timeout: float | None = 2.0) -> list[Kept]:
+        """The kept frames with ``first <= index <= last``, once frame ``last`` is in
+        (waiting up to ``timeout``, None: as long as it takes; the ring runs behind the loop)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.latest >= last or self._closing, timeout)
             return [k for k in self._kept if first <= k.index <= last]
 
     def close(self, timeout: float = 2.0) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
         if self._thread.is_alive():
             try:
                 self._in.put(_STOP, timeout=timeout)

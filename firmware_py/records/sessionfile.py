@@ -68,19 +68,32 @@ class Session:
 
     @property
     def id(self) -> str:
-        return str(self.header.get("id") or self.path.parent.name)
+        """The session's name, as its first line gives it when that is a plain file name
+        (a report is written as ``ID.html``), else its folder's name: a copied folder is
+        not trusted to name a path (``/tmp/x`` or ``../../x`` would put a page anywhere)."""
+        given = self.header.get("id")
+        return given if plain_name(given) else self.path.resolve().parent.name
 
     @property
     def folder(self) -> Path:
         return self.path.parent
 
-    def clip_path(self, rep_index: int) -> Path | None:
-        """The replay clip of a rep, if it was written and is still on disk."""
-        clip = self.clips.get(rep_index)
-        if not clip or not clip.get("path"):
+    def inside(self, name: Any) -> Path | None:
+        """The file ``name`` (as a line of the file gives it) within this session's
+        folder, links followed; None when it would lead out of the folder (an absolute
+        path, ``..``, a link elsewhere)."""
+        if not isinstance(name, str) or not name or "\0" in name:
             return None
-        path = self.folder / clip["path"]
-        return path if path.is_file() else None
+        folder = self.folder.resolve()
+        path = (folder / name).resolve()
+        return self.folder / name if path != folder and path.is_relative_to(folder) else None
+
+    def clip_path(self, rep_index: int) -> Path | None:
+        """The replay clip of a rep, if it was written and is still on disk in the
+        session's folder (a clip line naming a file elsewhere is never read)."""
+        clip = self.clips.get(rep_index)
+        path = self.inside(clip.get("path")) if clip else None
+        return path if path is not None and path.is_file() else None
 
     def summary(self) -> dict[str, Any]:
         counts = summarise([_rep(r) for r in self.reps])
@@ -112,31 +125,58 @@ def _rep(record: dict[str, Any]) -> Rep:
                    failed=tuple(failed) if isinstance(failed, list) else ())
 
 
+def plain_name(text: Any) -> bool:
+    """Whether ``text`` can be a file name as it is: no folder, nothing hidden, printable."""
+    return (isinstance(text, str) and 0 < len(text) <= 128 and text.isprintable() and not text.startswith(".")
+            and "/" not in text and "\\" not in text)
+
+
+MAX_LINE = 1 << 20  # the longest line a recorder writes is a trace chunk of 150 frames, tens of KB
+
+
 def read_session(path: str | Path, *, trace: bool = True) -> Session:
     """Read a session file (or its folder), tolerating a torn last line.
-    ``trace=False`` skips the per-frame columns (listing sessions, reading reps)."""
+    ``trace=False`` skips the per-frame columns (listing sessions, reading reps).
+    Read line by line, a line longer than ``MAX_LINE`` skipped as damaged unread, so a
+    file of any size takes little memory and no long hold of Python's lock (the console
+    reads sessions beside the frame loop)."""
     path = Path(path)
     if path.is_dir():
         path = path / FILE_NAME
     session = Session(path)
-    lines = path.read_bytes().split(b"\n")
-    last = max((i for i, line in enumerate(lines) if line.strip(b"\x00 \r")), default=-1)
-    for i, raw in enumerate(lines[:last + 1]):
-        raw = raw.strip(b"\x00 \r")  # a power cut can leave zero-filled blocks
-        if not raw or (not trace and raw.startswith(b'{"type":"trace"')):
-            continue
-        try:
-            record = json.loads(raw)
-            if not isinstance(record, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            if i == last:
-                session.torn = True
-            else:
-                session.damaged += 1
-            continue
-        _take(session, record)
+    bad = False  # the line before could not be read: torn if nothing follows it, else damaged
+    with open(path, "rb") as f:
+        for raw in _lines(f):
+            raw = raw.strip(b"\x00 \r") if raw is not None else None  # a power cut can leave zero-filled blocks
+            if raw == b"":
+                continue
+            session.damaged += bad
+            bad = False
+            if raw is None or (not trace and raw.startswith(b'{"type":"trace"')):
+                bad = raw is None
+                continue
+            try:
+                record = json.loads(raw)
+                if not isinstance(record, dict):
+                    raise ValueError("not an object")
+            except (ValueError, RecursionError):
+                bad = True
+                continue
+            _take(session, record)
+    session.torn = bad
     return session
+
+
+def _lines(f: IO[bytes]) -> Iterator[bytes | None]:
+    """Each line of ``f`` without its newline; None for one longer than MAX_LINE, which
+    is read past in chunks, never held."""
+    while line := f.readline(MAX_LINE + 1):
+        if len(line) <= MAX_LINE or line.endswith(b"\n"):
+            yield line.rstrip(b"\n")
+            continue
+        while (chunk := f.readline(MAX_LINE)) and not chunk.endswith(b"\n"):
+            pass
+        yield None
 
 
 def _take(session: Session, record: dict[str, Any]) -> None:
@@ -180,13 +220,9 @@ def session_files(root: str | Path) -> list[Path]:
 
 
 def find_session(root: str | Path, name: str) -> Path:
-    """The session file for ``name``: an id, an id's unique prefix, ``last`` (the latest
-    with a rep), or a path."""
-    as_path = Path(name)
-    if as_path.is_file():
-        return as_path
-    if (as_path / FILE_NAME).is_file():
-        return as_path / FILE_NAME
+    """The session file for ``name``, one of the sessions under ``root``: an id, an id's
+    unique prefix, or ``last`` (the latest with a rep).  Never a path: the console names
+    sessions, and a path would let it open (or tell the existence of) any file."""
     files = session_files(root)
     if not files:
         raise LookupError(f"no sessions recorded in {root}")
@@ -256,6 +292,15 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def unique_folder(folder: Path) -> Path:
+    """``folder``, or ``folder-2``, ``-3``… if taken (a Pi without a clock repeats times)."""
+    candidate, n = folder, 1
+    while candidate.exists():
+        n += 1
+        candidate = folder.with_name(f"{folder.name}-{n}")
+    return candidate
 
 
 class SessionWriter:

@@ -10,6 +10,7 @@ decode, as if the clip were over.  Large frames are decoded by PyAV (``VideoFile
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -18,8 +19,11 @@ import numpy as np
 from firmware_py.system.cv import cv2
 from firmware_py.errors import SourceLost, SourceOpenError
 from firmware_py.sources.base import Frame, FrameSource, pace
+from firmware_py.sources.pipe import Pipe, is_pipe
+from firmware_py.sources.rotation import turned
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+MAX_IMAGE_PIXELS = 50_000_000  # a 48 MP phone photo; decoded as RGB it is 150 MB
 
 
 def _to_rgb(bgr: np.ndarray) -> np.ndarray:
@@ -33,7 +37,7 @@ def _to_rgb(bgr: np.ndarray) -> np.ndarray:
 def _check_path(path: Path, what: str) -> None:
     if not path.exists():
         raise SourceOpenError(f"{what} {str(path)!r} does not exist: check the path")
-    if path.is_dir():  # a FIFO is fine: a stream piped in (YUV4MPEG2, MJPEG)
+    if path.is_dir():  # a FIFO is fine for a video: a stream piped in (sources.pipe)
         raise SourceOpenError(f"{what} {str(path)!r} is a directory, not a file")
 
 
@@ -55,6 +59,9 @@ class StillImage(FrameSource):
 
     def open(self) -> "StillImage":
         _check_path(self.path, "image")
+        if is_pipe(self.path):  # its size is read before it is decoded: a pipe cannot be read twice
+            raise SourceOpenError(f"image {str(self.path)!r} is a pipe: save the photo to a file first")
+        _check_image_size(self.path)
         bgr = cv2.imread(str(self.path), cv2.IMREAD_UNCHANGED)
         if bgr is None:
             raise SourceOpenError(f"image {str(self.path)!r} could not be decoded: is it a PNG/JPEG/BMP/WebP file?")
@@ -80,6 +87,29 @@ class StillImage(FrameSource):
             return None
         self._done = True
         return Frame(0, time.monotonic_ns(), self._rgb, 0.0)
+
+
+_PILLOW_LIMIT = threading.Lock()
+
+
+def _check_image_size(path: Path) -> None:
+    """Refuse an image of more than MAX_IMAGE_PIXELS from its header alone (Pillow reads
+    only that), before OpenCV decodes it: 876 KB of PNG can hold 30000x30000 pixels,
+    2.7 GB decoded.  A file Pillow cannot read is left to OpenCV's own refusal."""
+    from PIL import Image
+
+    with _PILLOW_LIMIT:  # Pillow's own, looser limit (179 MP) would refuse without the size: ours says it
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+        except (OSError, ValueError):  # not an image Pillow knows
+            return
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
+    if width * height > MAX_IMAGE_PIXELS:
+        raise SourceOpenError(f"image {str(path)!r} is {width}x{height} ({width * height / 1e6:.0f} MP), more than "
+                              f"the {MAX_IMAGE_PIXELS / 1e6:g} MP KneeCue decodes: scale it down first")
 
 
 class _CaptureSource(FrameSource):
@@ -113,10 +143,13 @@ class VideoFile(FrameSource):
         self.loop = loop
         self.decoder = decoder
         self._dec: _OpenCVDecoder | _PyAVDecoder | None = None
+        self._pipe: Pipe | None = None  # a FIFO (sources.pipe): waited for and decoded at the first read
 
     def open(self) -> "VideoFile":
         _check_path(self.path, "video")
-        probe = _probe(self.path) if self.path.is_file() else None  # (a pipe is read once: not probed)
+        if is_pipe(self.path):
+            return self._open_pipe()
+        probe = _probe(self.path) if self.path.is_file() else None
         self.expected_frames = None if probe is None else probe[0]
         use_av = self.decoder == "pyav" or (
             self.decoder == "auto" and probe is not None and probe[1] >= self.FAST_DECODE_PIXELS)
@@ -136,7 +169,33 @@ class VideoFile(FrameSource):
         self._start_ns: int | None = None
         return self
 
+    def _open_pipe(self) -> "VideoFile":
+        """A pipe is read once, from its first byte, by the decoder: nothing is read
+        here, and the first ``read`` waits for the writer (``sources.pipe``)."""
+        if self.loop:
+            raise SourceOpenError(f"video {str(self.path)!r} is a pipe, read once: --loop needs a file")
+        self._pipe = self._pipe or Pipe(self.path)
+        if self._pipe.used:
+            raise SourceOpenError(f"video {str(self.path)!r} is a pipe and was read already: a pipe is read once")
+        self.expected_frames, self.fps, self.decoded_by = None, 30.0, _OpenCVDecoder.name
+        self._pending, self._index, self._start_ns = None, 0, None
+        return self
+
+    def _start_pipe(self) -> None:
+        dec = _OpenCVDecoder(self._pipe.wait())
+        first = dec.read()
+        if first is None:
+            dec.close()
+            self._pipe.close()
+            raise SourceOpenError(f"video {str(self.path)!r} could not be decoded from the pipe: it needs a "
+                                  f"stream format (MPEG-TS, YUV4MPEG2, MJPEG, or an MP4 written with its index "
+                                  f"first, `-movflags +faststart`)")
+        self.fps = dec.fps if dec.fps and 1.0 <= dec.fps <= 1000.0 else 30.0
+        self._dec, self._pending = dec, first
+
     def read(self) -> Frame | None:
+        if self._dec is None and self._pipe is not None and not self._pipe.used:
+            self._start_pipe()
         if self._dec is None:
             raise SourceLost(f"video {self.name!r} is not open")
         if self._pending is not None:
@@ -161,6 +220,8 @@ class VideoFile(FrameSource):
         if self._dec is not None:
             self._dec.close()
             self._dec = None
+        if self._pipe is not None:
+            self._pipe.close()
 
     @property
     def frames_read(self) -> int:
@@ -170,7 +231,7 @@ class VideoFile(FrameSource):
 class _OpenCVDecoder:
     name = "OpenCV"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:  # a file, or a pipe's ``pipe:N``
         self._cap = cv2.VideoCapture(str(path))
         fps = self._cap.get(cv2.CAP_PROP_FPS) if self._cap.isOpened() else 0.0
         self.fps = fps or None
@@ -197,10 +258,13 @@ class _PyAVDecoder:
         self._frames = self._container.decode(stream)
 
     def read(self) -> np.ndarray | None:
+        """The next frame upright: turned as the container's display matrix says (a phone
+        stores a portrait clip landscape and says so there), as OpenCV does by itself."""
         try:
-            return next(self._frames).to_ndarray(format="rgb24")
+            frame = next(self._frames)
         except (StopIteration, self._av.error.FFmpegError):  # the end, or a frame past repair: the end
             return None
+        return turned(frame.to_ndarray(format="rgb24"), -frame.rotation)  # rotation: counter-clockwise
 
     def close(self) -> None:
         self._container.close()

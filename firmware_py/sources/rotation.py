@@ -29,7 +29,13 @@ def rotated(frame: Frame, degrees: int) -> Frame:
     if not left:
         return frame
     truth = None if frame.truth is None else _turned_points(frame.truth, left, frame.rgb.shape)
-    return dataclasses.replace(frame, rgb=cv2.rotate(frame.rgb, _CODES[left]), turned=degrees, truth=truth)
+    return dataclasses.replace(frame, rgb=turned(frame.rgb, left), turned=degrees, truth=truth)
+
+
+def turned(rgb: np.ndarray, degrees: int) -> np.ndarray:
+    """The picture turned ``degrees`` clockwise (a multiple of 90; 0: as it is)."""
+    degrees = round(degrees / 90) * 90 % 360
+    return cv2.rotate(rgb, _CODES[degrees]) if degrees else rgb
 
 
 def _turned_points(pose: np.ndarray, degrees: int, shape: tuple[int, ...]) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
@@ -159,6 +160,106 @@ def test_lock_guards_changes_and_survives_a_restart(coach, tmp_path):
     assert "fppa_alert = 25" in restarted.reply("set fppa_alert 25")
     assert "removed" in restarted.reply("lock off")
     assert not Coach(tmp_path).device.settings.locked
+
+
+def test_while_locked_nothing_the_athlete_sees_or_that_is_saved_changes(coach, tmp_path):
+    """Issue 28 item 3: the lock covers every change, and an unlock ends with its connection."""
+    coach.reply("lock 2468")
+    before = coach.device.settings.config
+    changes = ("mode silent", "buzzer off", "rotate 90", "calibrate", "calibrate stop", "session end",
+               "session start", "test sls left", "test stop", "athlete sam", "athlete remove default yes",
+               "set fppa_alert 20", "reset all", "save", "lock 1357", "lock off", "drill run")
+    for line in changes:
+        assert coach.reply(line).startswith(f"error: {line.split()[0]} is locked: 'unlock PIN' first"), line
+    assert coach.device.settings.config is before and coach.device.mailbox.busy is None
+    # looking is open: the bare forms, and the commands that only read
+    for line in ("mode", "drill", "buzzer", "rotate", "athlete", "test", "status", "get fppa_alert", "help",
+                 "version", "reps", "steps", "sessions", "stream off", "json off"):
+        assert "is locked" not in coach.reply(line), line
+    listed = coach.reply("help lock")
+    assert "open while locked: help, version, status, get, stream, json, lock, unlock, sessions, reps, export, " \
+           "steps; and to look only (no argument): mode, drill, buzzer, rotate, athlete, test, session" in listed
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    security = readme.split("## Security")[1].split("\n## ")[0]
+    said = " ".join(security.split("Open while locked:")[1].split(". An unlock")[0].split())
+    assert said == ("`help`, `version`, `status`, `get`, `stream`, `json`, `lock`, `unlock`, `sessions`, `reps`, "
+                    "`export`, `steps`, and the bare `mode`, `drill`, `buzzer`, `rotate`, `athlete`, `test` and "
+                    "`session`, which only tell")  # the README lists what help does
+    assert coach.reply("unlock 2468") == "unlocked"
+    assert coach.reply("mode silent") == "mode silent, from the next frame"
+    # a new connection to the same device starts locked; the first one stays unlocked until 'lock'
+    other = ConsoleSession(coach.device)
+    other.greeting()
+    assert "mode is locked" in other.receive(b"mode terminal\r", coach.now).decode()
+    assert other.receive(b"\r", coach.now).decode().endswith("kneecue*#> ")
+    assert coach.say("status").endswith("kneecue*> ")
+    coach.reply("lock")
+    assert "mode is locked" in coach.reply("mode terminal")
+
+
+def test_wrong_passcodes_wait_longer_each_time_and_every_lockout_is_logged_and_in_status(coach, caplog):
+    """Issue 28 item 4: the wait doubles with each lockout (up to an hour), each is in
+    the journal and in status, and a passcode may be up to 20 digits."""
+    assert coach.reply("lock 314159265358979323") == "passcode set; locked"  # 18 digits
+    waits = []
+    for lockout in range(9):
+        for _ in range(3):
+            assert coach.reply("unlock 1111") == "error: wrong passcode"
+        said = coach.reply("unlock 314159265358979323")
+        waits.append(int(said.split("try again in ")[1].split(" s")[0]))
+        assert f"passcode: lockout {lockout + 1} since start" in coach.reply("status")
+        coach.now += waits[-1]
+    assert waits == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
+    logged = [r.getMessage() for r in caplog.records if "lockout" in r.getMessage()]
+    assert len(logged) == 9 and "3 wrong passcodes in a row" in logged[0]
+    assert coach.reply("unlock 314159265358979323") == "unlocked"
+    coach.reply("lock")
+    for _ in range(3):  # the right passcode ends the escalation
+        coach.reply("unlock 1111")
+    assert "try again in 30 s" in coach.reply("unlock 314159265358979323")
+    assert "passcode: lockout 10 since start" in coach.reply("status")
+    coach.now += 30
+    assert coach.reply("unlock 314159265358979323") == "unlocked"
+    assert coach.reply("lock 123456789012345678901") == "error: a passcode is 4 to 20 digits"
+
+
+def _restart(folder):
+    """The device started again on what is on disk, with the fallback's warning."""
+    config, warning = load_config(folder)
+    coach = Coach(folder, config)
+    coach.device.health.set_warning("settings", warning)
+    return coach
+
+
+def test_a_damaged_settings_file_keeps_the_device_locked_and_is_kept_aside_not_overwritten(coach, tmp_path):
+    """Issue 28 item 5."""
+    assert coach.reply("lock 2468") == "passcode set; locked"
+    damaged = (tmp_path / "config.json").read_bytes()[:200]  # an SD card's torn block
+    (tmp_path / "config.json").write_bytes(damaged)
+    restarted = _restart(tmp_path)
+    assert "mode is locked" in restarted.reply("mode silent")  # the last good copy keeps the passcode
+    assert "last good copy" in restarted.reply("status")
+    assert restarted.reply("unlock 2468") == "unlocked"
+    restarted.reply("set fppa_alert 20")
+    assert "saved to" in restarted.reply("save")
+    (aside,) = tmp_path.glob("config.json.damaged-*")
+    assert aside.read_bytes() == damaged  # kept, renamed, never overwritten
+    assert _restart(tmp_path).device.settings.config.thresholds.fppa_alert == 20
+
+    # Both copies damaged: the passcode cannot be read back, so nothing changes until a new one is set.
+    for name in ("config.json", "config.json.bak"):
+        (tmp_path / name).write_bytes((tmp_path / name).read_bytes()[:-40])
+    sealed = _restart(tmp_path)
+    status = sealed.reply("status")
+    assert "held a passcode, lost with it: changes are refused until a new one is set ('lock PIN')" in status
+    for line in ("mode silent", "set fppa_alert 30", "save"):
+        assert "is locked" in sealed.reply(line)
+    assert "lost with the damaged settings file: 'lock PIN' sets a new one" in sealed.reply("unlock 2468")
+    assert sealed.reply("lock 1357") == "passcode set; locked"
+    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("config.json*.damaged-*")) == [
+        "config.json.bak.damaged", "config.json.damaged", "config.json.damaged"]
+    assert sealed.reply("unlock 1357") == "unlocked" and "mode silent" in sealed.reply("mode silent")
+    assert _restart(tmp_path).device.settings.config.passcode.matches("1357")
 
 
 def test_json_mode_gives_one_object_per_reply_and_no_echo(coach):

@@ -65,6 +65,19 @@ def test_reps_reads_the_current_session_and_a_new_session_starts_empty(coach):
     assert coach.reply("reps x") == "error: usage: reps [N]"
 
 
+def test_session_start_where_no_session_folder_can_be_made_says_none_started(tmp_path):
+    """Issue 28 item 13: on a state folder it cannot write (a read-only card; here a file
+    stands where the sessions folder would be made), no session starts, and it says so."""
+    (tmp_path / "sessions").write_text("not a folder")
+    coach = Coach(tmp_path)
+    try:
+        said = coach.reply("session start")
+        assert said.startswith(f"error: no session started: cannot start a session in {tmp_path / 'sessions'}/")
+        assert coach.reply("session") == "no session under way"
+    finally:
+        coach.recorder.close()
+
+
 def test_sessions_lists_them_with_state_and_export_prints_csv(coach):
     stream = frames(300, reps=REPS)
     coach.feed(stream, 100)
@@ -78,6 +91,32 @@ def test_sessions_lists_them_with_state_and_export_prints_csv(coach):
     assert rows[0]["clip"] == "clips/rep-001.mp4" and rows[1]["clip"] == ""
     assert coach.reply("export 2027") == (
         f"error: no session '2027' in {coach.recorder.root}; 'sessions' lists them")
+
+
+def test_export_names_recorded_sessions_only_and_reads_a_huge_file_in_little_memory(coach, tmp_path):
+    """Issue 28 item 6: export took any path (an existence oracle for files the service
+    could read) and read a session file whole on the console's thread."""
+    import tracemalloc
+
+    coach.feed(frames(100, reps=REPS), 100)
+    coach.reply("session end")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("rep,leg\nnot a session\n")
+    for name in (str(secret), str(tmp_path / "nonexistent"), "../secret.txt", "/etc/passwd"):
+        assert coach.reply(f"export {name}") == (
+            f"error: no session {name!r} in {coach.recorder.root}; 'sessions' lists them")
+    # a session file with a 40 MB line in it (junk, or a line a bug wrote): skipped, never held whole
+    (path,) = coach.recorder.sessions
+    with open(path, "ab") as f:
+        f.write(b'{"type":"rep","junk":"' + b"x" * (40 << 20) + b'"}\n')
+    tracemalloc.start()
+    try:
+        rows = list(csv.DictReader(io.StringIO(coach.reply("export last"))))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [(r["rep"], r["verdict"]) for r in rows] == [("1", "fail"), ("2", "pass"), ("3", "fail")]
+    assert peak < 8 << 20, peak  # a fifth of that one line; read whole, the file took 120 MB
 
 
 def test_without_recording_reps_come_from_the_loop_and_session_says_why(tmp_path):

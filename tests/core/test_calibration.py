@@ -116,3 +116,9 @@ def test_from_dict_is_strict(data):
 def test_from_dict_wants_a_mapping_and_errors_are_value_errors():
     with pytest.raises(ValueError):
         Calibration.from_dict([("roll_deg", 1.0)])
+
+
+@pytest.mark.parametrize("seconds", [0.0, -1.0, float("nan"), float("inf")])
+def test_an_empty_or_endless_window_is_refused_not_a_calibration_of_ten_frames(seconds):
+    with pytest.raises(CalibrationError, match="seconds of standing"):
+        Calibrator(duration_s=seconds)

@@ -135,3 +135,40 @@ def test_each_failed_rep_has_a_still_at_its_deepest_with_the_feet_drawn(tmp_path
     assert tuple(still[y, x]) != tuple(still[100, 40])
     html = render(session, tmp_path)
     assert "<h2>The failed reps at their deepest</h2>" in html and "rep 1, left leg, at its deepest (frame 30)" in html
+
+
+def test_a_copied_session_names_no_file_outside_its_folder_and_the_page_goes_only_to_out(tmp_path, caplog):
+    """Issue 28 item 2: an id that is a path, and clip lines naming files elsewhere (a
+    coach's own video beside the session, an absolute path), are not trusted."""
+    import os
+
+    import numpy as np
+
+    from firmware_py import cli
+    from firmware_py.records import clips
+
+    laptop, out = tmp_path / "laptop", tmp_path / "out"
+    victim = laptop / "victim"
+    clips.write_clip(victim / "private.mp4", (np.full((48, 64, 3), 40 * i, np.uint8) for i in range(5)), 15.0)
+    hostile = {"abs": (str(tmp_path / "x" / "ABS_WRITE"), str(victim / "private.mp4")),
+               "climb": (os.path.relpath(tmp_path / "x" / "ESCAPED", out), "../victim/private.mp4")}
+    for name, (session_id, clip) in hostile.items():
+        writer = SessionWriter(laptop / name)
+        writer.write({"type": "session", "id": session_id, "athlete": "ana"}, sync=True)
+        rep = _rep(0, "left", 18.0, 2.0)
+        rep.failed = ("knee_inward",)
+        writer.write({"type": "rep", **rep.to_dict(), "index": 0, "clip": clip}, sync=True)
+        writer.write({"type": "clip", "rep": 0, "path": clip, "frames": 5, "first_frame": 0, "last_frame": 4})
+        writer.close()
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+
+    assert cli.main(["report", str(laptop), "--out", str(out)]) == 0
+    assert not (tmp_path / "x").exists()
+    new = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p not in before)
+    assert new == ["out", "out/abs.html", "out/climb.html"]  # the folder's name, only under --out
+    assert {p: p.stat().st_mtime_ns for p in before} == before  # nothing read was touched
+    for page in ("abs", "climb"):
+        html = (out / f"{page}.html").read_text()
+        assert "private" not in html and 'class="still"' not in html and "<video" not in html
+        assert "not read: its clip line names a file outside the session&#39;s folder" in html
+    assert caplog.text.count("outside the session's folder: not read") == 2  # said on the terminal
