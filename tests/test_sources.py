@@ -348,3 +348,28 @@ def test_a_portrait_phone_clip_stored_landscape_is_upright_whichever_decoder_rea
     assert [g.shape for g in got] == [(size[1], size[0], 3)] * len(upright)
     for mine, theirs in zip(got, upright):
         assert np.abs(mine.astype(int) - theirs).mean() < 4  # the same picture, not only its shape
+
+
+def test_run_on_a_pipe_that_never_decodes_is_one_line_and_exit_1(tmp_path):
+    """Not a success: the loop ended because its source could not be read, and said so
+    once (it printed the reason, then exited 0)."""
+    import os
+    import threading
+
+    fifo = tmp_path / "camera.ts"
+    os.mkfifo(fifo)
+
+    def write_garbage():
+        with open(fifo, "wb") as out:
+            out.write(b"this is no video stream\n" * 4000)
+    writer = threading.Thread(target=write_garbage, daemon=True)
+    writer.start()
+    proc = kneecue_process("run", "--source", fifo, "--gpio", "mock", "--no-record", "--state-dir", tmp_path / "s")
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    errors = [line for line in err.splitlines() if "error" in line]
+    assert proc.returncode == 1 and len(errors) == 1 and str(fifo) in errors[0], err

@@ -84,7 +84,9 @@ def run_service(args: argparse.Namespace) -> int:
             stack.callback(events.close)
         recorder = _recorder(args, config, device, source_name=args.source, lossless=not source.live)
         if recorder is not None:
-            stack.callback(recorder.close)
+            # a clip's last replay clips are waited for (nothing hurries a file), a camera's not
+            # past the stop the service promises
+            stack.callback(recorder.close, 10.0 if source.live else 300.0)
         try:
             factory = make_pin_factory(args.gpio)
         except PinError as e:
@@ -117,6 +119,8 @@ def run_service(args: argparse.Namespace) -> int:
             stats = _run_loop(args, model, source, outputs, device, notifier, recorder, events, stop,
                               scripted=scripted)
     log.info("%d frames scored, %d output changes", stats.frames, stats.changes)
+    if stats.error is not None:  # a clip or a pipe that could not be read to its end: not a success
+        raise KneeCueError(str(stats.error))
     return 0
 
 

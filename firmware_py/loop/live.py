@@ -37,6 +37,7 @@ class LoopStats:
     last_frame: int = -1
     last_t: float = 0.0
     last_latency_ms: float | None = None  # capture -> pin change of the latest output change
+    error: Exception | None = None  # why a clip's frames stopped before its end (a live source is retried)
 
 
 class LiveLoop:
@@ -96,8 +97,7 @@ class LiveLoop:
                 score = outcome.result.score
                 self.stats.frames += 1
                 self.stats.last_frame, self.stats.last_t = score.frame_index, score.t
-            if capture.error is not None:
-                log.error("%s", capture.error)
+            self.stats.error = capture.error  # the caller says it (kneecue run: one line, exit 1)
         finally:
             self.outputs.off()  # first: nothing below may keep the buzzer on
             capture.stop(timeout=0.5)

@@ -26,6 +26,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     lights = TerminalLights(sys.stdout)
     with CueOutputs(pin_factory=make_pin_factory("mock")) as outputs:
         stats = LiveLoop(source, pipeline, outputs, sinks=[EventSink(lights, outputs)]).run()
+    if stats.error is not None:
+        raise stats.error
     reps = pipeline.scorer.reps
     print(f"\n{stats.frames} frames scored, {lights.changes} changes of the lights.")
     for rep in reps:
