@@ -136,4 +136,5 @@ def test_drill_auto_recognises_what_each_clip_shows_or_says_it_cannot(scored, me
     verdicts = {r.clip: r.verdict for r in results}
     assert "wrong" not in verdicts.values(), verdicts
     assert [c for c, v in verdicts.items() if v == "undecided"] == ["lnc_overhead_squat_oblique_side_good_IMG_7034.mov"]
-    assert sum(v == "agree" for v in verdicts.values()) >= 13
+    assert sum(v == "agree" for v in verdicts.values()) >= 14
+    assert verdicts["vla_single_leg_hops_grid_front_oblique.mp4"] == "agree"  # hops, from its landings

@@ -166,7 +166,7 @@ def test_the_console_sets_the_drill_and_lists_the_steps_with_their_means(media, 
         return console.receive(line.encode() + b"\r", now[0]).decode()
 
     assert "drill run (treadmill running)" in reply("drill run")
-    assert "drill must be one of: auto, sls, squat, run" in reply("drill hopscotch")
+    assert "drill must be one of: auto, sls, squat, run, hop, land" in reply("drill hopscotch")
     assert device.settings.config.thresholds.drill == "run"
     pipeline = build_pipeline(None, thresholds=device.settings.config.thresholds)
     with make_source(str(media(REAR))) as source:

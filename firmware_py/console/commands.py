@@ -183,11 +183,14 @@ def _mode(ctx: Context, args: list[str], now: float) -> Reply:
     return Reply(True, f"mode {mode}, from the next frame", {"mode": mode})
 
 
-@command("drill [auto|sls|squat|run]", "what the athlete is doing, so that only its criteria are judged",
+@command("drill [auto|sls|squat|run|hop|land]", "what the athlete is doing, so that only its criteria are judged",
          "  sls: the single-leg squat test (knee, hands on hips, trunk sway, balance), per rep\n"
          "  squat: two-footed squats (knee separation, knee over the toes), per rep\n"
          "  run: treadmill running, camera behind or in front at hip height (pelvic drop and hip\n"
          "       adduction cued per step, the knee shown; 'steps' lists them)\n"
+         "  hop: single-leg hops and landings, each judged from contact to peak knee flexion and cued\n"
+         "       after it (one red flash: the left leg failed, two: the right); 'landings' lists them\n"
+         "  land: drop vertical jumps on both feet (knee separation at contact and peak, asymmetric contact)\n"
          "  auto: recognised from the movement ('status' says what and why); the knees only until then\n"
          "  Saved per athlete with 'save'.", guarded=True, looks=True)
 def _drill(ctx: Context, args: list[str], now: float) -> Reply:

@@ -1,11 +1,12 @@
-"""The coach's command for running: ``steps``, the last steps the loop judged, with
-the cadence and each side's mean over the last ``run_steps`` steps."""
+"""The coach's commands for the drills at speed: ``steps``, the last running steps the
+loop judged, with the cadence and each side's mean over the last ``run_steps`` steps;
+``landings``, the last landings of hops and drop jumps with their verdicts."""
 
 from __future__ import annotations
 
 from firmware_py.console.registry import Context, Reply, command, fail, usage
 from firmware_py.core.running import cadence_spm, side_means
-from firmware_py.wording import step_line
+from firmware_py.wording import landing_line, step_line
 
 SIDES = ("left", "right")
 SHOWN = ("pelvic_drop", "hip_adduction", "trunk_lean", "fppa")
@@ -35,3 +36,22 @@ def _steps(ctx: Context, args: list[str], now: float) -> Reply:
         lines.append(f"{side} mean of the last {count}: {shown or 'nothing read'}")
     return Reply(True, "\n".join(lines), {"steps": [s.to_dict() for s in steps[-n:]], "cadence_spm": cadence,
                                           "means": means, "window_steps": window})
+
+
+@command("landings [N]", "hops and landings: the last N landings (default 8), per leg, with their verdicts")
+def _landings(ctx: Context, args: list[str], now: float) -> Reply:
+    try:
+        n = int(args[0]) if args else 8
+    except ValueError:
+        return usage("landings")
+    if len(args) > 1 or not 1 <= n <= 100:
+        return fail("N is 1 to 100")
+    done = list(ctx.device.mailbox.landings)
+    if not done:
+        return Reply(True, "no landings yet ('drill hop' for single-leg hops, 'drill land' for drop jumps)",
+                     {"landings": []})
+    per_leg = {leg: sum(x.leg == leg for x in done) for leg in ("left", "right", "both")}
+    lines = [landing_line(x) for x in done[-n:]]
+    lines.append(f"{len(done)} landings: " + ", ".join(f"{k} {v}" for k, v in per_leg.items() if v)
+                 + f"; {sum(bool(x.failed) for x in done)} failed")
+    return Reply(True, "\n".join(lines), {"landings": [x.to_dict() for x in done[-n:]], "per_leg": per_leg})

@@ -57,6 +57,10 @@ PATTERNS: dict[str, Pattern] = {
     "testing": Pattern({"green": Wave(0.5, 0.5), "amber": Wave(0.5, 0.5)}),
     "pass": Pattern({"green": Wave(0.6, 0.0, 1)}, buzzer=Wave(0.1, 0.0, 1), tone_hz=2000.0, hold_s=0.8),
     "fail": Pattern({"red": Wave(0.6, 0.0, 1)}, buzzer=Wave(0.6, 0.0, 1), tone_hz=400.0, hold_s=0.8),
+    # a landing that failed, and on which leg: one long red flash and low tone for the left,
+    # two short ones for the right (a two-footed landing's is "fail")
+    "fail_left": Pattern({"red": Wave(0.6, 0.0, 1)}, buzzer=Wave(0.6, 0.0, 1), tone_hz=400.0, hold_s=0.8),
+    "fail_right": Pattern({"red": Wave(0.2, 0.2, 2)}, buzzer=Wave(0.2, 0.2, 2), tone_hz=400.0, hold_s=0.8),
 }
 MODES = VOCABULARY_MODES  # FeedbackMode's values (a test holds them equal)
 STATES = ("run", "calibrating", "testing")
@@ -87,12 +91,17 @@ class PatternSelector:
         self._mode = mode
 
     def select(self, t: float, *, level: str = "idle", verdict: str | None = None,
-               fault: bool = False, state: str = "run") -> str:
+               fault: bool = False, state: str = "run", landing: str | None = None) -> str:
+        """``landing``: the verdict is a landing's, on that leg: shown in the concurrent mode
+        too (a landing drill's cue is its verdict, within a second of the contact)."""
         if fault:
             return "fault"
         if state in ("calibrating", "testing"):
             return state
-        if verdict is not None and self.mode == "terminal":
+        if verdict is not None and landing is not None and self.mode != "silent":
+            shown = "fail_" + landing if verdict == "fail" and landing in ("left", "right") else verdict
+            self._held, self._hold_until = shown, t + (PATTERNS[shown].hold_s or 0.0)
+        elif verdict is not None and self.mode == "terminal":
             self._held, self._hold_until = verdict, t + (PATTERNS[verdict].hold_s or 0.0)
         if self._held is not None and t < self._hold_until:
             return self._held

@@ -141,6 +141,7 @@ class RepCounter:
         self._seed_scale = leg_length_px
         self.check_hands = check_hands
         self.criteria: tuple[str, ...] = CRITERIA  # what a rep may fail on (the drill's)
+        self.counting = True  # the drill counts reps (a hop's dip or a stride is none)
         self.reps: deque[Rep] = deque(maxlen=keep)
         self.reset()
 
@@ -208,7 +209,7 @@ class RepCounter:
             return None
         if depth < max(p.end_depth, p.end_fraction * rep.depth):
             self._abandon(wait_for_standing=True)
-            if rep.depth >= p.min_depth and elapsed >= p.min_duration_s:
+            if rep.depth >= p.min_depth and elapsed >= p.min_duration_s and self.counting:
                 return self._finish(rep, frame, t)
         return None
 

@@ -26,6 +26,7 @@ from .metrics import body_scale, hip_height, measure_flat, metrics_from_body
 from .placement import PlacementMonitor, PlacementParams
 from .rep import summarise
 from .reps import Rep, RepCounter, RepParams
+from .landing import Landing
 from .running import Step
 from .settings import DEFAULT, FeedbackMode, Thresholds
 from .smoothing import PoseSmoother, SmoothingParams
@@ -59,11 +60,12 @@ class FrameScore(NamedTuple):
     step: Step | None = None  # the running step completed on this frame, if any
     drill: str = "sls"  # the drill judged on this frame ("auto": not recognised yet)
     decided: Decision | None = None  # why ``auto`` judges that drill (None: set, or not recognised)
+    landing: Landing | None = None  # the landing judged on this frame (its balance window closed), if any
 
     @property
-    def unit(self) -> Rep | Step | None:
-        """The unit of work (a rep or a step) completed on this frame, if any."""
-        return self.rep if self.rep is not None else self.step
+    def unit(self) -> Rep | Step | Landing | None:
+        """The unit of work (a rep, a step or a landing) completed on this frame, if any."""
+        return self.rep if self.rep is not None else self.step if self.step is not None else self.landing
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +75,7 @@ class FrameScore(NamedTuple):
             "cue": self.cue.to_dict(),
             "rep": None if self.rep is None else self.rep.to_dict(),
             "step": None if self.step is None else self.step.to_dict(),
+            "landing": None if self.landing is None else self.landing.to_dict(),
             "drill": self.drill,
             "decided": None if self.decided is None else self.decided.to_dict(),
             "placement": list(self.placement),
@@ -247,20 +250,21 @@ class Scorer:
         )
         cue = self._cue.update(metrics, t, present=present, placement=problems,
                                balance_lost=reps.balance_lost_now, flexed=None if self.still else not upright)
-        step = self._drills.observe(body, frame_index, t, stance, reps.depth,
-                                    frontal=not side and "not_frontal" not in problems, signal=self._stance.signal)
+        step, landing = self._drills.observe(body, frame_index, t, stance, reps.depth, signal=self._stance.signal,
+                                             frontal=not side and "not_frontal" not in problems, metrics=metrics)
         drill = self._drills.drill
-        reps.criteria = drill.criteria
+        reps.criteria, reps.counting = drill.criteria, drill.unit == "rep"
         rep = reps.update(frame_index, t, hip_height(body, stance), body_scale(body), stance, metrics,
                           self._cue.levels)
         self._drills.saw_rep(rep, t)
-        cue, step = self._drills.shown(drill, cue, step, t, present=present, keep=self._keep_reps,
-                                       placement_warn=bool(self._cue.levels.get("camera_placement")))
-        rep = None if drill.unit == "step" else rep
+        cue, step, landing = self._drills.shown(drill, cue, step, t, present=present, keep=self._keep_reps,
+                                                placement_warn=bool(self._cue.levels.get("camera_placement")),
+                                                landing=landing)
+        rep = rep if drill.unit == "rep" else None
         if rep is not None and rep.failed:
             rep.pattern, rep.evidence = fault_pattern(rep, th)
         return FrameScore(frame_index, t, metrics, cue, rep, problems, self._reps.phase, step, drill.name,
-                          self._drills.decision)
+                          self._drills.decision, landing)
 
     def _side_view(self, metrics: dict[str, Any], pose: np.ndarray, feet: FootReading | None, t: float) -> None:
         """A camera at the side (the ``view`` setting): no frontal-plane measure; the
@@ -337,6 +341,9 @@ class Scorer:
         })
         if self._drills.run.steps:
             out["running"] = self._drills.run.summary(int(self.thresholds.run_steps))
+        landings = self._drills.landing_summary()
+        if landings is not None:
+            out["landing"] = landings
         return out
 
     @property

@@ -37,7 +37,7 @@ PEAK_METRICS = COMPARED_PEAKS
 
 # The drills (one module each in core.drills, which holds their registry); ``auto``
 # recognises one from the movement.
-DRILLS = ("sls", "squat", "run")
+DRILLS = ("sls", "squat", "run", "hop", "land")
 DRILL_CHOICES = ("auto", *DRILLS)
 
 # When the athlete is shown anything (core.settings.FeedbackMode).

@@ -68,6 +68,7 @@ class Mailbox:
         self.readings: Readings | None = None
         self.reps: deque[Rep] = deque(maxlen=RECENT_REPS)
         self.steps: deque[Step] = deque(maxlen=RECENT_REPS)  # running steps (the console's 'steps')
+        self.landings: deque[Any] = deque(maxlen=RECENT_REPS)  # landings (the console's 'landings')
         self.last_cue: tuple[float, Cue] | None = None  # (clock, cue) of the latest warn or alert
         self.tests: dict[str, dict[str, Any]] = {}  # "ankle left" -> that test's latest record
         self._lock = threading.Lock()
@@ -126,6 +127,8 @@ class Mailbox:
             self.reps.append(score.rep)
         if score.step is not None:
             self.steps.append(score.step)
+        if score.landing is not None:
+            self.landings.append(score.landing)
         if score.cue.level in ("warn", "alert"):
             self.last_cue = (self.clock(), score.cue)
 

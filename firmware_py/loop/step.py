@@ -44,8 +44,10 @@ class FrameStep:
         result = self.pipeline.process(frame, lap)
         score = result.score
         state = "run" if self.observe is None else self.observe(result)
-        pattern = self.selector.select(score.t, level=score.cue.level,
-                                       verdict=None if score.rep is None else score.rep.verdict, state=state)
+        unit = score.rep if score.rep is not None else score.landing  # (a step's cue is its drill's level)
+        pattern = self.selector.select(score.t, level=score.cue.level, state=state,
+                                       verdict=None if unit is None else unit.verdict,
+                                       landing=None if score.landing is None else score.landing.leg)
         changed = self.show(pattern) if self.show is not None else pattern != self._shown
         decided_ns = time.monotonic_ns()
         self._shown = pattern

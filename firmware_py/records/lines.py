@@ -34,3 +34,8 @@ def drill_record(score: Any) -> dict[str, Any]:
 def step_record(step: Any) -> dict[str, Any]:
     """One running step, its times and measures rounded to 0.001."""
     return {"type": "step", **{k: num(v, 3) if isinstance(v, float) else v for k, v in step.to_dict().items()}}
+
+
+def landing_record(landing: Any) -> dict[str, Any]:
+    """One landing, its times and measures rounded to 0.001."""
+    return {"type": "landing", **{k: num(v, 3) if isinstance(v, float) else v for k, v in landing.to_dict().items()}}

@@ -41,7 +41,7 @@ from firmware_py import __version__
 from firmware_py.core.sessions import END, START, Change, SessionParams, SessionTracker
 from firmware_py.loop.sinks import FrameSink, Outcome
 from firmware_py.records import clips
-from firmware_py.records.lines import drill_record, foot_points, num, step_record
+from firmware_py.records.lines import drill_record, foot_points, landing_record, num, step_record
 from firmware_py.records.ring import FrameRing, background
 from firmware_py.core.vocabulary import CUE_METRICS
 from firmware_py.records.sessionfile import CLIPS, FORMAT, TRACE_KEYS, SessionWriter, unique_folder
@@ -220,6 +220,8 @@ class Recorder(FrameSink):
             self._write(drill_record(score))
         if score.step is not None:
             self._write(step_record(score.step))
+        if score.landing is not None:
+            self._write(landing_record(score.landing), sync=True)  # a landing is as precious as a rep
         if score.rep is not None:
             self._rep(score.rep)
         elif len(self._trace["t"]) >= TRACE_CHUNK:

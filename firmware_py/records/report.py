@@ -22,7 +22,7 @@ from firmware_py import __version__
 from firmware_py.core.rep import Rep, working_value
 from firmware_py.core.vocabulary import CRITERIA
 from firmware_py.core.settings import SETTINGS
-from firmware_py.records import clips, plots, running
+from firmware_py.records import clips, landings, plots, running
 from firmware_py.records.sessionfile import Session, read_session
 from firmware_py.wording import pattern_words
 
@@ -235,7 +235,7 @@ def render(session: Session, out_dir: Path, replays: Replays | None = None) -> s
         if session.reps else None,
         reps=reps, debounce=_debounce_note(session),
         plots=[_png(plots.metric_plot(session, name), plots.METRIC_PLOTS[name][0]) for name in plots.METRIC_PLOTS],
-        stills=stills, replays=videos, running=_running(session),
+        stills=stills, replays=videos, running=_running(session), landings=landings.section(session),
         settings_changed=[{"at": _num(c.get("t"), ".1f"), "changed": c.get("changed")} for c in session.settings],
         thresholds=", ".join(f"{k} {_setting(k, v)}" for k, v in (h.get("thresholds") or {}).items()),
         version=__version__) + "\n"

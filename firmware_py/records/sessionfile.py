@@ -15,6 +15,8 @@ with a ``type``:
 * ``test``: a guided test's result (``test`` sls or ankle, leg, verdict, numbers);
 * ``step``: one running step (``core.running.Step``: side, contact and midstance
   frames, the midstance metrics, what crossed its alert, whether it was cued);
+* ``landing``: one landing (``core.landing.Landing``: leg, contact and peak flexion
+  frames, the measures between, held, what it failed on), flushed as a rep is;
 * ``drill``: the drill judged from then on (``auto`` recognising one: why, how sure);
 * ``end``: why the session ended and its summary.
 
@@ -59,6 +61,7 @@ class Session:
     settings: list[dict[str, Any]] = field(default_factory=list)
     tests: list[dict[str, Any]] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
+    landings: list[dict[str, Any]] = field(default_factory=list)
     drills: list[dict[str, Any]] = field(default_factory=list)
     trace: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in TRACE_KEYS})
     clips: dict[int, dict[str, Any]] = field(default_factory=dict)  # rep index -> clip line
@@ -111,6 +114,9 @@ class Session:
             "drill": self.drills[-1].get("drill") if self.drills else (self.header.get("thresholds") or {}).get("drill"),
             "steps": len(self.steps),
             "steps_per_side": {s: sum(st.get("side") == s for st in self.steps) for s in ("left", "right")},
+            "landings": len(self.landings),
+            "landings_per_leg": {leg: sum(x.get("leg") == leg for x in self.landings)
+                                 for leg in ("left", "right", "both")},
         }
 
 
@@ -193,6 +199,8 @@ def _take(session: Session, record: dict[str, Any]) -> None:
         session.tests.append(record)
     elif kind == "step":
         session.steps.append(record)
+    elif kind == "landing":
+        session.landings.append(record)
     elif kind == "drill":
         session.drills.append(record)
     elif kind == "trace":

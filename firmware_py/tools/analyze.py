@@ -17,7 +17,7 @@ from firmware_py.loop.pipeline import FrameResult, Pipeline
 from firmware_py.loop.sinks import FrameSink, Outcome
 from firmware_py.loop.step import FrameStep
 from firmware_py.sources.base import Frame, FrameSource
-from firmware_py.wording import drill_words, notice_text, pattern_words, step_line
+from firmware_py.wording import drill_words, landing_line, notice_text, pattern_words, step_line
 import argparse
 from pathlib import Path
 from firmware_py.core.settings import SettingError, Thresholds
@@ -133,9 +133,14 @@ def summary_text(summary: dict) -> str:
     worst = ", ".join(f"{k} {v['value']:+.1f} (rep {v['rep'] + 1})" for k, v in summary["worst"].items() if v)
     if worst:
         lines.append(f"worst: {worst}")
+    landing = summary.get("landing")
+    if landing:
+        per_leg = ", ".join(f"{n} {leg}" for leg, n in landing["per_leg"].items() if n)
+        fails = ", ".join(f"{c.replace('_', ' ')} {n}" for c, n in landing["failures"].items())
+        lines.append(f"{landing['landings']} landings ({per_leg}): {landing['passed']} passed, {landing['failed']} "
+                     f"failed" + (f" ({fails})" if fails else "") + f"; {landing['held']} held")
     run = summary.get("running")
     if run:
-        lines[0] = lines[0] if summary["reps"] else f"drill {summary['drill']}"
         cadence = "–" if run["cadence_spm"] is None else f"{run['cadence_spm']:.1f}"
         per_side = run["steps_per_side"]
         lines.append(f"{run['steps']} steps ({per_side['left']} left, {per_side['right']} right), cadence {cadence} "
@@ -145,6 +150,8 @@ def summary_text(summary: dict) -> str:
             lines.append(f"  {side:<5} mean: " + ", ".join(
                 f"{k.replace('_', ' ')} {mean[k]:+.1f}" for k in ("pelvic_drop", "hip_adduction", "trunk_lean", "fppa")
                 if mean.get(k) is not None) or f"  {side}: no step read")
+    if not summary["reps"] and (run or landing):  # no reps to count: say what was judged instead
+        lines[0] = f"drill {summary['drill']}"
     lines.append("KneeCue is a training-feedback device, not a diagnosis.")
     return "\n".join(lines)
 
@@ -171,6 +178,8 @@ class Printer(FrameSink):
                 self.emit({"rep": _clean(rep.to_dict())})
             if step is not None:
                 self.emit({"step": _clean(step.to_dict())})
+            if score.landing is not None:
+                self.emit({"landing": _clean(score.landing.to_dict())})
             return
         if not self.brief:
             self.out.write(table_row(o.result) + "\n")
@@ -178,6 +187,8 @@ class Printer(FrameSink):
             self.out.write(rep_row(rep) + "\n")
         if step is not None:
             self.out.write(step_line(step) + "\n")
+        if score.landing is not None:
+            self.out.write(landing_line(score.landing) + "\n")
 
     _drill: str | None = None
 

@@ -7,8 +7,8 @@ wording.  ``notices`` words the guided procedures, ``reps`` a rep and the fault
 pattern it fits.
 """
 
-from firmware_py.wording.drills import drill_words, step_line
+from firmware_py.wording.drills import drill_words, landing_line, step_line
 from firmware_py.wording.notices import notice_text
 from firmware_py.wording.reps import pattern_words, rep_line, rep_result
 
-__all__ = ["drill_words", "notice_text", "pattern_words", "rep_line", "rep_result", "step_line"]
+__all__ = ["drill_words", "landing_line", "notice_text", "pattern_words", "rep_line", "rep_result", "step_line"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 NAMES = {"sls": "single-leg squat test", "squat": "two-footed squats", "run": "treadmill running",
-         "auto": "not recognised yet"}
+         "hop": "single-leg hops and landings", "land": "drop vertical jumps", "auto": "not recognised yet"}
 
 
 def evidence_words(evidence: dict[str, Any]) -> str:
@@ -13,6 +13,8 @@ def evidence_words(evidence: dict[str, Any]) -> str:
         return f"{evidence['steps']} alternating steps at {evidence['cadence_spm']} steps/min"
     if "held_s" in evidence:
         return f"one leg held {evidence['held_s']:.1f} s"
+    if "landings" in evidence:
+        return f"{evidence['landings']} landings in a few seconds"
     if "depth" in evidence:
         return f"a two-footed squat {evidence['depth']:.2f} leg lengths deep"
     return "?"
@@ -40,3 +42,22 @@ def step_line(step: Any) -> str:
             f"pelvic drop {num('pelvic_drop', '+.1f')}°  hip add {num('hip_adduction', '+.1f')}°  "
             f"trunk {num('trunk_lean', '+.1f')}°  FPPA {num('fppa', '+.1f')}°  knee gap {num('knee_gap', '.2f')}  "
             f"{verdict}")
+
+
+def landing_line(landing: Any) -> str:
+    """One landing as the console and ``analyze`` list it."""
+    m = landing.metrics
+
+    def num(key: str, fmt: str) -> str:
+        return "–" if m.get(key) is None else format(m[key], fmt)
+    parts = [f"knee in {num('knee_medial', '+.2f')}", f"FPPA at peak {num('fppa', '+.1f')}°"]
+    if landing.leg == "both":
+        parts += [f"knee separation {num('knee_separation_contact', '.2f')} at contact, "
+                  f"{num('knee_separation_peak', '.2f')} at peak",
+                  f"feet {num('contact_asymmetry_s', '.3f')} s apart"]
+    else:
+        parts += [f"pelvic drop {num('pelvic_drop', '+.1f')}°", f"trunk {num('trunk_lean', '+.1f')}°",
+                  "held" if landing.held else "not held"]
+    verdict = "PASS" if not landing.failed else "FAIL " + ", ".join(landing.failed)
+    return (f"landing {landing.index + 1:>2}  {landing.leg:<5} contact {landing.contact_frame} peak {landing.peak_frame}  "
+            + "  ".join(parts) + f"  {verdict}")

@@ -178,13 +178,14 @@ def test_while_locked_nothing_the_athlete_sees_or_that_is_saved_changes(coach, t
         assert "is locked" not in coach.reply(line), line
     listed = coach.reply("help lock")
     assert "open while locked: help, version, status, get, stream, json, lock, unlock, sessions, reps, export, " \
-           "steps; and to look only (no argument): mode, drill, buzzer, rotate, athlete, test, session" in listed
+           "steps, landings; and to look only (no argument): mode, drill, buzzer, rotate, athlete, test, session" \
+           in listed
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     security = readme.split("## Security")[1].split("\n## ")[0]
     said = " ".join(security.split("Open while locked:")[1].split(". An unlock")[0].split())
     assert said == ("`help`, `version`, `status`, `get`, `stream`, `json`, `lock`, `unlock`, `sessions`, `reps`, "
-                    "`export`, `steps`, and the bare `mode`, `drill`, `buzzer`, `rotate`, `athlete`, `test` and "
-                    "`session`, which only tell")  # the README lists what help does
+                    "`export`, `steps`, `landings`, and the bare `mode`, `drill`, `buzzer`, `rotate`, `athlete`, "
+                    "`test` and `session`, which only tell")  # the README lists what help does
     assert coach.reply("unlock 2468") == "unlocked"
     assert coach.reply("mode silent") == "mode silent, from the next frame"
     # a new connection to the same device starts locked; the first one stays unlocked until 'lock'

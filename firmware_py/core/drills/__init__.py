@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from .auto import Decision, DrillRecognizer
 from .base import Drill
+from .hop import HOP
+from .land import LAND
 from .run import RUN, RunJudge
 from .sls import SLS
 from .squat import KNEE_REASONS, SQUAT
 
 __all__ = ["DRILLS", "UNDECIDED", "Decision", "Drill", "DrillRecognizer", "RunJudge", "drill_named"]
 
-DRILLS: dict[str, Drill] = {d.name: d for d in (SLS, SQUAT, RUN)}
+DRILLS: dict[str, Drill] = {d.name: d for d in (SLS, SQUAT, RUN, HOP, LAND)}
 UNDECIDED = Drill("auto", "rep", KNEE_REASONS, ("knee_inward",),
                   "recognised from the movement: until then the knees only")
 

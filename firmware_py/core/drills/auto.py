@@ -12,6 +12,8 @@ decided, from what, and how sure it is:
   little apart front to back reach in a slightly oblique view (0.23 in the band-squat
   clip, a false single-leg stance of 2-3 s), while a lifted foot gives 0.24-0.51 as a
   median (core.stance);
+* ``hop``: two landings (``core.landing``) within ``hop_window_s`` on one leg;
+  ``land``: two on both feet (drop jumps). A landing overrides the squats, as running does.
 * ``squat``: a rep completed on both feet (``core.reps``: at least ``rep_min_depth``
   deep) with no leg held in the last ``forget_s``: one dip on two feet is not yet a
   squat set (the pistol clip's athlete dips on both feet before his first pistol).
@@ -36,6 +38,8 @@ from ..running import Step
 @dataclass(frozen=True)
 class AutoParams:
     run_steps: int = 4
+    hop_landings: int = 2  # landings in hop_window_s: hops (single-leg) or drop jumps (both feet)
+    hop_window_s: float = 4.0
     run_window_s: float = 3.0
     sls_hold_s: float = 1.0
     sls_signal: float = 0.3
@@ -59,16 +63,21 @@ class DrillRecognizer:
         self.params = params or AutoParams()
         self.decision: Decision | None = None
         self._steps: deque[Step] = deque(maxlen=16)
+        self._landings: deque = deque(maxlen=8)
         self._one_leg_since: float | None = None
         self._one_leg_peak = 0.0  # the largest stance evidence while the leg is held
         self._last_one_leg: float | None = None
 
     def update(self, t: float, stance: str, depth: float, step: Step | None,
-               signal: float | None = None, frontal: bool = True) -> Decision | None:
+               signal: float | None = None, frontal: bool = True, landing=None) -> Decision | None:
         """This frame's evidence; returns the decision in force (None: not yet)."""
         p = self.params
         if step is not None:
             self._steps.append(step)
+        if landing is not None:
+            self._landings.append(landing)
+        while self._landings and t - self._landings[0].peak_t > p.hop_window_s:
+            self._landings.popleft()
         while self._steps and t - self._steps[0].midstance_t > p.run_window_s:
             self._steps.popleft()
         run = self._running()
@@ -77,6 +86,12 @@ class DrillRecognizer:
         current = self.decision.drill if self.decision else None
         if (current == "run" and self._steps) or self._alternating() >= 2:
             return self.decision  # stepping: a missed step is no change of drill, two steps may be a run starting
+        hops = self._hopping()
+        if hops is not None:
+            drill, evidence, confidence = hops
+            return self._decide(drill, t, evidence, confidence)
+        if current in ("hop", "land") and self._landings:
+            return self.decision  # still landing: standing on one leg between hops is no squat test
         if stance in ("left", "right") and frontal:
             if self._one_leg_since is None:
                 self._one_leg_since, self._one_leg_peak = t, 0.0
@@ -113,6 +128,17 @@ class DrillRecognizer:
             return None
         return ({"steps": len(steps), "cadence_spm": round(cadence)},
                 min(1.0, 0.5 * len(steps) / self.params.run_steps))
+
+    def _hopping(self) -> tuple[str, dict, float] | None:
+        """Landings: ``hop`` when the last ``hop_landings`` were on one leg, ``land`` on both feet."""
+        last = list(self._landings)[-self.params.hop_landings:]
+        if len(last) < self.params.hop_landings:
+            return None
+        legs = {landing.leg for landing in last}
+        drill = "land" if legs == {"both"} else "hop" if len(legs) == 1 else None  # alternating legs: running
+        if drill is None:
+            return None
+        return drill, {"landings": len(self._landings)}, min(1.0, 0.5 * len(self._landings) / self.params.hop_landings)
 
     def _alternating(self) -> int:
         """How many of the latest steps alternate legs (0 without steps)."""

@@ -7,6 +7,7 @@ the scorer and everything after it read only this shape (and the registry in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from ..cue import Cue
 
@@ -14,10 +15,12 @@ from ..cue import Cue
 @dataclass(frozen=True)
 class Drill:
     name: str
-    unit: str  # what is counted and judged: "rep" or "step"
+    unit: str  # what is counted and judged: "rep", "step" or "landing"
     reasons: frozenset[str]  # the cue reasons the athlete is shown (``vocabulary.REASONS``)
     criteria: tuple[str, ...]  # what a unit fails on
     summary: str  # one line for the console's help and status
+    judge: Callable[[Any, Any], tuple[str, ...]] | None = None  # a landing drill's: (landing, thresholds) -> failed
+    two_feet: bool = False  # a landing drill on both feet
 
     def shown(self, cue: Cue) -> Cue:
         """``cue`` with only this drill's reasons: nothing outside the drill is cued."""
