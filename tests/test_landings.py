@@ -56,7 +56,6 @@ def test_the_hop_clips_landings_are_found_judged_and_cued_within_a_second(movene
     step = FrameStep(build_pipeline(movenet))
     found, shown = [], {}
     with make_source(path) as source:
-        fps = source.fps
         for frame in source:
             outcome = step(frame)
             landing = outcome.result.score.landing
