@@ -30,6 +30,7 @@ from firmware_py.core.defaults import MIN_SCORE
 CLIP_SIDE = 480  # longest side of a stored frame, pixels (a smaller source is kept as it is)
 PRE_S = 0.5  # lead-in before the rep starts
 CLIP_FPS = 15.0  # enough to see a knee go in; every second frame of a 25-30 fps camera halves the cost
+LANDING_SLOW = 4.0  # a failed landing's replay plays this many times slower: contact to peak is 0.1-0.3 s
 MIN_FREE_BYTES = 32 << 20  # leave this much of the disk free: clips are the first thing to go
 FOURCC = "mp4v"
 TEMP_SUFFIX = ".tmp.mp4"  # a clip (or its browser copy) being written: ``.rep-003.tmp.mp4``
@@ -135,17 +136,21 @@ def _wrap(text: str, width: int, scale: float = 0.4) -> list[str]:
     return lines
 
 
-def replay(path: Path, kept: Sequence[Any], overlays: Iterable[Overlay], title: str, reason: str) -> dict[str, Any]:
-    """A failed rep's replay: its ring frames (``ring.Kept``) at about CLIP_FPS, each drawn
-    with its overlay, written to ``path``; what the session's clip line records."""
+def replay(path: Path, kept: Sequence[Any], overlays: Iterable[Overlay], title: str, reason: str, *,
+           slow: float = 1.0) -> dict[str, Any]:
+    """A failed rep's (or landing's) replay: its ring frames (``ring.Kept``) at about
+    CLIP_FPS, each drawn with its overlay, written to ``path`` to play ``slow`` times
+    slower than it happened (every kept frame, then); what the session's clip line records."""
     by_index = {o.index: o for o in overlays}
-    kept = kept[::stride(kept)]
+    kept = kept[::stride(kept)] if slow == 1.0 else list(kept)
+    if slow != 1.0:
+        title = f"{title}  (x{slow:g} slower)"
     frames = (draw(k.small, k.source_size, by_index.get(k.index), title, reason) for k in kept)
     span = kept[-1].t - kept[0].t
     fps = (len(kept) - 1) / span if span > 0 else CLIP_FPS
-    size = write_clip(path, frames, min(60.0, max(1.0, fps)))
+    size = write_clip(path, frames, min(60.0, max(1.0, fps / slow)))
     return {"frames": len(kept), "first_frame": kept[0].index, "last_frame": kept[-1].index,
-            "fps": round(fps, 3), "bytes": size}
+            "fps": round(fps, 3), "slow": slow, "bytes": size}
 
 
 def write_clip(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:

@@ -8,8 +8,8 @@ change takes effect.  Everything else happens on three threads of this module:
   per-frame trace, and appends the session file (sessionfile), flushing and
   fsyncing each rep line;
 * the ring thread (ring.FrameRing) keeps the last seconds of frames, downscaled;
-* the clip thread draws and writes the replay clip of each failed rep, then
-  trims the clips to the quota.
+* the clip thread draws and writes the replay clip of each failed rep (and, slowed
+  down, of each failed landing), then trims the clips to the quota.
 
 The log thread runs at nice +10; the ring and clip threads at SCHED_IDLE, on CPU
 time the frame loop and the model leave over (measured: tests/benchmarks/recording.py).
@@ -91,6 +91,7 @@ class Recorder(FrameSink):
         self._overlays: deque[clips.Overlay] = deque(maxlen=1024)
         self._reps = 0
         self._failed = 0
+        self._landings = 0
         self._last = (0.0, -1)  # (t, frame) of the latest frame seen
         self._drill: str | None = None  # the drill the session last said
         self._problems: dict[str, str] = {}  # "lines" / "clips" -> what went wrong, while it lasts
@@ -221,7 +222,7 @@ class Recorder(FrameSink):
         if score.step is not None:
             self._write(step_record(score.step))
         if score.landing is not None:
-            self._write(landing_record(score.landing), sync=True)  # a landing is as precious as a rep
+            self._landing(score.landing)
         if score.rep is not None:
             self._rep(score.rep)
         elif len(self._trace["t"]) >= TRACE_CHUNK:
@@ -244,7 +245,7 @@ class Recorder(FrameSink):
             return
         self.current = self._writer.path
         self.sessions.append(self._writer.path)
-        self._reps = self._failed = 0
+        self._reps = self._failed = self._landings = 0
         self._drill = None  # a new session says its drill on its first frame
         header = {"type": "session", "format": FORMAT, "id": folder.name, "started": now.isoformat(timespec="seconds"),
                   "t": num(change.t, 3), "frame": self._last[1], "reason": change.reason, "source": self.source,
@@ -281,17 +282,37 @@ class Recorder(FrameSink):
             log.info("session %s: rep %d (%s) %s recorded", writer.folder.name, number + 1, rep.leg,
                      "pass" if rep.passed else "fail: " + ", ".join(rep.failed))
         if failed:
-            first_t = rep.start_t - clips.PRE_S
-            overlays = [o for o in self._overlays if o.t >= first_t and o.index <= rep.end_frame]
-            title = f"rep {number + 1} {rep.leg} leg  FAIL"
-            reason = ", ".join(c.replace("_", " ") for c in rep.failed)
-            if self._clip_slots.acquire(blocking=False):
-                lossless = overlays and self.ring.lossless  # a file's clip: its frames kept until it has them
-                hold = self.ring.hold(overlays[0].index, overlays[-1].index) if lossless else None
-                self._clip_jobs.put((writer, number, record["clip"], overlays, title, reason, hold))
-            else:  # never let waiting clips pile up in memory
-                self._clip_done(writer, {"type": "clip", "rep": number, "path": None,
-                                         "error": f"skipped: {PENDING_CLIPS} clips were already waiting for CPU time"})
+            self._clip(writer, ("rep", number), record["clip"], rep.start_t - clips.PRE_S, rep.end_frame,
+                       f"rep {number + 1} {rep.leg} leg  FAIL", rep.failed)
+
+    def _landing(self, landing: Any) -> None:
+        """A landing's line (synced: as precious as a rep) and, if it failed, its replay
+        slowed ``clips.LANDING_SLOW`` times, from just before contact to the end of its
+        balance window (this frame): a landing is over in a fraction of a second."""
+        writer = self._writer
+        number = self._landings
+        self._landings += 1
+        record = {**landing_record(landing), "index": number, "run_index": landing.index, "clip": None}
+        if landing.failed:
+            record["clip"] = f"{CLIPS}/landing-{number + 1:03d}.mp4"
+        self._write(record, sync=True)
+        if landing.failed:
+            self._clip(writer, ("landing", number), record["clip"], landing.contact_t - clips.PRE_S,
+                       self._last[1], f"landing {number + 1} {landing.leg}  FAIL", landing.failed,
+                       slow=clips.LANDING_SLOW)
+
+    def _clip(self, writer: SessionWriter, key: tuple[str, int], name: str, first_t: float, last_frame: int,
+              title: str, failed: tuple[str, ...], *, slow: float = 1.0) -> None:
+        """Queue the replay of a failed rep or landing (``key``: ("rep"|"landing", number))."""
+        overlays = [o for o in self._overlays if o.t >= first_t and o.index <= last_frame]
+        reason = ", ".join(c.replace("_", " ") for c in failed)
+        if self._clip_slots.acquire(blocking=False):
+            lossless = overlays and self.ring.lossless  # a file's clip: its frames kept until it has them
+            hold = self.ring.hold(overlays[0].index, overlays[-1].index) if lossless else None
+            self._clip_jobs.put((writer, key, name, overlays, title, reason, hold, slow))
+        else:  # never let waiting clips pile up in memory
+            self._clip_done(writer, {"type": "clip", key[0]: key[1], "path": None,
+                                     "error": f"skipped: {PENDING_CLIPS} clips were already waiting for CPU time"})
 
     def _flush_trace(self) -> None:
         if self._trace["t"]:
@@ -326,20 +347,20 @@ class Recorder(FrameSink):
             if job[0] == _MARK:
                 job[1].set()
                 continue
-            writer, number, name, overlays, title, reason, hold = job
+            writer, key, name, overlays, title, reason, hold, slow = job
             try:
-                record = self._make_clip(writer.folder, number, name, overlays, title, reason, hold)
+                record = self._make_clip(writer.folder, key, name, overlays, title, reason, hold, slow)
             except Exception as e:  # a clip is never worth the device
                 log.exception("replay clip")
-                record = {"type": "clip", "rep": number, "path": None, "error": str(e)}
+                record = {"type": "clip", key[0]: key[1], "path": None, "error": str(e)}
             finally:
                 self.ring.release(hold)
                 self._clip_slots.release()
             self._queue.put((_CLIP, writer, record))
 
-    def _make_clip(self, folder: Path, number: int, name: str, overlays: list[clips.Overlay],
-                   title: str, reason: str, hold: int | None = None) -> dict[str, Any]:
-        record: dict[str, Any] = {"type": "clip", "rep": number, "path": None}
+    def _make_clip(self, folder: Path, key: tuple[str, int], name: str, overlays: list[clips.Overlay],
+                   title: str, reason: str, hold: int | None = None, slow: float = 1.0) -> dict[str, Any]:
+        record: dict[str, Any] = {"type": "clip", key[0]: key[1], "path": None}
         if not overlays:
             return {**record, "error": "no frames"}
         # (held: the frames are kept for it, so wait as long as the ring takes to reach them)
@@ -349,7 +370,7 @@ class Recorder(FrameSink):
             return {**record, "error": "the frames had already left the replay buffer"}
         if not clips.has_room(folder):
             return {**record, "error": "disk nearly full: clip skipped"}
-        done = clips.replay(folder / name, kept, overlays, title, reason)
+        done = clips.replay(folder / name, kept, overlays, title, reason, slow=slow)
         self.clips_written += 1
         removed = clips.enforce_quota(self.root if self.fixed_folder is None else folder.parent, self.quota_bytes)
         if removed:
@@ -360,7 +381,8 @@ class Recorder(FrameSink):
         error = record.get("error")
         self._report("clips", None if not error else f"replay clips: {error}")
         if error:
-            log.info("session %s: rep %d: no clip", writer.folder.name, record["rep"] + 1)
+            kind = "landing" if "landing" in record else "rep"
+            log.info("session %s: %s %d: no clip", writer.folder.name, kind, record[kind] + 1)
         if writer is self._writer:
             self._write(record)
             return

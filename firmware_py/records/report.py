@@ -53,18 +53,20 @@ def _href(path: Path, out_dir: Path) -> str:
 Replays = dict[int, tuple[Path, bool]]  # rep index -> (clip to link, plays in a browser)
 
 
-def replay_files(session: Session, out_dir: Path) -> Replays:
-    """Each failed rep's clip, as an H.264 copy browsers play where PyAV can make one:
-    beside the clip (so the clip quota counts it), or in ``out_dir`` for a report
-    written elsewhere."""
+def replay_files(session: Session, out_dir: Path, *, landings: bool = False) -> Replays:
+    """Each failed rep's (or ``landings``: landing's) clip, as an H.264 copy browsers
+    play where PyAV can make one: beside the clip (so the clip quota counts it), or in
+    ``out_dir`` for a report written elsewhere."""
     out: Replays = {}
-    for rep in session.reps:
-        index = rep.get("index", 0)
-        path = session.clip_path(index)
+    lines = session.landing_clips if landings else session.clips
+    for record in session.landings if landings else session.reps:
+        index = record.get("index", 0)
+        path = session.clip_path(index, landing=landings)
         if path is None:
-            if _outside(session, index):
-                log.warning("%s: rep %d's clip line names %r, outside the session's folder: not read",
-                            session.path, index + 1, (session.clips.get(index) or {}).get("path"))
+            if _outside(lines, session, index):
+                log.warning("%s: %s %d's clip line names %r, outside the session's folder: not read",
+                            session.path, "landing" if landings else "rep", index + 1,
+                            (lines.get(index) or {}).get("path"))
             continue
         if out_dir.resolve() == session.folder.resolve():
             copy = path.with_name(f"{path.stem}.web.mp4")
@@ -192,14 +194,14 @@ def _rep_row(session: Session, rep: dict[str, Any], out_dir: Path, replays: Repl
     elif failed:
         clip = session.clips.get(index) or {}
         row["no_clip"] = ("not read: its clip line names a file outside the session's folder"
-                          if _outside(session, index) else
+                          if _outside(session.clips, session, index) else
                           clip.get("error") or ("removed (clip quota)" if clip.get("path") else "not written"))
     return row
 
 
-def _outside(session: Session, index: int) -> bool:
-    """A rep's clip line names a file, but not one in the session's folder."""
-    name = (session.clips.get(index) or {}).get("path")
+def _outside(lines: dict[int, dict], session: Session, index: int) -> bool:
+    """A rep's (landing's) clip line names a file, but not one in the session's folder."""
+    name = (lines.get(index) or {}).get("path")
     return bool(name) and session.inside(name) is None
 
 
@@ -207,10 +209,14 @@ def _png(png: bytes, alt: str) -> dict[str, str]:
     return {"alt": alt, "b64": base64.b64encode(png).decode()}
 
 
-def render(session: Session, out_dir: Path, replays: Replays | None = None) -> str:
+def render(session: Session, out_dir: Path, replays: Replays | None = None,
+           landing_replays: Replays | None = None) -> str:
     """The page, from ``templates/report.html`` (Jinja2, every value escaped)."""
     if replays is None:
         replays = {i: (p, False) for i in session.clips if (p := session.clip_path(i)) is not None}
+    if landing_replays is None:
+        landing_replays = {i: (p, False) for i in session.landing_clips
+                           if (p := session.clip_path(i, landing=True)) is not None}
     s = session.summary()
     h = session.header
     notes = []
@@ -235,7 +241,7 @@ def render(session: Session, out_dir: Path, replays: Replays | None = None) -> s
         if session.reps else None,
         reps=reps, debounce=_debounce_note(session),
         plots=[_png(plots.metric_plot(session, name), plots.METRIC_PLOTS[name][0]) for name in plots.METRIC_PLOTS],
-        stills=stills, replays=videos, running=_running(session), landings=landings.section(session),
+        stills=stills, replays=videos, running=_running(session), landings=landings.section(session, {i: _href(p, out_dir) for i, (p, _) in landing_replays.items()}),
         settings_changed=[{"at": _num(c.get("t"), ".1f"), "changed": c.get("changed")} for c in session.settings],
         thresholds=", ".join(f"{k} {_setting(k, v)}" for k, v in (h.get("thresholds") or {}).items()),
         version=__version__) + "\n"
@@ -260,6 +266,7 @@ def write_report(session_path: str | Path, out_dir: str | Path | None = None) ->
     same = folder.resolve() == session.folder.resolve()
     path = folder / (REPORT_NAME if same else f"{session.id}.html")
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render(session, folder, replay_files(session, folder)), encoding="utf-8")
+    tmp.write_text(render(session, folder, replay_files(session, folder),
+                                 replay_files(session, folder, landings=True)), encoding="utf-8")
     os.replace(tmp, path)
     return path

@@ -11,12 +11,14 @@ with a ``type``:
   pelvic drop, trunk lean, stance, cue level, why a metric was not read, the heels
   and foot indices), written in chunks;
 * ``rep``: one completed rep (the scorer's per-rep record) and its clip's name if it failed;
-* ``clip``: a replay clip written (frames, first/last frame) or why it was not;
+* ``clip``: a replay clip written (frames, first/last frame; ``rep`` or ``landing``: whose,
+  ``slow``: how many times slower it plays) or why it was not;
 * ``test``: a guided test's result (``test`` sls or ankle, leg, verdict, numbers);
 * ``step``: one running step (``core.running.Step``: side, contact and midstance
   frames, the midstance metrics, what crossed its alert, whether it was cued);
 * ``landing``: one landing (``core.landing.Landing``: leg, contact and peak flexion
-  frames, the measures between, held, what it failed on), flushed as a rep is;
+  frames, the measures between, held, what it failed on; its clip's name if it
+  failed), flushed as a rep is;
 * ``drill``: the drill judged from then on (``auto`` recognising one: why, how sure);
 * ``end``: why the session ended and its summary.
 
@@ -65,6 +67,7 @@ class Session:
     drills: list[dict[str, Any]] = field(default_factory=list)
     trace: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in TRACE_KEYS})
     clips: dict[int, dict[str, Any]] = field(default_factory=dict)  # rep index -> clip line
+    landing_clips: dict[int, dict[str, Any]] = field(default_factory=dict)  # landing index -> clip line
     end: dict[str, Any] | None = None
     torn: bool = False  # the last line was cut short (a power cut while writing)
     damaged: int = 0  # unreadable lines before the last
@@ -91,10 +94,10 @@ class Session:
         path = (folder / name).resolve()
         return self.folder / name if path != folder and path.is_relative_to(folder) else None
 
-    def clip_path(self, rep_index: int) -> Path | None:
-        """The replay clip of a rep, if it was written and is still on disk in the
-        session's folder (a clip line naming a file elsewhere is never read)."""
-        clip = self.clips.get(rep_index)
+    def clip_path(self, rep_index: int, *, landing: bool = False) -> Path | None:
+        """The replay clip of a rep (or ``landing``), if it was written and is still on
+        disk in the session's folder (a clip line naming a file elsewhere is never read)."""
+        clip = (self.landing_clips if landing else self.clips).get(rep_index)
         path = self.inside(clip.get("path")) if clip else None
         return path if path is not None and path.is_file() else None
 
@@ -210,6 +213,8 @@ def _take(session: Session, record: dict[str, Any]) -> None:
             session.trace[key].extend(column if isinstance(column, list) and len(column) == n else [None] * n)
     elif kind == "clip" and isinstance(record.get("rep"), int):
         session.clips[record["rep"]] = record
+    elif kind == "clip" and isinstance(record.get("landing"), int):
+        session.landing_clips[record["landing"]] = record
     elif kind == "end":
         session.end = record
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import itertools
 import os
@@ -350,3 +351,39 @@ def test_a_busy_loop_s_uneven_frames_still_give_15_a_second():
     assert len(kept) / 20 == pytest.approx(15, abs=0.5)
     steady = ClipRate()
     assert [i for i in range(8) if steady.take(i / 30)] == [0, 2, 4, 6]  # a steady 30 fps: every second
+
+
+def test_a_failed_landing_gets_a_slowed_replay_from_before_contact_and_a_passed_one_none(tmp_path):
+    """Issue 25 item 4: a landing is over in a fraction of a second, so its replay plays
+    clips.LANDING_SLOW times slower, from PRE_S before contact to the frame its verdict
+    came (the balance window's end); the session file and the report link it."""
+    from firmware_py.core.landing import Landing
+    from firmware_py.records.report import write_report
+
+    def landing(index, contact, peak, failed=()):
+        return Landing(index, "right", contact, contact / FPS, peak, peak / FPS,
+                       {"fppa": 14.0, "knee_medial": 0.1}, held=True, failed=failed)
+
+    judged = {50: landing(3, 36, 40, ("knee_inward",)), 90: landing(4, 76, 80)}  # verdicts 0.5 s after contact
+    stream = ((frame, dataclasses.replace(result, score=result.score._replace(landing=judged.get(frame.index))))
+              for frame, result in frames(120))
+    recorder, problems = record(tmp_path, stream)
+    assert problems == []
+    s = read_session(session_files(tmp_path)[0])
+    assert [(x["index"], x["run_index"], x["verdict"], x["clip"]) for x in s.landings] == \
+        [(0, 3, "fail", "clips/landing-001.mp4"), (1, 4, "pass", None)]
+    assert s.clips == {} and set(s.landing_clips) == {0}
+    clip = s.landing_clips[0]
+    rate = ClipRate()
+    kept = [i for i in range(120) if rate.take(i / FPS) and 36 - int(clips.PRE_S * FPS) <= i <= 50]
+    assert (clip["first_frame"], clip["last_frame"]) == (kept[0], kept[-1]) == (26, 50)
+    assert clip["slow"] == clips.LANDING_SLOW and clip["frames"] == len(kept)
+    path = s.clip_path(0, landing=True)
+    cap = cv2.VideoCapture(str(path))
+    played_fps = cap.get(cv2.CAP_PROP_FPS)
+    cap.release()
+    assert played_fps == pytest.approx(clip["fps"] / clips.LANDING_SLOW, rel=0.05)  # 15 fps kept, 3.75 played
+    assert decoded_frames(path) == len(kept)
+    page = write_report(session_files(tmp_path)[0]).read_text()
+    assert 'landing-001' in page and ">slowed</a>" in page
+    assert page.count(">slowed</a>") == 1  # the passed landing has none
