@@ -213,7 +213,7 @@ def foot_metrics(b, reading: FootReading | None, t: float, *, baseline: dict[str
         ankle_off = (ix - (hx + dx * (iy - hy) / dy)) * medial / shank
         tilt = out["shank_tilt_" + side]
         if rel is not None and tilt is not None:  # without a standing baseline, no claim
-            out["pronation_suspected_" + side] = (
+            out["pronation_suspected_" + side] = bool(  # a Python bool: ankle_off is numpy's
                 tilt >= PRONATION_SHANK_TILT_DEG and ankle_off > 0.0 and rel < TURNOUT_DEG
             )
     return out

@@ -195,3 +195,17 @@ def test_with_the_trigger_on_the_cue_judges_the_knee_against_the_foot_less_the_t
     scorer.set_thresholds(DEFAULT)
     m = frames(bent, 60, 5)
     assert m["foot_ref_left"] == "ankle" and m["knee_medial_left"] == pytest.approx(0.0, abs=0.02)
+
+
+@pytest.mark.parametrize("valgus", [0.0, 20.0])
+def test_every_foot_metric_is_a_plain_value_that_any_json_writer_takes(valgus):
+    """Issue 26: a numpy bool (the pronation flag, from numpy foot points) crashed
+    `analyze --json --feet lite` at the first frame it was read."""
+    import json
+
+    pose = shoot(FRONT, stance="left", flexion=60, valgus_left=valgus)
+    m = foot_metrics(measure(pose), _reading(pose), 0.1, shank_up=UPRIGHT, baseline={"left": 0.0, "right": 0.0})
+    assert m["pronation_suspected_left"] is not None  # read, so the flag is in the record
+    assert {type(v) for v in m.values()} <= {type(None), bool, int, float, str}, \
+        {k: type(v) for k, v in m.items()}
+    json.dumps(m)
