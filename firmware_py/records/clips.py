@@ -148,9 +148,10 @@ def replay(path: Path, kept: Sequence[Any], overlays: Iterable[Overlay], title: 
     frames = (draw(k.small, k.source_size, by_index.get(k.index), title, reason) for k in kept)
     span = kept[-1].t - kept[0].t
     fps = (len(kept) - 1) / span if span > 0 else CLIP_FPS
-    size = write_clip(path, frames, min(60.0, max(1.0, fps / slow)))
+    played = min(60.0, max(1.0, fps / slow))
+    size = write_clip(path, frames, played)
     return {"frames": len(kept), "first_frame": kept[0].index, "last_frame": kept[-1].index,
-            "fps": round(fps, 3), "slow": slow, "bytes": size}
+            "fps": round(fps, 3), "slow": round(fps / played, 2), "bytes": size}  # slow: as played (clamped)
 
 
 def write_clip(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:

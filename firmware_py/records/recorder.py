@@ -50,7 +50,7 @@ from firmware_py.sources.base import Frame
 log = logging.getLogger("kneecue")
 TRACE_CHUNK = 150  # frames of trace per line between reps
 QUOTA_MB = 500.0
-PENDING_CLIPS = 4  # failed reps waiting for their clip; more are skipped (a CPU too busy for clips)
+PENDING_CLIPS = 4  # failed reps and landings waiting for their clip; more are skipped (a CPU too busy)
 LOSSLESS_LAG = 16  # replaying a file, the loop waits rather than run further ahead of the log thread
 _FRAME, _APPLIED, _REQUEST, _CLIP, _MARK, _STOP, _TEST = range(7)
 

@@ -50,7 +50,7 @@ def _href(path: Path, out_dir: Path) -> str:
     return urllib.parse.quote(Path(os.path.relpath(path, out_dir)).as_posix())
 
 
-Replays = dict[int, tuple[Path, bool]]  # rep index -> (clip to link, plays in a browser)
+Replays = dict[int, tuple[Path, bool]]  # rep (or landing) index -> (clip to link, plays in a browser)
 
 
 def replay_files(session: Session, out_dir: Path, *, landings: bool = False) -> Replays:
