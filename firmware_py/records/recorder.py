@@ -2,14 +2,14 @@
 
 The loop calls ``observe`` once per frame (two queue puts: the scored frame for
 the log, the frame itself for the replay ring) and ``applied`` when a console
-change takes effect.  Everything else happens on three threads of this module:
+change takes effect.  Everything else happens on three threads:
 
 * the log thread decides when sessions start and end (core.sessions), keeps the
   per-frame trace, and appends the session file (sessionfile), flushing and
   fsyncing each rep line;
 * the ring thread (ring.FrameRing) keeps the last seconds of frames, downscaled;
-* the clip thread draws and writes the replay clip of each failed rep (and, slowed
-  down, of each failed landing), then trims the clips to the quota.
+* the clip thread (replays.ReplayWriter) draws and writes the replay clip of each
+  failed rep (and, slowed down, of each failed landing), then trims the clips to the quota.
 
 The log thread runs at nice +10; the ring and clip threads at SCHED_IDLE, on CPU
 time the frame loop and the model leave over (measured: tests/benchmarks/recording.py).
@@ -42,6 +42,7 @@ from firmware_py.core.sessions import END, START, Change, SessionParams, Session
 from firmware_py.loop.sinks import FrameSink, Outcome
 from firmware_py.records import clips
 from firmware_py.records.lines import drill_record, foot_points, landing_record, num, step_record
+from firmware_py.records.replays import ReplayWriter
 from firmware_py.records.ring import FrameRing, background
 from firmware_py.core.vocabulary import CUE_METRICS
 from firmware_py.records.sessionfile import CLIPS, FORMAT, TRACE_KEYS, SessionWriter, unique_folder
@@ -50,7 +51,6 @@ from firmware_py.sources.base import Frame
 log = logging.getLogger("kneecue")
 TRACE_CHUNK = 150  # frames of trace per line between reps
 QUOTA_MB = 500.0
-PENDING_CLIPS = 4  # failed reps and landings waiting for their clip; more are skipped (a CPU too busy)
 LOSSLESS_LAG = 16  # replaying a file, the loop waits rather than run further ahead of the log thread
 _FRAME, _APPLIED, _REQUEST, _CLIP, _MARK, _STOP, _TEST = range(7)
 
@@ -81,11 +81,10 @@ class Recorder(FrameSink):
         self.tracker = SessionTracker(params)
         self.current: Path | None = None  # the session file being written (read by the console)
         self.sessions: list[Path] = []  # written by this run, oldest first
-        self.clips_written = 0
+        self.replays = ReplayWriter(self.ring, quota_bytes=self.quota_bytes, done=self._clip_written,
+                                    quota_root=lambda f: self.root if self.fixed_folder is None else f.parent)
         self._writer: SessionWriter | None = None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._clip_jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._clip_slots = threading.BoundedSemaphore(PENDING_CLIPS)
         self._lag = threading.Semaphore(LOSSLESS_LAG)  # (lossless) frames handed over, not yet logged
         self._trace: dict[str, list[Any]] = {k: [] for k in TRACE_KEYS}
         self._overlays: deque[clips.Overlay] = deque(maxlen=1024)
@@ -96,9 +95,11 @@ class Recorder(FrameSink):
         self._drill: str | None = None  # the drill the session last said
         self._problems: dict[str, str] = {}  # "lines" / "clips" -> what went wrong, while it lasts
         self._log_thread = threading.Thread(target=self._log_loop, name="session log", daemon=True)
-        self._clip_thread = threading.Thread(target=self._clip_loop, name="replay clips", daemon=True)
         self._log_thread.start()
-        self._clip_thread.start()
+
+    @property
+    def clips_written(self) -> int:
+        return self.replays.written
 
     # -- the frame loop's side: hand over and go on --------------------------------
 
@@ -135,9 +136,11 @@ class Recorder(FrameSink):
 
     def caught_up(self, timeout: float = 10.0) -> bool:
         """Wait until everything handed over so far is written, clips included."""
-        for q in (self._queue, self._clip_jobs, self._queue):  # lines, the clips they asked for, the clip lines
+        def line_mark(done: threading.Event) -> None:
+            self._queue.put((_MARK, done))
+        for mark in (line_mark, self.replays.mark, line_mark):  # lines, the clips they asked for, the clip lines
             done = threading.Event()
-            q.put((_MARK, done))
+            mark(done)
             if not done.wait(timeout):
                 return False
         return True
@@ -147,9 +150,7 @@ class Recorder(FrameSink):
         if self._log_thread.is_alive():
             self._queue.put((_STOP,))
             self._log_thread.join(timeout)
-        if self._clip_thread.is_alive():
-            self._clip_jobs.put(None)
-            self._clip_thread.join(timeout)
+        self.replays.close(timeout)
         self._drain_clip_results()
         self.ring.close()
 
@@ -306,13 +307,9 @@ class Recorder(FrameSink):
         """Queue the replay of a failed rep or landing (``key``: ("rep"|"landing", number))."""
         overlays = [o for o in self._overlays if o.t >= first_t and o.index <= last_frame]
         reason = ", ".join(c.replace("_", " ") for c in failed)
-        if self._clip_slots.acquire(blocking=False):
-            lossless = overlays and self.ring.lossless  # a file's clip: its frames kept until it has them
-            hold = self.ring.hold(overlays[0].index, overlays[-1].index) if lossless else None
-            self._clip_jobs.put((writer, key, name, overlays, title, reason, hold, slow))
-        else:  # never let waiting clips pile up in memory
-            self._clip_done(writer, {"type": "clip", key[0]: key[1], "path": None,
-                                     "error": f"skipped: {PENDING_CLIPS} clips were already waiting for CPU time"})
+        skipped = self.replays.offer(writer, key, name, overlays, title, reason, slow)
+        if skipped is not None:
+            self._clip_done(writer, skipped)
 
     def _flush_trace(self) -> None:
         if self._trace["t"]:
@@ -339,43 +336,11 @@ class Recorder(FrameSink):
         text = "; ".join(self._problems.values())
         self.on_problem(f"{text}; the cues go on" if text else None)
 
-    # -- the clip thread --------------------------------------------------------------
+    # -- the clip lines ---------------------------------------------------------------
 
-    def _clip_loop(self) -> None:
-        background(idle=True)
-        while (job := self._clip_jobs.get()) is not None:
-            if job[0] == _MARK:
-                job[1].set()
-                continue
-            writer, key, name, overlays, title, reason, hold, slow = job
-            try:
-                record = self._make_clip(writer.folder, key, name, overlays, title, reason, hold, slow)
-            except Exception as e:  # a clip is never worth the device
-                log.exception("replay clip")
-                record = {"type": "clip", key[0]: key[1], "path": None, "error": str(e)}
-            finally:
-                self.ring.release(hold)
-                self._clip_slots.release()
-            self._queue.put((_CLIP, writer, record))
-
-    def _make_clip(self, folder: Path, key: tuple[str, int], name: str, overlays: list[clips.Overlay],
-                   title: str, reason: str, hold: int | None = None, slow: float = 1.0) -> dict[str, Any]:
-        record: dict[str, Any] = {"type": "clip", key[0]: key[1], "path": None}
-        if not overlays:
-            return {**record, "error": "no frames"}
-        # (held: the frames are kept for it, so wait as long as the ring takes to reach them)
-        kept = self.ring.between(overlays[0].index, overlays[-1].index, timeout=None if hold is not None else 2.0)
-        self.ring.release(hold)
-        if not kept:
-            return {**record, "error": "the frames had already left the replay buffer"}
-        if not clips.has_room(folder):
-            return {**record, "error": "disk nearly full: clip skipped"}
-        done = clips.replay(folder / name, kept, overlays, title, reason, slow=slow)
-        self.clips_written += 1
-        removed = clips.enforce_quota(self.root if self.fixed_folder is None else folder.parent, self.quota_bytes)
-        if removed:
-            log.info("clip quota (%.0f MB): removed %d oldest clip(s)", self.quota_bytes / (1 << 20), len(removed))
-        return {**record, "path": name, **done}
+    def _clip_written(self, writer: SessionWriter, record: dict[str, Any]) -> None:
+        """(the clip thread) A clip's line, handed to the log thread to write."""
+        self._queue.put((_CLIP, writer, record))
 
     def _clip_done(self, writer: SessionWriter, record: dict[str, Any]) -> None:
         error = record.get("error")

@@ -18,6 +18,7 @@ from firmware_py.core.sessions import SessionParams
 from firmware_py.system.cv import cv2
 from firmware_py.records import clips
 from firmware_py.records.recorder import Recorder
+from firmware_py.records.replays import ReplayWriter
 from firmware_py.records.ring import ClipRate
 from firmware_py.records.sessionfile import SessionWriter
 from firmware_py.records.sessionfile import read_session, session_files
@@ -78,12 +79,12 @@ def _a_failed_rep_at_40_replayed_from(stream_frames, tmp_path, monkeypatch, *, c
     import threading
 
     if clip_waits is not None:  # the clip thread gets no CPU until released
-        make = Recorder._make_clip
+        make = ReplayWriter.make
 
-        def waiting(self, *args):
+        def waiting(self, job):
             clip_waits.wait(30)
-            return make(self, *args)
-        monkeypatch.setattr(Recorder, "_make_clip", waiting)
+            return make(self, job)
+        monkeypatch.setattr(ReplayWriter, "make", waiting)
         threading.Timer(1.5, clip_waits.set).start()
     recorder = Recorder(tmp_path, describe=describe, source="test", lossless=True, clock=clock(),
                         params=SessionParams(quiet_s=60.0))
