@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -149,7 +150,8 @@ def test_lock_guards_changes_and_survives_a_restart(coach, tmp_path):
     for line in ("set fppa_alert 25", "save", "reset all", "athlete sam"):
         assert "locked: 'unlock PIN' first" in coach.reply(line)
     assert "* default" in coach.reply("athlete")  # looking is allowed
-    assert "2468" not in (tmp_path / "config.json").read_text()
+    # not kept as such (a hex digest may hold 2468 by chance: one in 700)
+    assert not re.search(r"(?<![0-9a-f])2468(?![0-9a-f])", (tmp_path / "config.json").read_text())
     restarted = Coach(tmp_path)
     assert restarted.device.settings.locked and restarted.device.settings.config.thresholds.fppa_alert == 12
     for _ in range(3):
