@@ -63,6 +63,7 @@ class Rep:
     failed: tuple[str, ...] = ()
     foot_frames: dict[str, int] = field(default_factory=dict)  # frames each foot was read
     pronation_frames: dict[str, int] = field(default_factory=dict)  # ... with pronation suspected
+    bottom: dict[str, Any] = field(default_factory=dict)  # medians over the bottom (core.evidence)
     pattern: tuple[str, ...] = ()  # which fault pattern a knee_inward failure fits (core.faults)
     evidence: dict[str, Any] = field(default_factory=dict)
 
@@ -101,7 +102,8 @@ class Rep:
         return cls(**fields, peaks=peaks, failed=tuple(data.get("failed") or ()),
                    foot_frames=dict(data.get("foot_frames") or {}),
                    pronation_frames=dict(data.get("pronation_frames") or {}),
-                   pattern=tuple(data.get("pattern") or ()), evidence=dict(data.get("evidence") or {}))
+                   bottom=dict(data.get("bottom") or {}), pattern=tuple(data.get("pattern") or ()),
+                   evidence=dict(data.get("evidence") or {}))
 
 
 def working_value(leg: str | None, left: float | None, right: float | None) -> float | None:

@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .metrictable import BY_NAME, SIDES
+from .evidence import RepEvidence
 from .rep import Peak, Rep, new_peaks, offer_all, working_value
 from .vocabulary import ALERT as _ALERT
 from .vocabulary import CRITERIA
@@ -108,6 +109,7 @@ class _Ongoing:
     peaks: dict[str, Peak] = field(default_factory=new_peaks)
     foot_frames: dict[str, int] = field(default_factory=lambda: {"left": 0, "right": 0})
     pronation_frames: dict[str, int] = field(default_factory=lambda: {"left": 0, "right": 0})
+    readings: RepEvidence = field(default_factory=RepEvidence)  # what an explanation reads
     knee_alert: dict[str, bool] = field(default_factory=lambda: {"left": False, "right": False})
     hands_off: bool = False
     trunk_sway: bool = False
@@ -245,6 +247,12 @@ class RepCounter:
             self._ref = max(height, self._ref + (height - self._ref) * relax)
         return (self._ref - height) / self._scale
 
+    def standing(self, t: float) -> bool:
+        """Standing between reps: no rep under way, back near standing since the last,
+        and watched long enough that the standing height is known (``warmup_s``)."""
+        return (self._rep is None and self._armed and self.depth <= self.params.start_depth
+                and self._seen_since is not None and t - self._seen_since >= self.params.warmup_s)
+
     @property
     def bottom_frame(self) -> int | None:
         """The deepest frame so far of the rep under way, once it is deep enough to
@@ -279,6 +287,7 @@ class RepCounter:
         if not rep.stance_seq or rep.stance_seq[-1] != stance:
             rep.stance_seq.append(stance)
         offer_all(rep.peaks, metrics, frame, t)
+        rep.readings.add(depth, metrics)
         if "foot_ref_left" in metrics:  # a foot stage is running
             for side in SIDES:
                 suspected = metrics["pronation_suspected_" + side]
@@ -325,6 +334,7 @@ class RepCounter:
             failed=tuple(failed),
             foot_frames={s: rep.foot_frames[s] for s in legs},
             pronation_frames={s: rep.pronation_frames[s] for s in legs},
+            bottom=rep.readings.summary(rep.depth, self.params.bottom_fraction),
         )
         self.reps.append(result)
         self.count += 1

@@ -10,6 +10,8 @@ frame; nothing here reads a clock.
 from __future__ import annotations
 
 import dataclasses
+import statistics
+from collections import deque
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -38,6 +40,11 @@ __all__ = ["FrameScore", "Scorer"]
 # The keypoints the metrics read (shoulders to ankles); the face only counts as seen.
 _SCORED_POINTS = range(kp.L_SHOULDER, kp.COUNT)
 _NO_UPRIGHT = UprightLengths()
+STANDING_READINGS = 15  # foot readings whose median is a foot's standing turn-out
+# Thigh over shank in the image at or above this: the knees straight.  Thigh and shank
+# are about equally long (Winter, Biomechanics and Motor Control of Human Movement:
+# 0.245 and 0.246 of height); MoveNet reads 1.0-1.1 standing on the shared clips.
+STRAIGHT_THIGH = 0.85
 
 
 class FrameScore(NamedTuple):
@@ -132,6 +139,7 @@ class Scorer:
         self._upright = UprightLengths(None if cal is None else cal.leg_length_px,
                                       None if cal is None else cal.torso_length_px)
         self._turnout_base: dict[str, float | None] = {"left": None, "right": None}
+        self._standing_turns: dict[str, deque[float]] = {s: deque(maxlen=STANDING_READINGS) for s in ("left", "right")}
         self._heel_lift = {"left": HeelLift(), "right": HeelLift()}  # side view
         self._planted = PlantedFeet()
         self._feet_frame: int | None = None  # the foot reading last taken
@@ -237,7 +245,8 @@ class Scorer:
         if side:
             self._side_view(metrics, pose, feet, t)
         elif self.feet_enabled:
-            self._add_feet(metrics, body, feet, t, upright, stance == "both", th.knee_over_toe_trigger)
+            self._add_feet(metrics, body, feet, t, upright, stance == "both" and reps.standing(t),
+                           th.knee_over_toe_trigger)
         turned = None  # (turn_vote's own early answers, without the call on most frames)
         if not side and ((upright and self._frontal_widths) or (not upright and stance == "both")):
             turned = turn_vote(body, stance, lengths, th.max_turn_deg, upright=upright,
@@ -262,7 +271,7 @@ class Scorer:
                                                 landing=landing)
         rep = rep if drill.unit == "rep" else None
         if rep is not None and rep.failed:
-            rep.pattern, rep.evidence = fault_pattern(rep, th)
+            rep.pattern, rep.evidence = fault_pattern(rep, th, self._turnout_base)
         return FrameScore(frame_index, t, metrics, cue, rep, problems, self._reps.phase, step, drill.name,
                           self._drills.decision, landing)
 
@@ -283,12 +292,15 @@ class Scorer:
         metrics.update(sm)
 
     def _add_feet(self, metrics: dict[str, Any], body, feet: FootReading | None, t: float,
-                  upright: bool, two_footed: bool, on_the_foot: bool) -> None:
+                  upright: bool, standing: bool, on_the_foot: bool) -> None:
         """Foot metrics into ``metrics``; with ``on_the_foot`` (knee_over_toe_trigger),
         knee-inside-foot is judged against the foot's line where the foot is read
         (``foot_ref_*`` says which reference each knee was judged against).
         Each shank's upright length is followed while ``upright``; each foot's
-        standing turn-out while upright on both feet."""
+        standing turn-out is the median of its last ``STANDING_READINGS`` readings
+        while ``standing`` (on both feet, no rep under way, the standing height known)
+        with both thighs as long as ``STRAIGHT_THIGH`` of their shanks: never from a
+        squat, nor from a clip that opens in one."""
         x, y = body.x, body.y
         shanks = {side: ((x[k] - x[a]) ** 2 + (y[k] - y[a]) ** 2) ** 0.5
                   for side, (_, k, a) in kp.LEG.items()}
@@ -297,7 +309,9 @@ class Scorer:
         if new:
             self._feet_frame = reading.frame_index
         up = self._shank_up
-        standing = upright and two_footed
+        if standing:  # and the knees straight: in any squat a thigh foreshortens far more than its shank
+            standing = all(((x[h] - x[k]) ** 2 + (y[h] - y[k]) ** 2) ** 0.5 >= STRAIGHT_THIGH * shanks[side]
+                           for side, (h, k, _) in kp.LEG.items())
         if upright:
             last, self._shank_t = self._shank_t, t
             for side in ("left", "right"):
@@ -309,7 +323,8 @@ class Scorer:
         for side in ("left", "right"):
             turn = fm["foot_turnout_" + side]
             if standing and new and turn is not None:  # the athlete's own standing turn-out, once per reading
-                base[side] = turn if base[side] is None else base[side] + 0.1 * (turn - base[side])
+                self._standing_turns[side].append(turn)
+                base[side] = statistics.median(self._standing_turns[side])
             if not on_the_foot:
                 fm["foot_ref_" + side] = "ankle"
             elif (fm["knee_over_toe_" + side] is not None and metrics["knee_medial_" + side] is not None

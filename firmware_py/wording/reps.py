@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from firmware_py.core.evidence import uncertainty
 from firmware_py.core.rep import Rep
 
 __all__ = ["deg", "pattern_words", "rep_line", "rep_result"]
@@ -34,24 +35,40 @@ def rep_line(rep: Rep) -> str:
 
 
 def pattern_words(rep: Rep) -> str:
-    """The rep's fault pattern (``core.faults``) as a coach reads it ("" when it
-    fits none, or did not fail on the knee)."""
+    """The rep's fault pattern (``core.faults``) as a coach reads it, the leading one
+    first, with the numbers read; "pattern unclear" and the numbers where none cleared
+    its uncertainty ("" when the rep did not fail on the knee)."""
     if "knee_inward" not in rep.failed:
         return ""
-    if not rep.pattern:
-        return "no hip, ankle or foot pattern seen"
     e = rep.evidence
+    numbers = _numbers(e)
+    if not rep.pattern:
+        return "pattern unclear" + (f" ({numbers})" if numbers else ": nothing read beside the knee")
     words = []
     for p in rep.pattern:
         if p == "hip":
-            parts = []
-            if e.get("pelvic_drop") is not None:
-                parts.append(f"pelvic drop {e['pelvic_drop']:+.1f}°")
-            if e.get("hip_drift") is not None:
-                parts.append(f"hip drift {e['hip_drift']:+.2f}")
-            words.append("fits the hip pattern (" + ", ".join(parts) + ")")
+            words.append("fits the hip pattern (pelvis drops, hip drifts out)")
         elif p == "ankle":
-            words.append(f"fits the ankle pattern (foot turned out {e['foot_turnout_rel']:+.0f}° from standing)")
+            words.append("fits the ankle pattern (foot turns out, shin twists in)")
+        elif p == "feet_in":
+            words.append("fits feet pointing in (the knees follow the toes)")
         else:
-            words.append(f"pronation suspected (shin in, no turn-out, {100 * e['pronation_share']:.0f}% of frames)")
-    return "; ".join(words)
+            words.append("pronation suspected (shin in, no turn-out)")
+    return "; ".join(words) + (f" ({numbers})" if numbers else "")
+
+
+def _numbers(e: dict) -> str:
+    """The evidence read, each with the uncertainty a claim on it had to clear."""
+    parts = []
+    if e.get("pelvic_drop") is not None:
+        parts.append(f"pelvic drop {e['pelvic_drop']:+.1f}° ±{uncertainty('pelvic_drop'):.0f}")
+    if e.get("hip_drift") is not None:
+        parts.append(f"hip drift {e['hip_drift']:+.2f} ±{uncertainty('hip_drift'):.2f}")
+    if e.get("foot_turnout_rel") is not None:
+        parts.append(f"foot turned out {e['foot_turnout_rel']:+.0f}° from standing"
+                     f" ±{uncertainty('foot_turnout_rel'):.0f}")
+    if e.get("foot_turnout_standing") is not None:
+        parts.append(f"standing turn-out {e['foot_turnout_standing']:+.0f}° ±{uncertainty('foot_turnout'):.0f}")
+    if e.get("pronation_share") is not None:
+        parts.append(f"shin in without turn-out {100 * e['pronation_share']:.0f}% of {e['foot_frames']} foot frames")
+    return ", ".join(parts)

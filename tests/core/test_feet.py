@@ -109,44 +109,69 @@ def test_a_planted_foot_is_averaged_and_starts_afresh_when_it_moves():
     assert planted.update(moved, (100.0, 100.0)).points[0, 0] == pytest.approx(first.points[0, 0] + 60.0)
 
 
-def _failed(**kw) -> Rep:
-    rep = Rep(0, "left", 0, 0.0, 10, 0.3, 20, 0.7, 0.3, failed=("knee_inward",))
-    for key, value in kw.items():
-        if isinstance(value, Peak):
-            rep.peaks[key] = value
-        else:
-            setattr(rep, key, value)
+def _failed(leg: str = "left", **bottom) -> Rep:
+    """A rep that failed on the knee, with ``bottom`` as read over its bottom
+    (``core.evidence``), and foot_frames/pronation_frames where given."""
+    rep = Rep(0, leg, 0, 0.0, 10, 0.3, 20, 0.7, 0.3, failed=("knee_inward",))
+    for key in ("foot_frames", "pronation_frames"):
+        if key in bottom:
+            setattr(rep, key, bottom.pop(key))
+    rep.bottom = bottom
     return rep
 
 
-def test_a_failed_rep_says_which_pattern_the_evidence_fits():
-    assert fault_pattern(_failed(pelvic_drop=Peak(6.0)), DEFAULT)[0] == ("hip",)
-    assert fault_pattern(_failed(hip_drift=Peak(0.2)), DEFAULT)[0] == ("hip",)
-    ankle = _failed(foot_turnout_rel_left=Peak(14.0))
-    assert fault_pattern(ankle, DEFAULT) == (("ankle",), {"foot_turnout_rel": 14.0})
-    pron = _failed(foot_frames={"left": 10}, pronation_frames={"left": 6})
+def test_a_failed_rep_names_a_pattern_only_where_its_number_clears_threshold_and_uncertainty():
+    # the pelvic drop's bar is the larger of pelvic_drop_warn (4) and twice its jitter (6)
+    assert fault_pattern(_failed(pelvic_drop=6.5), DEFAULT)[0] == ("hip",)
+    assert fault_pattern(_failed(pelvic_drop=5.0), DEFAULT)[0] == ()  # past warn, within the jitter
+    assert fault_pattern(_failed(hip_drift=0.2), DEFAULT)[0] == ("hip",)  # drifted out since the top
+    assert fault_pattern(_failed(hip_drift=0.05), DEFAULT)[0] == ()
+    # a turn-out change: only beyond what a bent knee alone reads on a planted foot (26 deg + jitter)
+    assert fault_pattern(_failed(foot_turnout_rel_left=18.0, foot_turnout_left=30.0), DEFAULT)[0] == ()
+    ankle = _failed(foot_turnout_rel_left=40.0, foot_turnout_left=50.0)
+    assert fault_pattern(ankle, DEFAULT) == (("ankle",), {"foot_turnout_rel": 40.0})
+    # a foot turned in coming back towards straight is not turning out
+    assert fault_pattern(_failed(foot_turnout_rel_left=40.0, foot_turnout_left=-5.0), DEFAULT)[0] == ()
+    pron = _failed(foot_frames={"left": 40}, pronation_frames={"left": 30})
     assert fault_pattern(pron, DEFAULT)[0] == ("pronation_suspected",)
-    both = _failed(pelvic_drop=Peak(8.0), foot_turnout_rel_left=Peak(12.0))
-    assert fault_pattern(both, DEFAULT)[0] == ("hip", "ankle")
-    quiet = _failed(pelvic_drop=Peak(1.0), foot_frames={"left": 10}, pronation_frames={"left": 1})
-    assert fault_pattern(quiet, DEFAULT)[0] == ()
+    # 3 of 5 is past 30 % but not by two standard errors
+    assert fault_pattern(_failed(foot_frames={"left": 5}, pronation_frames={"left": 3}), DEFAULT)[0] == ()
+    # the widest clearance leads
+    both = _failed(pelvic_drop=6.5, foot_turnout_rel_left=70.0, foot_turnout_left=80.0)
+    assert fault_pattern(both, DEFAULT)[0] == ("ankle", "hip")
+    quiet = _failed(pelvic_drop=1.0, foot_frames={"left": 10}, pronation_frames={"left": 1})
+    assert fault_pattern(quiet, DEFAULT) == ((), {"pelvic_drop": 1.0, "hip_drift": None, "pronation_share": 0.1,
+                                                  "foot_frames": 10})
     # only a knee failure is matched; the free leg's foot says nothing
-    assert fault_pattern(Rep(0, "left", 0, 0.0, 10, 0.3, 20, 0.7, 0.3, peaks={"pelvic_drop": Peak(9.0)},
-                             failed=("trunk_sway",)), DEFAULT)[0] == ()
-    assert fault_pattern(_failed(foot_turnout_rel_right=Peak(20.0)), DEFAULT)[0] == ()
+    trunk = Rep(0, "left", 0, 0.0, 10, 0.3, 20, 0.7, 0.3, failed=("trunk_sway",), bottom={"pelvic_drop": 9.0})
+    assert fault_pattern(trunk, DEFAULT)[0] == ()
+    assert fault_pattern(_failed(foot_turnout_rel_right=60.0, foot_turnout_right=70.0), DEFAULT)[0] == ()
 
 
-def test_the_pattern_is_worded_as_something_to_check_not_a_diagnosis():
-    rep = _failed(pelvic_drop=Peak(6.1), hip_drift=Peak(0.14))
+def test_feet_pointing_in_are_a_pattern_of_their_own_never_the_ankle():
+    """The issue's athlete: feet pointing in, the knee fails; the foot reads "more
+    turned out than standing" only because its baseline was read wrong.  Turned in
+    beyond the two models' disagreement (14 deg) and the jitter, the rep fits feet_in."""
+    rep = _failed(leg="both", foot_turnout_rel_left=17.7, foot_turnout_left=-8.0)
+    fits, evidence = fault_pattern(rep, DEFAULT, {"left": -25.0, "right": -24.0})
+    assert fits == ("feet_in",) and evidence["foot_turnout_standing"] == -25.0
+    assert fault_pattern(rep, DEFAULT, {"left": -12.0, "right": -10.0})[0] == ()  # within the models' spread
+
+
+def test_the_pattern_is_worded_as_something_to_check_with_its_numbers():
+    rep = _failed(pelvic_drop=6.1, hip_drift=0.14)
     rep.pattern, rep.evidence = fault_pattern(rep, DEFAULT)
-    assert pattern_words(rep) == "fits the hip pattern (pelvic drop +6.1°, hip drift +0.14)"
-    rep = _failed(foot_frames={"left": 10}, pronation_frames={"left": 5})
+    assert pattern_words(rep) == ("fits the hip pattern (pelvis drops, hip drifts out) "
+                                  "(pelvic drop +6.1° ±6, hip drift +0.14 ±0.11)")
+    rep = _failed(foot_frames={"left": 40}, pronation_frames={"left": 30})
     rep.pattern, rep.evidence = fault_pattern(rep, DEFAULT)
     assert pattern_words(rep).startswith("pronation suspected")
-    rep = _failed()
-    assert pattern_words(rep) == "no hip, ankle or foot pattern seen"
-    back = Rep.from_dict(_failed(pelvic_drop=Peak(6.0)).to_dict())
-    assert back.peak("hip_drift") == Peak() and back.pattern == ()
+    rep = _failed(foot_turnout_rel_left=17.7, foot_turnout_left=20.0)
+    rep.pattern, rep.evidence = fault_pattern(rep, DEFAULT)
+    assert pattern_words(rep) == "pattern unclear (foot turned out +18° from standing ±33)"
+    assert pattern_words(_failed()) == "pattern unclear: nothing read beside the knee"
+    back = Rep.from_dict(rep.to_dict())
+    assert back.bottom == rep.bottom and back.pattern == () and back.evidence == rep.evidence
 
 
 @pytest.mark.parametrize("heel_out_px, sign", [(0.0, 0), (12.0, 1), (-12.0, -1)])
@@ -209,3 +234,50 @@ def test_every_foot_metric_is_a_plain_value_that_any_json_writer_takes(valgus):
     assert {type(v) for v in m.values()} <= {type(None), bool, int, float, str}, \
         {k: type(v) for k, v in m.items()}
     json.dumps(m)
+
+
+def test_the_standing_turnout_is_read_standing_never_from_a_squat():
+    """Each foot's standing turn-out (what foot_turnout_rel is measured from) is read
+    only between reps once the standing height is known: a clip that opens in a squat
+    has none, and a squat's feet do not move it."""
+    from firmware_py.core.scorer import Scorer
+
+    scorer = Scorer(DEFAULT)
+    scorer.feet_enabled = True
+    state = {"i": 0}
+
+    def frames(pose, n, world):
+        for _ in range(n):
+            i = state["i"] = state["i"] + 1
+            reading = _reading(pose, t=i / 30.0)._replace(frame_index=i, world=world)
+            score = scorer.update(pose, i, i / 30.0, FRONT.size, reading)
+        return score.metrics
+
+    stand = shoot(FRONT, stance="both", hands_on_hips=False)
+
+    def squat(share):  # all above the knees lowered: each thigh pitched toward the camera, shanks upright
+        pose = stand.copy()
+        pose[:kp.R_HIP + 1, 1] += share * (stand[kp.L_KNEE, 1] - stand[kp.L_HIP, 1])
+        return pose
+
+    m = frames(squat(0.6), 60, _world(-20.0, -20.0))  # opens in a squat, feet turned in
+    assert m["foot_turnout_left"] == pytest.approx(-20.0, abs=0.5) and m["foot_turnout_rel_left"] is None
+    frames(stand, 60, _world(5.0, 5.0))  # stands up
+    for share in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6):  # down into a squat, the feet turning out as it goes
+        m = frames(squat(share), 3, _world(30.0, 30.0))
+    assert m["foot_turnout_rel_left"] == pytest.approx(25.0, abs=0.5)  # from the standing 5, not the squat
+
+
+def test_a_reps_evidence_is_the_median_over_its_bottom_and_the_hip_drift_since_its_top():
+    from firmware_py.core.evidence import RepEvidence
+
+    ev = RepEvidence()
+    depths = [0.0, 0.05, 0.2, 0.3, 0.35, 0.36, 0.34, 0.2, 0.05]
+    drops = [1.0, 1.0, 3.0, 7.0, 6.0, 30.0, 5.0, 2.0, 1.0]  # one wild reading at the bottom
+    drifts = [0.6, 0.62, 0.7, 0.8, 0.82, 0.8, 0.81, 0.7, 0.6]
+    for depth, drop, drift in zip(depths, drops, drifts):
+        ev.add(depth, {"pelvic_drop": drop, "hip_drift": drift, "foot_turnout_left": None})
+    out = ev.summary(0.36, 0.8)  # the bottom: depth >= 0.288
+    assert out["pelvic_drop"] == 6.5 and out["n"]["pelvic_drop"] == 4  # median of 7, 6, 30, 5
+    assert out["hip_drift"] == pytest.approx(0.805 - 0.6, abs=1e-6)  # since the top (depth < 0.09)
+    assert out["foot_turnout_left"] is None and out["n"]["foot_turnout_left"] == 0
