@@ -1,4 +1,12 @@
-"""Builds the real adapters from command-line options: the one place that wires them."""
+"""The parts every command builds the same way, from command-line options: the pose
+model, the pose engine (or the scripted one of a pose file or synthetic athlete), the
+foot stage, the scoring pipeline, and the saved settings with where they live.
+
+It is not the only place that wires: each command puts these together with the rest
+itself.  ``app/service.py`` wires ``kneecue run`` (settings, pins, console, event log,
+recorder, camera and watchdog around the live loop), and each tool in ``tools/``
+(``analyze``, ``demo``, ``calibrate``, ``bench``, ``doctor``...) opens its own source,
+outputs and recorder around the pipeline it builds here."""
 
 from __future__ import annotations
 
