@@ -64,7 +64,7 @@ FOOT_MODELS = ("off", "lite", "full")
 
 
 def default_foot_model() -> str:
-    """The foot model for this machine: lite everywhere (README, "The feet": it costs
+    """The foot model for this machine: lite everywhere (docs/feet.md: it costs
     less per reading on every CPU measured, and it read the turned-out feet of the
     shared clips that the eye sees; full only agrees better with full's own output)."""
     return "lite"

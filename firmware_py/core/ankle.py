@@ -53,7 +53,7 @@ _DEG = 180.0 / math.pi
 # the shared side clip (lnc_..._IMG_7034; the frames show both heels flat all
 # through a deep squat) a planted heel read up to 12 deg that way (single readings
 # swing +-5 deg more).  15 deg is ~5 cm at the heel of a 20 cm heel-to-toe line:
-# a clear lift; a smaller one goes unseen, and the README says so.
+# a clear lift; a smaller one goes unseen, and docs/feet.md says so.
 HEEL_LIFT_DEG = 15.0
 LIFT_READINGS = 5
 # Thigh and shank within this of straight: standing, the foot flat (the pitch's zero).

@@ -183,7 +183,7 @@ def _pct(part: int, whole: int) -> str:
 
 
 def format_table(results: Sequence[ClipResult]) -> str:
-    """The table the README shows: per clip, then the total."""
+    """The table docs/judgement.md shows: per clip, then the total."""
     head = f"{'clip':58s} {'valgus':>7s} {'caught':>7s} {'fine':>6s} {'false':>7s} {'buzz':>6s} {'reps ok':>8s}"
     lines = [head, "-" * len(head)]
     total = ClipResult("total", 0)
