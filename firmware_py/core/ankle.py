@@ -1,6 +1,6 @@
 """The ankle seen from the side: shin angle, heel lift, and the knee-to-wall test.
 
-GUIDE.md section 3, "Feet and ankles": dorsiflexion is measured from the side with
+docs/sources.md, "Feet and ankles": dorsiflexion is measured from the side with
 the weight-bearing lunge (knee-to-wall) test, heel down; a shin angle below about
 35-38 deg from vertical is restricted (the coach's ``ankle_min_shin_deg``, default
 35, the lenient end, since a screen should not fail a borderline ankle), and the
@@ -62,7 +62,7 @@ LIFT_READINGS = 5
 STRAIGHT_KNEE_DEG = 20.0
 LUNGE_START_DEG = 15.0  # shin past this: a lunge is under way
 LUNGE_END_DEG = 10.0  # back below this: the lunge is over
-ASYMMETRY_DEG = 5.0  # ~1.5 cm of knee-to-wall distance, the smallest real change (GUIDE)
+ASYMMETRY_DEG = 5.0  # ~1.5 cm of knee-to-wall distance, the smallest real change (docs/sources.md)
 VIEW_FRAMES = 15  # frames with a body that decide whether the camera is at the side
 
 

@@ -1,10 +1,11 @@
 """Which of the three patterns behind a knee collapse a failed rep fits.
 
-GUIDE.md section 1: excessive foot pronation, avoiding ankle dorsiflexion (the foot
-turned out, the shin twisted in) and the Trendelenburg pattern (the pelvis drops on
-the free side, the hip drifts outside the foot) each lead the knee inward, and the
-drill that helps differs.  A rep that failed on ``knee_inward`` is matched against
-the evidence the device saw during it, on its working leg:
+docs/sources.md ("The problem") and docs/feet.md: excessive foot pronation, avoiding
+ankle dorsiflexion (the foot turned out, the shin twisted in) and the Trendelenburg
+pattern (the pelvis drops on the free side, the hip drifts outside the foot) each lead
+the knee inward, and the drill that helps differs.  A rep that failed on
+``knee_inward`` is matched against the evidence the device saw during it, on its
+working leg:
 
 * ``hip``: pelvic drop reached ``pelvic_drop_warn`` (Bramah 2018: each degree of
   contralateral drop matters), or the stance hip drifted outward of the ankle by

@@ -3,7 +3,7 @@
 A pose is a float array of shape (17, 3): one row per COCO keypoint in MoveNet's
 order, columns ``x, y, score``.  x grows to the right and y grows down, both in
 source-frame pixels.  Names are the *subject's* sides: in a frontal view the
-subject's right leg appears on the image's left.  See GUIDE.md section 2.
+subject's right leg appears on the image's left.  See docs/judgement.md, "Metrics".
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Frontal-plane knee metrics from one pose (GUIDE.md section 2).
+"""Frontal-plane knee metrics from one pose (defined in docs/judgement.md, "Metrics").
 
 Everything here is a pure function of one pose (plus an optional calibration and
 the stance decided elsewhere), so the same numbers come out of the live device,
@@ -301,7 +301,7 @@ def compute_metrics(
     calibration: Calibration | None = None,
     stance: str | None = None,
 ) -> dict[str, Any]:
-    """All GUIDE section 2 metrics of one pose, as a plain dict (keys: METRIC_KEYS).
+    """All the metrics of docs/judgement.md's table for one pose, as a plain dict (keys: METRIC_KEYS).
 
     Angles are degrees rounded to 0.1, ratios rounded to 0.001, and each is None
     when its keypoints are not trustworthy:

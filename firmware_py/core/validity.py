@@ -1,5 +1,5 @@
-"""When a frontal knee measure means something (GUIDE.md section 3, "Where a 2D
-knee angle stops meaning anything"), and why it is missing when it does not.
+"""When a frontal knee measure means something (docs/judgement.md, "When a
+knee angle means nothing"), and why it is missing when it does not.
 
 Three things break a measure seen from the front (depth and turning a per-knee
 angle, a forward bend the trunk lean):

@@ -4,7 +4,7 @@ MoveNet's 17 points end at the ankle; BlazePose's 33 landmarks add each foot's h
 and foot index (the shoe's tip, near the second toe).  Its landmark model expects a
 square crop around the person, upright (MediaPipe rotates it so that "up" runs from
 mid-hip toward mid-shoulder) and 1.25 times the body's extent; MoveNet's keypoints
-give exactly that, so no second detector is needed (GUIDE section 3).
+give exactly that, so no second detector is needed (docs/feet.md).
 
 ``FootModel.feet(rgb, pose)`` returns ``Feet``: heels and foot indices in source
 pixels with a score, and the same four points as world landmarks (metres, origin
