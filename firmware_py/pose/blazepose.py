@@ -8,8 +8,10 @@ give exactly that, so no second detector is needed (docs/feet.md).
 
 ``FootModel.feet(rgb, pose)`` returns ``Feet``: heels and foot indices in source
 pixels with a score, and the same four points as world landmarks (metres, origin
-between the hips), which are steadier for angles.  Signature, checks and pitfalls:
-shared/models/SOURCES.md.  Both lite and full load; which one runs is a setting.
+between the hips), which are steadier for angles.  Where the files come from and
+their checksums: models/README.md (the shared model set's SOURCES.md, outside the
+repository, has the signature, checks and pitfalls).  Both lite and full load; which
+one runs is a setting.
 """
 
 from __future__ import annotations
