@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from firmware_py.device.config import DeviceConfig, default_state_dir, load_config
 from firmware_py.core.calibration import Calibration
 from firmware_py.core.scorer import Scorer
 from firmware_py.core.settings import Thresholds
+from firmware_py.device.config import DeviceConfig, default_state_dir, load_config
 from firmware_py.loop.pipeline import Pipeline
 from firmware_py.pose.engine import PoseEngine
 from firmware_py.pose.modelfiles import find_model

@@ -36,12 +36,12 @@ from typing import Any
 import numpy as np
 
 from . import keypoints as kp
+from .defaults import MIN_SCORE
 from .feet import MAX_AGE_S, MIN_FOOT_SCORE, FootReading
 from .metrics import measure
 from .placement import SIDE_MAX_FRONTALITY, frontality
 from .procedures import Notice
 from .vocabulary import ANKLE_TRIES
-from .defaults import MIN_SCORE
 
 __all__ = ["SIDE_MAX_FRONTALITY", "HEEL_LIFT_DEG", "LUNGE_START_DEG", "ASYMMETRY_DEG", "AnkleTest", "HeelLift", "facing", "shin_angle", "foot_pitch",
            "knee_bend", "side_metrics"]

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import keypoints as kp
-from . import validity as gate
+from . import keypoints as kp, validity as gate
 from .body import MIN_SEGMENT_PX, Body, body_scale, fppa, knee_fppa, leg_trusted, measure, measure_flat
 from .settings import DEFAULT, Thresholds
 from .stance import instant_stance, stance_signal

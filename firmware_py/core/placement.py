@@ -42,8 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import keypoints as kp
-from .metrics import Body, body_scale, measure
 from .defaults import MIN_SCORE
+from .metrics import Body, body_scale, measure
 
 __all__ = ["PROBLEMS", "PlacementParams", "PlacementMonitor", "placement_votes", "body_votes", "frontality"]
 

@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 
 from .calibration import Calibration, Calibrator
+from .defaults import CALIBRATION_S, MIN_SCORE
 from .reps import Rep
 from .vocabulary import SLS_REPS
-from .defaults import CALIBRATION_S, MIN_SCORE
 
 __all__ = ["Notice", "GuidedCalibration", "SingleLegSquatTest", "PASS_SHARE", "KINDS"]
 

@@ -14,8 +14,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import SettingError
 from .defaults import MIN_SCORE, STANCE_DWELL_S, STANCE_ENTER, STANCE_EXIT
+from .errors import SettingError
 from .vocabulary import DRILL_CHOICES
 
 

@@ -24,9 +24,9 @@ from typing import NamedTuple
 import numpy as np
 
 from firmware_py.core import keypoints as kp
-from firmware_py.system.cv import cv2
 from firmware_py.errors import ModelInvalid
 from firmware_py.pose.movenet import open_interpreter
+from firmware_py.system.cv import cv2
 
 INPUT_SIZE = 256
 LANDMARKS = 33

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from firmware_py.device.config import DeviceConfig, load_config
 from firmware_py.console.registry import COMMANDS
 from firmware_py.console.session import BURST, ConsoleSession
 from firmware_py.core.cue import Cue
@@ -20,6 +18,7 @@ from firmware_py.core.patterns import PatternSelector
 from firmware_py.core.procedures import Notice
 from firmware_py.core.scorer import Scorer
 from firmware_py.cues.outputs import CueOutputs
+from firmware_py.device.config import DeviceConfig, load_config
 from firmware_py.device.state import Device, Readings
 
 
