@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from test_service import NotifySocket, service_env
 
 ROOT = Path(__file__).resolve().parents[1]

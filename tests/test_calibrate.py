@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_cli import kneecue
 
 from firmware_py.device.config import load_config
 from firmware_py.system.cv import cv2
-from test_cli import kneecue
 
 
 def rolled_clip(image, path, degrees, seconds=3.0, fps=30):

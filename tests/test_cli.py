@@ -128,16 +128,16 @@ def test_eval_takes_a_setting_other_than_its_default_and_refuses_a_wrong_one(mod
     assert_one_line_error(kneecue("eval", "--set", "knee_over_toe=on", "--model", model_path),
                           "--set knee_over_toe=on", "unknown setting")
     assert_one_line_error(kneecue("eval", "--set", "view", "--model", model_path), "KEY=VALUE")
-    from firmware_py.tools.analyze import with_settings  # what eval and analyze apply
     from firmware_py.core.settings import Thresholds
+    from firmware_py.tools.analyze import with_settings  # what eval and analyze apply
 
     changed = with_settings(Thresholds(), ["knee_over_toe_trigger=on", " Debounce_ms = 150"])
     assert changed.knee_over_toe_trigger is True and changed.debounce_ms == 150.0
 
 
 def test_outputs_off_drives_the_pins_the_settings_name_not_the_defaults(tmp_path):
-    from firmware_py.device.config import DeviceConfig, save_config
     from firmware_py.cues.pins import PinMap
+    from firmware_py.device.config import DeviceConfig, save_config
 
     save_config(tmp_path, DeviceConfig(pins=PinMap(green=5, amber=6, red=13, buzzer=19)))
     result = kneecue("outputs-off", "--gpio", "mock", "--state-dir", tmp_path)
@@ -151,8 +151,8 @@ def test_outputs_off_drives_the_pins_the_settings_name_not_the_defaults(tmp_path
 def test_outputs_off_and_run_fall_back_whatever_the_settings_file_holds(tmp_path, damage):
     """Issue 28 item 11: contents that made the JSON reader raise RecursionError or
     ValueError (past Python's 4300-digit limit) are damage like any other."""
-    from firmware_py.device.config import DeviceConfig, load_config, save_config
     from firmware_py.cues.pins import PinMap
+    from firmware_py.device.config import DeviceConfig, load_config, save_config
 
     good = DeviceConfig(pins=PinMap(green=5, amber=6, red=13, buzzer=19))
     save_config(tmp_path, good)
@@ -232,8 +232,8 @@ def test_a_photo_of_30000_by_30000_pixels_is_refused_from_its_header_not_decoded
 
 
 def test_analyze_uses_the_defaults_unless_told_whose_thresholds_and_says_which(model_path, media, tmp_path):
-    from firmware_py.device.config import DeviceConfig, Profile, save_config
     from firmware_py.core.settings import Thresholds
+    from firmware_py.device.config import DeviceConfig, Profile, save_config
 
     strict = Thresholds(fppa_warn=1.0, fppa_alert=2.0)
     save_config(tmp_path, DeviceConfig(athlete="ana", athletes={"ana": Profile(thresholds=strict)}))

@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from firmware_py.device.config import ConfigError, DeviceConfig, Passcode, Profile, load_config, save_config
 from firmware_py.core.calibration import Calibration
 from firmware_py.core.settings import Thresholds
 from firmware_py.cues.pins import PinMap
+from firmware_py.device.config import ConfigError, DeviceConfig, Passcode, Profile, load_config, save_config
 
 
 def test_round_trip(tmp_path):

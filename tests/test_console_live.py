@@ -12,10 +12,10 @@ import threading
 import time
 
 import pytest
-
-from firmware_py.device.config import load_config
 from ptyconsole import PtyConsole
 from test_calibrate import rolled_clip
+
+from firmware_py.device.config import load_config
 
 COLLAPSE = "sqd_single_leg_sit_to_stand_good_then_valgus_frontal.mp4"  # right knee to ~60° at frames 150-220
 COLLAPSE_FRAMES = 262

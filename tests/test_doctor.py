@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fake_picamera2
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-import fake_picamera2
 from firmware_py.tools import doctor
 from firmware_py.tools.doctor import Machine
 

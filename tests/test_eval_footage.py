@@ -70,7 +70,7 @@ def test_the_band_squats_fail_no_rep_on_the_knees(scored):
 
 
 # Reps the device is known to get wrong, and why.  Each is a limit of what it can see,
-# said in the README; none is a label bent to fit.
+# said in docs/judgement.md; none is a label bent to fit.
 KNOWN_MISSES = {
     # One knee in, the other out, hips shifted over the left foot, in a two-footed squat:
     # the separation ratio (which judges two-footed tasks) cannot see one knee, and

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
+
 from firmware_py.loop.handoff import CaptureThread, LatestSlot
 from firmware_py.sources.base import Frame, FrameSource
-import numpy as np
 
 
 class Counter(FrameSource):

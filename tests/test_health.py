@@ -6,8 +6,8 @@ import logging
 import sys
 import threading
 
-from firmware_py.device.config import DeviceConfig
 from firmware_py.console.session import ConsoleSession
+from firmware_py.device.config import DeviceConfig
 from firmware_py.device.state import Device
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 import time
 
+import fake_picamera2
 import numpy as np
 import pytest
 
-import fake_picamera2
 from firmware_py.errors import SourceGivenUp, SourceLost, SourceOpenError
 from firmware_py.loop.handoff import CaptureThread
 from firmware_py.sources.picam import OPEN_TRIES, PiCamera

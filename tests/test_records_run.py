@@ -17,10 +17,10 @@ import time
 
 import pytest
 
-from firmware_py.system.cv import cv2
 from firmware_py.records import clips
 from firmware_py.records.ring import ClipRate
 from firmware_py.records.sessionfile import read_session, session_files
+from firmware_py.system.cv import cv2
 
 CLIP = "sqd_single_leg_squat_woman_frontal.mp4"
 LEGS = ["left", "right", "left", "right"]

@@ -88,12 +88,12 @@ def test_an_exception_mid_alert_leaves_every_pin_low(movenet, media, tmp_path):
     from firmware_py.core.scorer import Scorer
     from firmware_py.cues.outputs import CueOutputs
     from firmware_py.cues.pins import PinMap
-    from firmware_py.system.eventlog import JsonLinesWriter
     from firmware_py.loop.live import LiveLoop
-    from firmware_py.loop.sinks import EventSink
     from firmware_py.loop.pipeline import Pipeline
+    from firmware_py.loop.sinks import EventSink
     from firmware_py.pose.engine import PoseEngine
     from firmware_py.sources import make_source
+    from firmware_py.system.eventlog import JsonLinesWriter
 
     class Crashing(Scorer):
         def update(self, pose, frame_index, t, frame_size, feet=None):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
-
-from firmware_py.system.sdnotify import Notifier
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
 
+from firmware_py.system.sdnotify import Notifier
 from firmware_py.system.throttle import describe, read_power
 
 FIXTURES = Path(__file__).parent / "fixtures"

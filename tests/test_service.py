@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from ptyconsole import PtyConsole
 
 from firmware_py.system.cv import cv2
-from ptyconsole import PtyConsole
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIP = "sqd_single_leg_squat_man_frontal.mp4"
@@ -186,8 +186,8 @@ def test_a_bad_model_keeps_the_device_up_showing_the_fault_until_a_good_one_is_t
 
 def test_a_camera_absent_at_start_is_waited_for_and_the_loop_resumes(movenet, media):
     from firmware_py.app.build import build_pipeline
-    from firmware_py.device.config import DeviceConfig
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
+    from firmware_py.device.config import DeviceConfig
     from firmware_py.device.state import Device
     from firmware_py.errors import SourceOpenError
     from firmware_py.loop.live import LiveLoop
@@ -235,14 +235,15 @@ def test_a_pi_camera_mounted_upside_down_is_scored_upright_and_turned_by_the_cam
     nothing), the scores are the upright athlete's, and `rotate 0` from the console
     reconfigures the camera while the loop runs."""
     import fake_picamera2
+
     from firmware_py.app.build import build_pipeline
-    from firmware_py.device.config import DeviceConfig
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
-    from firmware_py.system.cv import cv2
+    from firmware_py.device.config import DeviceConfig
     from firmware_py.device.state import Device
     from firmware_py.loop.live import LiveLoop
     from firmware_py.loop.sinks import ReadingsSink
     from firmware_py.sources.picam import PiCamera
+    from firmware_py.system.cv import cv2
 
     upright = cv2.cvtColor(cv2.imread(str(media("sqd_single_leg_knee_collapse_annotated.png"))), cv2.COLOR_BGR2RGB)
     cameras = fake_picamera2.install(monkeypatch, sensor=cv2.rotate(upright, cv2.ROTATE_180))
@@ -323,9 +324,9 @@ def test_a_corrupt_foot_model_leaves_the_device_cueing_without_the_feet_and_says
     import argparse
     from pathlib import Path
 
+    from firmware_py.app.service import _foot_stage
     from firmware_py.device.config import DeviceConfig
     from firmware_py.device.state import Device
-    from firmware_py.app.service import _foot_stage
 
     shipped = Path(__file__).resolve().parents[1] / "models" / "pose_landmark_lite.tflite"
     (tmp_path / shipped.name).write_bytes(shipped.read_bytes()[:5000])  # a copy cut short

@@ -7,11 +7,11 @@ import time
 import numpy as np
 import pytest
 
-from firmware_py.system.cv import cv2
 from firmware_py.errors import SourceOpenError
 from firmware_py.sources import make_source
 from firmware_py.sources.opencv import StillImage, VideoFile, Webcam
 from firmware_py.sources.picam import PiCamera
+from firmware_py.system.cv import cv2
 
 
 def write_clip(path, frames=12, fps=30.0, size=(64, 48)):
@@ -147,6 +147,7 @@ def test_a_camera_mounted_upside_down_is_turned_by_its_own_transform_and_the_res
     """180 costs nothing (libcamera's hflip + vflip), 90 and 270 are turned per frame, and a
     change from the console mid-stream gives upright pictures from the next frame on."""
     import fake_picamera2
+
     from firmware_py.sources.rotation import rotated
 
     scene = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)  # the athlete, upright
@@ -175,6 +176,7 @@ def test_a_camera_mounted_upside_down_is_turned_by_its_own_transform_and_the_res
 
 def test_a_camera_that_cannot_be_reconfigured_is_a_lost_camera(monkeypatch):
     import fake_picamera2
+
     from firmware_py.errors import SourceLost
 
     cameras = fake_picamera2.install(monkeypatch, sensor=np.zeros((4, 6, 3), np.uint8))
@@ -311,8 +313,9 @@ def _phone_copy(original, path, side_by_side: tuple[int, int], frames: int = 4) 
     """The first ``frames`` of a portrait clip, scaled to ``side_by_side`` (w, h), stored
     landscape (each turned 90 degrees clockwise) with a display matrix that turns it back,
     as a phone stores a portrait clip.  Returns the upright frames (RGB)."""
-    import av
     from fractions import Fraction
+
+    import av
 
     with av.open(str(original)) as src:
         upright = [cv2.resize(f.to_ndarray(format="rgb24"), side_by_side, interpolation=cv2.INTER_AREA)

@@ -7,14 +7,14 @@ import dataclasses
 import json
 
 import pytest
+from scripted import a_rep
 
 from firmware_py.core.procedures import KINDS, GuidedCalibration, Notice, SingleLegSquatTest
+from firmware_py.core.rep import Rep
 from firmware_py.core.scorer import Scorer
 from firmware_py.fakes.sequences import Fault, squats
 from firmware_py.fakes.stickfigure import shoot
-from firmware_py.core.rep import Rep
 from firmware_py.wording import notice_text, rep_line
-from scripted import a_rep
 from firmware_py.wording.notices import WORDS
 
 SIZE = (1280, 960)

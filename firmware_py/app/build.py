@@ -1,14 +1,22 @@
-"""Builds the real adapters from command-line options: the one place that wires them."""
+"""The parts every command builds the same way, from command-line options: the pose
+model, the pose engine (or the scripted one of a pose file or synthetic athlete), the
+foot stage, the scoring pipeline, and the saved settings with where they live.
+
+It is not the only place that wires: each command puts these together with the rest
+itself.  ``app/service.py`` wires ``kneecue run`` (settings, pins, console, event log,
+recorder, camera and watchdog around the live loop), and each tool in ``tools/``
+(``analyze``, ``demo``, ``calibrate``, ``bench``, ``doctor``...) opens its own source,
+outputs and recorder around the pipeline it builds here."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from firmware_py.device.config import DeviceConfig, default_state_dir, load_config
 from firmware_py.core.calibration import Calibration
 from firmware_py.core.scorer import Scorer
 from firmware_py.core.settings import Thresholds
+from firmware_py.device.config import DeviceConfig, default_state_dir, load_config
 from firmware_py.loop.pipeline import Pipeline
 from firmware_py.pose.engine import PoseEngine
 from firmware_py.pose.modelfiles import find_model
@@ -56,7 +64,7 @@ FOOT_MODELS = ("off", "lite", "full")
 
 
 def default_foot_model() -> str:
-    """The foot model for this machine: lite everywhere (README, "The feet": it costs
+    """The foot model for this machine: lite everywhere (docs/feet.md: it costs
     less per reading on every CPU measured, and it read the turned-out feet of the
     shared clips that the eye sees; full only agrees better with full's own output)."""
     return "lite"

@@ -29,21 +29,28 @@ import signal
 import threading
 from pathlib import Path
 
-from firmware_py.app.build import (build_engine, build_foot_stage, build_model, build_pipeline, open_settings,
-                                   scripted as is_scripted, state_folder)
-from firmware_py.device.config import CONSOLE_BAUDS
+from firmware_py.app.build import (
+    build_engine,
+    build_foot_stage,
+    build_model,
+    build_pipeline,
+    open_settings,
+    scripted as is_scripted,
+    state_folder,
+)
 from firmware_py.console.transport import ConsoleThread
 from firmware_py.cues.outputs import CueOutputs, make_pin_factory
+from firmware_py.device.config import CONSOLE_BAUDS
 from firmware_py.device.state import RECENT_REPS, Device
 from firmware_py.errors import KneeCueError, ModelError, PinError
-from firmware_py.system.eventlog import JsonLinesWriter
 from firmware_py.loop.live import LiveLoop, LoopStats
 from firmware_py.loop.sinks import EventSink, ReadingsSink, WatchdogSink
 from firmware_py.pose.movenet import MoveNet
 from firmware_py.records.recorder import Recorder
 from firmware_py.records.sessionfile import settings_header
-from firmware_py.system.sdnotify import Notifier
 from firmware_py.sources import make_source
+from firmware_py.system.eventlog import JsonLinesWriter
+from firmware_py.system.sdnotify import Notifier
 from firmware_py.system.throttle import describe, read_power
 
 log = logging.getLogger("kneecue")

@@ -12,11 +12,11 @@ import platform
 from typing import Any
 
 from firmware_py import __version__
-from firmware_py.device.config import ATHLETE_NAME, Profile
 from firmware_py.console.registry import Context, Reply, closest, command, fail, is_locked, usage
 from firmware_py.core.patterns import MODES
 from firmware_py.core.settings import DEFAULT, SETTINGS
 from firmware_py.core.vocabulary import DRILL_CHOICES
+from firmware_py.device.config import ATHLETE_NAME, Profile
 from firmware_py.errors import SettingError
 from firmware_py.wording import drill_words
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from firmware_py.console.registry import Context, Reply, command, fail, usage
 from firmware_py.core.ankle import AnkleTest
+from firmware_py.core.defaults import CALIBRATION_S
 from firmware_py.core.procedures import GuidedCalibration, SingleLegSquatTest
 from firmware_py.core.vocabulary import ANKLE_TRIES, CALIBRATION_SECONDS, SLS_REPS
 from firmware_py.device.state import Device
-from firmware_py.core.defaults import CALIBRATION_S
 
 
 @command("calibrate [SECONDS|stop]", "guided calibration: the athlete stands still on both feet",

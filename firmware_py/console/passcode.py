@@ -10,8 +10,8 @@ wait) belong to the settings store (``device.settings``); this module only words
 
 from __future__ import annotations
 
-from firmware_py.device.config import Passcode
 from firmware_py.console.registry import Context, Reply, command, fail, is_locked, open_while_locked, usage
+from firmware_py.device.config import Passcode
 from firmware_py.errors import ConfigError
 
 

@@ -77,7 +77,7 @@ def is_locked(ctx: Context) -> bool:
 
 
 def open_while_locked() -> str:
-    """The commands a locked console still runs, in words (``help lock``, the README)."""
+    """The commands a locked console still runs, in words (``help lock``, docs/security.md)."""
     free = [c.name for c in COMMANDS.values() if not c.guarded]
     looking = [c.name for c in COMMANDS.values() if c.guarded and c.looks]
     return f"open while locked: {', '.join(free)}; and to look only (no argument): {', '.join(looking)}"

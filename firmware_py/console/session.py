@@ -16,8 +16,8 @@ from typing import Any
 
 from firmware_py import __version__
 from firmware_py.console import commands, guided, passcode, records, running  # noqa: F401 (they register their commands)
-from firmware_py.console.registry import Context, Reply, handle, prompt
 from firmware_py.console.lineedit import Cancelled, Line, LineEditor, TooLong
+from firmware_py.console.registry import Context, Reply, handle, prompt
 from firmware_py.core.procedures import Notice
 from firmware_py.device.state import Device
 from firmware_py.wording import notice_text

@@ -1,6 +1,6 @@
 """The ankle seen from the side: shin angle, heel lift, and the knee-to-wall test.
 
-GUIDE.md section 3, "Feet and ankles": dorsiflexion is measured from the side with
+docs/sources.md, "Feet and ankles": dorsiflexion is measured from the side with
 the weight-bearing lunge (knee-to-wall) test, heel down; a shin angle below about
 35-38 deg from vertical is restricted (the coach's ``ankle_min_shin_deg``, default
 35, the lenient end, since a screen should not fail a borderline ankle), and the
@@ -36,12 +36,12 @@ from typing import Any
 import numpy as np
 
 from . import keypoints as kp
+from .defaults import MIN_SCORE
 from .feet import MAX_AGE_S, MIN_FOOT_SCORE, FootReading
 from .metrics import measure
 from .placement import SIDE_MAX_FRONTALITY, frontality
 from .procedures import Notice
 from .vocabulary import ANKLE_TRIES
-from .defaults import MIN_SCORE
 
 __all__ = ["SIDE_MAX_FRONTALITY", "HEEL_LIFT_DEG", "LUNGE_START_DEG", "ASYMMETRY_DEG", "AnkleTest", "HeelLift", "facing", "shin_angle", "foot_pitch",
            "knee_bend", "side_metrics"]
@@ -53,7 +53,7 @@ _DEG = 180.0 / math.pi
 # the shared side clip (lnc_..._IMG_7034; the frames show both heels flat all
 # through a deep squat) a planted heel read up to 12 deg that way (single readings
 # swing +-5 deg more).  15 deg is ~5 cm at the heel of a 20 cm heel-to-toe line:
-# a clear lift; a smaller one goes unseen, and the README says so.
+# a clear lift; a smaller one goes unseen, and docs/feet.md says so.
 HEEL_LIFT_DEG = 15.0
 LIFT_READINGS = 5
 # Thigh and shank within this of straight: standing, the foot flat (the pitch's zero).
@@ -62,7 +62,7 @@ LIFT_READINGS = 5
 STRAIGHT_KNEE_DEG = 20.0
 LUNGE_START_DEG = 15.0  # shin past this: a lunge is under way
 LUNGE_END_DEG = 10.0  # back below this: the lunge is over
-ASYMMETRY_DEG = 5.0  # ~1.5 cm of knee-to-wall distance, the smallest real change (GUIDE)
+ASYMMETRY_DEG = 5.0  # ~1.5 cm of knee-to-wall distance, the smallest real change (docs/sources.md)
 VIEW_FRAMES = 15  # frames with a body that decide whether the camera is at the side
 
 

@@ -1,4 +1,5 @@
-"""One pose, levelled and judged for what in it can be trusted (GUIDE.md section 2).
+"""One pose, levelled and judged for what in it can be trusted (the metric contract:
+docs/judgement.md, "Metrics").
 
 Two rules shape the metrics built on it (``core.metrics``):
 

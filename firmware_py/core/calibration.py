@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from . import keypoints as kp
-from .errors import CalibrationError
 from .body import Body, knee_fppa, measure
 from .defaults import CALIBRATION_S, MIN_SCORE
+from .errors import CalibrationError
 
 __all__ = ["Calibration", "CalibrationError", "CalibrationStatus", "Calibrator"]
 

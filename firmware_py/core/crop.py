@@ -3,7 +3,7 @@
 MoveNet sees a 192×192 (Lightning) or 256×256 (Thunder) square.  Squeezing a whole
 720p frame into it leaves a raised ankle a few input pixels wide; cropping the next
 frame to a square around the person found in this one gives the legs most of the
-input (GUIDE section 5: ~56 px ankle error without it, ~4 px with it).  The rule is
+input (measured here: ~56 px ankle error without it, ~4 px with it; docs/sources.md).  The rule is
 MoveNet's own published one: a square centred on the hips, half-side the larger of
 1.9 × the torso's extent and 1.2 × the body's, back to the padded full frame when
 the torso is lost or the square would outgrow the frame.  As in MoveNet's own

@@ -48,7 +48,7 @@ camera_placement           warn     any placement problem; with ``not_frontal``
 
 The knee reasons are judged on loaded, bent legs only: the stance leg (or both
 when two-footed; there ``metrics`` leaves only the separation ratio, since
-per-knee angles swing with the smallest turn, GUIDE.md section 3), and only
+per-knee angles swing with the smallest turn, docs/judgement.md), and only
 while ``flexed`` (the scorer passes "hips sunk
 at least 0.04 leg lengths", about 35 deg of knee flexion).  A free leg swinging
 behind says nothing about knee control, and a straight leg has no dynamic

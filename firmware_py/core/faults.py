@@ -1,12 +1,13 @@
 """Which of the patterns behind a knee collapse a failed rep fits, named only where
 the evidence is stronger than the measurement's own uncertainty.
 
-Three common faults lead the knee inward, and the drill that helps differs (the
-article KneeCue was built from; README, "What KneeCue is"): excessive foot pronation, avoiding ankle dorsiflexion (the foot turned out, the shin
-twisted in) and the Trendelenburg pattern (the pelvis drops on the free side, the
-hip drifts outward).  Feet pointing in are a fault of their own: the knees follow
-the toes in.  A rep that failed on ``knee_inward`` is matched against what the
-device read over its bottom (``core.evidence``), on its working leg(s):
+Three common faults lead the knee inward, and the drill that helps differs
+(docs/sources.md, "The problem", and docs/feet.md): excessive foot pronation,
+avoiding ankle dorsiflexion (the foot turned out, the shin twisted in) and the
+Trendelenburg pattern (the pelvis drops on the free side, the hip drifts outward).
+Feet pointing in are a fault of their own: the knees follow the toes in.  A rep that
+failed on ``knee_inward`` is matched against what the device read over its bottom
+(``core.evidence``), on its working leg(s):
 
 * ``hip``: the pelvic drop's median reached ``pelvic_drop_warn`` (Bramah 2018: each
   degree of contralateral drop matters), or the stance hip drifted outward by

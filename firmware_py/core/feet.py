@@ -1,4 +1,4 @@
-"""The feet and ankles (GUIDE.md section 3, "Feet and ankles"): knee over the toes,
+"""The feet and ankles (docs/feet.md; sources in docs/sources.md): knee over the toes,
 foot turn-out, shank tilt, and "pronation suspected", from BlazePose's heel and foot
 index beside MoveNet's body.
 
@@ -7,7 +7,7 @@ few frames old (the foot stage runs beside the cue path, never in it); a planted
 does not move, so its points are carried along by however far MoveNet's ankle moved
 since, and a reading older than ``MAX_AGE_S`` is not used.
 
-Definitions (subject's sides; + medial or out, as GUIDE section 2):
+Definitions (subject's sides; + medial or out, as in docs/judgement.md):
 
 * ``knee_over_toe_left/right``: the knee's sideways offset from the vertical plane
   through the foot's long axis (heel -> second toe), toward the midline, over the
@@ -31,13 +31,13 @@ Definitions (subject's sides; + medial or out, as GUIDE section 2):
 * ``shank_tilt_left/right``: ankle -> knee against vertical in the levelled image,
   + the knee toward the midline.
 * ``rearfoot_angle_left/right`` (``view`` rear): from behind, the ankle -> heel
-  line against the shank's line, + the heel everted (GUIDE: pronation is read
-  from behind; 2D reliability moderate, kappa_w ~0.6).
+  line against the shank's line, + the heel everted (docs/sources.md: pronation
+  is read from behind; 2D reliability moderate, kappa_w ~0.6).
 * ``pronation_suspected_left/right``: from the front, the shin tilting in (shank
   tilt >= ``PRONATION_SHANK_TILT_DEG``) with the ankle drifting medially off the
   foot line and no turn-out (``foot_turnout_rel`` below ``TURNOUT_DEG``); None
   without a standing baseline.  Only ever "suspected": pronation is read from
-  behind (GUIDE), never claimed.  "Medial of the foot line" carries the image
+  behind (docs/sources.md), never claimed.  "Medial of the foot line" carries the image
   heel -> toe line up to the ankle's height, which is not the foot's vertical plane:
   for a foot pointing at a level camera at height c, an ankle h above the foot line,
   straight over it, shows outward of the carried line by h/c of the foot's offset

@@ -3,7 +3,7 @@
 A pose is a float array of shape (17, 3): one row per COCO keypoint in MoveNet's
 order, columns ``x, y, score``.  x grows to the right and y grows down, both in
 source-frame pixels.  Names are the *subject's* sides: in a frontal view the
-subject's right leg appears on the image's left.  See GUIDE.md section 2.
+subject's right leg appears on the image's left.  See docs/judgement.md, "Metrics".
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ BONES: tuple[tuple[int, int], ...] = (
 def flat(pose: np.ndarray) -> list[float]:
     """``pose`` as 51 plain floats (x0, y0, s0, x1, ...): what the per-frame core
     works on, since numpy's per-call overhead on 17 points costs more than the
-    arithmetic (README, performance).  Raises ValueError unless the shape is (17, 3)."""
+    arithmetic (docs/performance.md).  Raises ValueError unless the shape is (17, 3)."""
     p = np.asarray(pose, dtype=np.float64)
     if p.shape != (COUNT, 3):
         raise ValueError(f"pose must have shape (17, 3), got {p.shape}")

@@ -1,4 +1,4 @@
-"""Frontal-plane knee metrics from one pose (GUIDE.md section 2).
+"""Frontal-plane knee metrics from one pose (defined in docs/judgement.md, "Metrics").
 
 Everything here is a pure function of one pose (plus an optional calibration and
 the stance decided elsewhere), so the same numbers come out of the live device,
@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import keypoints as kp
-from . import validity as gate
+from . import keypoints as kp, validity as gate
 from .body import MIN_SEGMENT_PX, Body, body_scale, fppa, knee_fppa, leg_trusted, measure, measure_flat
 from .settings import DEFAULT, Thresholds
 from .stance import instant_stance, stance_signal
@@ -301,7 +300,7 @@ def compute_metrics(
     calibration: Calibration | None = None,
     stance: str | None = None,
 ) -> dict[str, Any]:
-    """All GUIDE section 2 metrics of one pose, as a plain dict (keys: METRIC_KEYS).
+    """All the metrics of docs/judgement.md's table for one pose, as a plain dict (keys: METRIC_KEYS).
 
     Angles are degrees rounded to 0.1, ratios rounded to 0.001, and each is None
     when its keypoints are not trustworthy:

@@ -4,7 +4,8 @@ Pure: pattern definitions are data, and ``PatternSelector`` turns a cue level, a
 rep verdict and the device state into a pattern name with time passed in.  The
 gpiozero adapter (firmware_py.cues.outputs) only plays what this module says.
 
-Design (GUIDE.md section 4): every pattern is distinct at a glance; sound only
+Design (docs/how-it-works.md, "What the athlete sees and hears"; bandwidth
+feedback: docs/sources.md, "Feedback"): every pattern is distinct at a glance; sound only
 beyond the alert threshold (bandwidth feedback), and never forever: an alert beeps
 at most ``ALERT_BEEP_CAP`` times however long it lasts.
 """

@@ -2,7 +2,8 @@
 
 Frontal-plane angles mean something only with the camera square to the athlete,
 the whole leg in the frame and the athlete large enough that a pixel of keypoint
-error is a small angle.  Each frame votes on four problems; a problem is raised
+error is a small angle.  Each frame votes on the six problems below (``turned``'s
+vote comes from the scorer); a problem is raised
 when most recent frames show it and cleared when few do, so the coach sees a
 steady message instead of a flicker.  Problems use a fixed vocabulary:
 
@@ -41,8 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import keypoints as kp
-from .metrics import Body, body_scale, measure
 from .defaults import MIN_SCORE
+from .metrics import Body, body_scale, measure
 
 __all__ = ["PROBLEMS", "PlacementParams", "PlacementMonitor", "placement_votes", "body_votes", "frontality"]
 

@@ -11,7 +11,7 @@ of them; ``state`` names the LED pattern to show while it runs; ``done`` is set 
 it has finished, passed or failed; a finished test leaves its ``record`` for the
 session file.  The ankle test, which reads side views, is in ``core.ankle``.
 
-The test follows GUIDE.md section 1 (Ugalde et al. 2015): hands on hips, squat
+The test follows Ugalde et al. 2015 (docs/sources.md): hands on hips, squat
 about halfway down and back up; a rep fails when the knee travels inward, the
 hands leave the hips, the trunk sways or balance is lost (``reps.CRITERIA``).
 Clinicians judge the test over several reps rather than one, so the overall
@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 
 from .calibration import Calibration, Calibrator
+from .defaults import CALIBRATION_S, MIN_SCORE
 from .reps import Rep
 from .vocabulary import SLS_REPS
-from .defaults import CALIBRATION_S, MIN_SCORE
 
 __all__ = ["Notice", "GuidedCalibration", "SingleLegSquatTest", "PASS_SHARE", "KINDS"]
 

@@ -60,11 +60,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .metrictable import BY_NAME, SIDES
 from .evidence import RepEvidence
+from .metrictable import BY_NAME, SIDES
 from .rep import Peak, Rep, new_peaks, offer_all, working_value
-from .vocabulary import ALERT as _ALERT
-from .vocabulary import CRITERIA
+from .vocabulary import ALERT as _ALERT, CRITERIA
 
 __all__ = ["RepParams", "Peak", "Rep", "RepCounter", "CRITERIA", "working_value"]  # Peak, Rep: core.rep
 

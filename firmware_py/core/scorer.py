@@ -24,11 +24,11 @@ from .drills import Decision, Drill
 from .drills.judge import DrillJudge
 from .faults import fault_pattern
 from .feet import TURNOUT_UNCERTAINTY_DEG, FootReading, PlantedFeet, foot_metrics, knee_off_foot
+from .landing import Landing
 from .metrics import body_scale, hip_height, measure_flat, metrics_from_body
 from .placement import PlacementMonitor, PlacementParams
 from .rep import summarise
 from .reps import Rep, RepCounter, RepParams
-from .landing import Landing
 from .running import Step
 from .settings import DEFAULT, FeedbackMode, Thresholds
 from .smoothing import PoseSmoother, SmoothingParams

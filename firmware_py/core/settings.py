@@ -3,7 +3,8 @@
 Every number that decides when the athlete is cued lives in one frozen
 ``Thresholds`` value, so a running scorer never sees a half-applied change: the
 console builds a new value with ``with_value`` and hands it over whole.  The
-defaults and their sources are in GUIDE.md section 3.
+defaults are in docs/judgement.md ("Metrics") and their sources in
+docs/sources.md.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import SettingError
 from .defaults import MIN_SCORE, STANCE_DWELL_S, STANCE_ENTER, STANCE_EXIT
+from .errors import SettingError
 from .vocabulary import DRILL_CHOICES
 
 
 class FeedbackMode(str, enum.Enum):
-    """When the athlete is shown anything (GUIDE.md section 4).
+    """When the athlete is shown anything (docs/sources.md, "Feedback").
 
     Bandwidth feedback during the rep helps learning, but constant feedback breeds
     dependency, so a coach can switch to one verdict per rep or to recording only.
@@ -68,7 +69,7 @@ class Thresholds:
     max_turn_deg: float = 15.0  # a turn that moves FPPA by about an alert's worth at SLS depth
     knee_over_toe_trigger: bool = False  # judge knee-inside-foot on the heel->toe line (see core.feet)
     view: str = "front"  # where the camera stands: which metrics are read at all (core.views)
-    ankle_min_shin_deg: float = 35.0  # knee-to-wall: a shin angle below this is restricted (GUIDE 3)
+    ankle_min_shin_deg: float = 35.0  # knee-to-wall: a shin angle below this is restricted (docs/sources.md)
     drill: str = "auto"  # what the athlete is doing: which criteria apply (core.drills)
     hip_adduction_alert: float = 15.0  # running, at midstance (core.drills.run)
     run_steps: int = 7  # running: each side's mean over this many steps (Dingenen 2018: 6.3 +- 0.3 suffice)

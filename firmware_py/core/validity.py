@@ -1,7 +1,8 @@
-"""When a frontal knee measure means something (GUIDE.md section 3, "Where a 2D
-knee angle stops meaning anything"), and why it is missing when it does not.
+"""When a frontal knee measure means something (docs/judgement.md, "When a
+knee angle means nothing"), and why it is missing when it does not.
 
-Two things break a per-knee angle seen from the front:
+Three things break a measure seen from the front (depth and turning a per-knee
+angle, a forward bend the trunk lean):
 
 * **Depth.**  A thigh that points at the camera foreshortens, and an angle drawn
   on a short thigh swings by tens of degrees with the smallest turn of the body.

@@ -20,7 +20,6 @@ from firmware_py.loop.pipeline import FrameResult
 from firmware_py.sources.base import Frame
 
 
-
 @dataclass(frozen=True)
 class Outcome:
     """What the loop made of one frame."""

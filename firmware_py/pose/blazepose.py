@@ -4,12 +4,14 @@ MoveNet's 17 points end at the ankle; BlazePose's 33 landmarks add each foot's h
 and foot index (the shoe's tip, near the second toe).  Its landmark model expects a
 square crop around the person, upright (MediaPipe rotates it so that "up" runs from
 mid-hip toward mid-shoulder) and 1.25 times the body's extent; MoveNet's keypoints
-give exactly that, so no second detector is needed (GUIDE section 3).
+give exactly that, so no second detector is needed (docs/feet.md).
 
 ``FootModel.feet(rgb, pose)`` returns ``Feet``: heels and foot indices in source
 pixels with a score, and the same four points as world landmarks (metres, origin
-between the hips), which are steadier for angles.  Signature, checks and pitfalls:
-shared/models/SOURCES.md.  Both lite and full load; which one runs is a setting.
+between the hips), which are steadier for angles.  Where the files come from and
+their checksums: models/README.md (the shared model set's SOURCES.md, outside the
+repository, has the signature, checks and pitfalls).  Both lite and full load; which
+one runs is a setting.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from typing import NamedTuple
 import numpy as np
 
 from firmware_py.core import keypoints as kp
-from firmware_py.system.cv import cv2
 from firmware_py.errors import ModelInvalid
 from firmware_py.pose.movenet import open_interpreter
+from firmware_py.system.cv import cv2
 
 INPUT_SIZE = 256
 LANDMARKS = 33

@@ -10,10 +10,10 @@ from typing import Callable
 
 import numpy as np
 
-from firmware_py.system.cv import cv2
 from firmware_py.core.crop import MIN_CROP_SCORE, Square, follow_crop, full_frame, next_crop
 from firmware_py.pose.movenet import MoveNet
 from firmware_py.sources.base import Frame
+from firmware_py.system.cv import cv2
 
 
 class PoseEngine:

@@ -23,9 +23,9 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from firmware_py.core import keypoints as kp
+from firmware_py.core.defaults import MIN_SCORE
 from firmware_py.records.sessionfile import CLIPS
 from firmware_py.system.cv import cv2
-from firmware_py.core.defaults import MIN_SCORE
 
 CLIP_SIDE = 480  # longest side of a stored frame, pixels (a smaller source is kept as it is)
 PRE_S = 0.5  # lead-in before the rep starts

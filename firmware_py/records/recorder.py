@@ -39,12 +39,12 @@ import numpy as np
 
 from firmware_py import __version__
 from firmware_py.core.sessions import END, START, Change, SessionParams, SessionTracker
+from firmware_py.core.vocabulary import CUE_METRICS
 from firmware_py.loop.sinks import FrameSink, Outcome
 from firmware_py.records import clips
 from firmware_py.records.lines import drill_record, foot_points, landing_record, num, step_record
 from firmware_py.records.replays import ReplayWriter
 from firmware_py.records.ring import FrameRing, background
-from firmware_py.core.vocabulary import CUE_METRICS
 from firmware_py.records.sessionfile import CLIPS, FORMAT, TRACE_KEYS, SessionWriter, unique_folder
 from firmware_py.sources.base import Frame
 

@@ -20,8 +20,8 @@ import jinja2
 
 from firmware_py import __version__
 from firmware_py.core.rep import Rep, working_value
-from firmware_py.core.vocabulary import CRITERIA
 from firmware_py.core.settings import SETTINGS
+from firmware_py.core.vocabulary import CRITERIA
 from firmware_py.records import clips, landings, plots, running
 from firmware_py.records.sessionfile import Session, read_session
 from firmware_py.wording import pattern_words

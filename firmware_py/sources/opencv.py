@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from firmware_py.system.cv import cv2
 from firmware_py.errors import SourceLost, SourceOpenError
 from firmware_py.sources.base import Frame, FrameSource, pace
 from firmware_py.sources.pipe import Pipe, is_pipe
 from firmware_py.sources.rotation import turned
+from firmware_py.system.cv import cv2
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 MAX_IMAGE_PIXELS = 50_000_000  # a 48 MP phone photo; decoded as RGB it is 150 MB

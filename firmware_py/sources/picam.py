@@ -42,8 +42,8 @@ import logging
 import time
 
 from firmware_py.errors import SourceGivenUp, SourceLost, SourceOpenError
-from firmware_py.sources.sensormodes import SensorMode, choose, describe, full_array, main_size
 from firmware_py.sources.base import Frame, FrameSource
+from firmware_py.sources.sensormodes import SensorMode, choose, describe, full_array, main_size
 
 log = logging.getLogger(__name__)
 CAPTURE_TIMEOUT_S = 2.0  # 60 frame times at 30 fps, and well inside the service's 10 s watchdog

@@ -128,7 +128,7 @@ def _parse(data: Any, name: str) -> tuple[np.ndarray, np.ndarray, tuple[int, int
         columns = list(range(kp.COUNT))
     else:
         raise PoseFileError(f"{name}: unknown pose schema {schema!r}: KneeCue reads \"schema\": "
-                            f"\"gaitlab.pose/v1\" and \"format\": \"coco17\" (README, Pose files)")
+                            f"\"gaitlab.pose/v1\" and \"format\": \"coco17\" (docs/drills.md, Pose files)")
     size = _size(data, name)
     frames = data.get("frames")
     if not isinstance(frames, list) or not frames:

@@ -16,8 +16,8 @@ import dataclasses
 
 import numpy as np
 
-from firmware_py.system.cv import cv2
 from firmware_py.sources.base import Frame
+from firmware_py.system.cv import cv2
 
 _CODES = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 

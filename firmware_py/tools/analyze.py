@@ -6,22 +6,22 @@ object per frame; later lines add reps and a summary), or a table for people.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
+from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from firmware_py.core.metrictable import table_columns
+from firmware_py.core.settings import SettingError, Thresholds
+from firmware_py.errors import KneeCueError
 from firmware_py.loop.handoff import CaptureThread
 from firmware_py.loop.pipeline import FrameResult, Pipeline
 from firmware_py.loop.sinks import FrameSink, Outcome
 from firmware_py.loop.step import FrameStep
 from firmware_py.sources.base import Frame, FrameSource
 from firmware_py.wording import drill_words, landing_line, notice_text, pattern_words, step_line
-import argparse
-from pathlib import Path
-from firmware_py.core.settings import SettingError, Thresholds
-from firmware_py.errors import KneeCueError
 
 
 def frames_of(source: FrameSource, *, drop_late: bool) -> Iterator[Frame]:
@@ -262,10 +262,10 @@ def with_settings(thresholds: Thresholds, items: list[str]) -> Thresholds:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from firmware_py.tools.report import write_reports
     from firmware_py.app.build import build_foot_stage, build_pipeline, load_settings, model_for
     from firmware_py.sources import make_source
     from firmware_py.sources.opencv import StillImage
+    from firmware_py.tools.report import write_reports
 
     source = make_source(args.path, realtime=args.realtime)
     source.open().close()  # fail on a bad clip before the model loads

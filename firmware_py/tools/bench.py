@@ -9,20 +9,20 @@ so drift in machine load hits both alike.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
 import resource
 import time
 from typing import Iterator
 
 import numpy as np
 
-from firmware_py.system.cv import cv2
 from firmware_py.loop.pipeline import STAGES, Pipeline
 from firmware_py.loop.step import FrameStep
-from firmware_py.sources.rotation import rotated
 from firmware_py.sources.base import Frame, FrameSource
-import argparse
-import json
+from firmware_py.sources.rotation import rotated
+from firmware_py.system.cv import cv2
 
 WARMUP = 5
 
@@ -158,9 +158,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         frames = file_frames(make_source(args.path), args.frames)
     else:
         frames = synthetic_frames(args.frames)
-    from firmware_py.cues.outputs import CueOutputs, make_pin_factory
-
     from firmware_py.core.settings import Thresholds
+    from firmware_py.cues.outputs import CueOutputs, make_pin_factory
 
     feet = build_foot_stage(args.feet, threaded=True, runtime=args.runtime)
     pipeline = build_pipeline(build_model(args.model, threads=args.threads, runtime=args.runtime), feet=feet,

@@ -8,13 +8,13 @@ import sys
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from firmware_py.tools.analyze import rep_row, summary_text
     from firmware_py.app.build import build_pipeline, model_for
     from firmware_py.cues.outputs import CueOutputs, make_pin_factory
     from firmware_py.loop.live import LiveLoop
     from firmware_py.loop.sinks import EventSink
     from firmware_py.sources import make_source
     from firmware_py.system.terminal import DEMO_CLIP, DEMO_CREDIT, TerminalLights
+    from firmware_py.tools.analyze import rep_row, summary_text
 
     path = args.source or str(DEMO_CLIP)
     source = make_source(path, realtime=not args.fast)

@@ -26,18 +26,18 @@ model; the tests share their scored footage).
 
 from __future__ import annotations
 
+import argparse
 import csv
+import json
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from firmware_py.core.scorer import FrameScore
-from firmware_py.errors import KneeCueError
-import argparse
-import json
-import os
-import sys
 from firmware_py.core.settings import Thresholds
+from firmware_py.errors import KneeCueError
 
 __all__ = ["LABELS", "Label", "ClipResult", "read_labels", "judge_clip", "evaluate", "format_table",
            "knee_alert", "default_labels_path"]
@@ -183,7 +183,7 @@ def _pct(part: int, whole: int) -> str:
 
 
 def format_table(results: Sequence[ClipResult]) -> str:
-    """The table the README shows: per clip, then the total."""
+    """The table docs/judgement.md shows: per clip, then the total."""
     head = f"{'clip':58s} {'valgus':>7s} {'caught':>7s} {'fine':>6s} {'false':>7s} {'buzz':>6s} {'reps ok':>8s}"
     lines = [head, "-" * len(head)]
     total = ClipResult("total", 0)
@@ -217,10 +217,10 @@ def format_table(results: Sequence[ClipResult]) -> str:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from firmware_py.tools.analyze import with_settings
     from firmware_py.app.build import build_foot_stage, build_model, build_pipeline
     from firmware_py.sources import make_source
     from firmware_py.sources.opencv import StillImage
+    from firmware_py.tools.analyze import with_settings
 
     labels_path = args.labels or default_labels_path()
     if labels_path is None:

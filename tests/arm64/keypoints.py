@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 from firmware_py.app.build import build_model
-from firmware_py.system.cv import cv2
 from firmware_py.pose.engine import PoseEngine
 from firmware_py.sources import make_source
+from firmware_py.system.cv import cv2
 
 
 def poses(folder: str) -> tuple[str, list]:

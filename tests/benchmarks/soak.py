@@ -10,7 +10,7 @@ fifth with the peak (a replay clip being written moves RSS by several MB, so two
 single samples can differ by that much either way), frames per second and
 capture-to-cue latency in the first and the last fifth of the run (no rising
 latency), and what the frame loop kept up with.  Prints numbers; asserts nothing
-(CI prints them for the README).
+(CI prints them for docs/performance.md).
 """
 
 from __future__ import annotations

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from firmware_py.device.config import DeviceConfig, load_config
 from firmware_py.console.registry import COMMANDS
 from firmware_py.console.session import BURST, ConsoleSession
 from firmware_py.core.cue import Cue
@@ -20,6 +18,7 @@ from firmware_py.core.patterns import PatternSelector
 from firmware_py.core.procedures import Notice
 from firmware_py.core.scorer import Scorer
 from firmware_py.cues.outputs import CueOutputs
+from firmware_py.device.config import DeviceConfig, load_config
 from firmware_py.device.state import Device, Readings
 
 
@@ -182,12 +181,11 @@ def test_while_locked_nothing_the_athlete_sees_or_that_is_saved_changes(coach, t
     assert "open while locked: help, version, status, get, stream, json, lock, unlock, sessions, reps, export, " \
            "steps, landings; and to look only (no argument): mode, drill, buzzer, rotate, athlete, test, session" \
            in listed
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    security = readme.split("## Security")[1].split("\n## ")[0]
+    security = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
     said = " ".join(security.split("Open while locked:")[1].split(". An unlock")[0].split())
     assert said == ("`help`, `version`, `status`, `get`, `stream`, `json`, `lock`, `unlock`, `sessions`, `reps`, "
                     "`export`, `steps`, `landings`, and the bare `mode`, `drill`, `buzzer`, `rotate`, `athlete`, "
-                    "`test` and `session`, which only tell")  # the README lists what help does
+                    "`test` and `session`, which only tell")  # docs/security.md lists what help does
     assert coach.reply("unlock 2468") == "unlocked"
     assert coach.reply("mode silent") == "mode silent, from the next frame"
     # a new connection to the same device starts locked; the first one stays unlocked until 'lock'

@@ -7,12 +7,12 @@ import io
 import itertools
 
 import pytest
+from scripted import a_rep, clock, describe, frames, outcome
 
-from firmware_py.device.config import DeviceConfig
 from firmware_py.console.session import ConsoleSession
+from firmware_py.device.config import DeviceConfig
 from firmware_py.device.state import Device
 from firmware_py.records.recorder import Recorder
-from scripted import a_rep, clock, describe, frames, outcome
 
 
 class Coach:

@@ -9,12 +9,12 @@ import pytest
 
 from firmware_py.core import keypoints as kp
 from firmware_py.core.faults import fault_pattern
-from firmware_py.wording import pattern_words
 from firmware_py.core.feet import FootReading, PlantedFeet, foot_metrics, turnout_deg
 from firmware_py.core.metrics import measure
-from firmware_py.core.reps import Peak, Rep
+from firmware_py.core.reps import Rep
 from firmware_py.core.settings import DEFAULT
 from firmware_py.fakes.stickfigure import Camera, shoot
+from firmware_py.wording import pattern_words
 
 FRONT = Camera()
 

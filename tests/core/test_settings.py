@@ -1,4 +1,4 @@
-"""Thresholds: GUIDE defaults, validated changes, a console table."""
+"""Thresholds: the documented defaults (docs/judgement.md), validated changes, a console table."""
 
 from __future__ import annotations
 

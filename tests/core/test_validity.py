@@ -1,4 +1,5 @@
-"""Validity gates (GUIDE.md section 3): a knee angle is read only where it means something."""
+"""Validity gates: a knee angle is read only where it means something (docs/judgement.md,
+"When a knee angle means nothing")."""
 
 from __future__ import annotations
 

@@ -15,11 +15,11 @@ import sys
 
 import numpy as np
 
-from firmware_py.system.cv import cv2
 from firmware_py.pose.engine import PoseEngine
 from firmware_py.pose.modelfiles import find_model
 from firmware_py.pose.movenet import MoveNet
 from firmware_py.sources import make_source
+from firmware_py.system.cv import cv2
 
 TILE_W, TILE_H, COLS = 320, 360, 8
 

@@ -11,18 +11,17 @@ import time
 import weakref
 
 import numpy as np
-
 import pytest
+from scripted import FPS, a_rep, clock, describe, frames, outcome
 
 from firmware_py.core.sessions import SessionParams
-from firmware_py.system.cv import cv2
 from firmware_py.records import clips
 from firmware_py.records.recorder import Recorder
 from firmware_py.records.replays import ReplayWriter
 from firmware_py.records.ring import ClipRate
-from firmware_py.records.sessionfile import SessionWriter
-from firmware_py.records.sessionfile import read_session, session_files
-from scripted import FPS, a_rep, clock, describe, frames, outcome
+from firmware_py.records.sessionfile import SessionWriter, read_session, session_files
+from firmware_py.system.cv import cv2
+
 
 def record(root, stream, paced=True, **kw):
     """Feed a stream; ``paced``: let each rep's clip be written before going on, as the

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-from firmware_py.wording import rep_line
 from firmware_py.core.reps import Peak, Rep
-from firmware_py.records.sessionfile import SessionWriter
 from firmware_py.records.report import render
-from firmware_py.records.sessionfile import read_session
+from firmware_py.records.sessionfile import SessionWriter, read_session
+from firmware_py.wording import rep_line
 
 
 def _rep(i: int, leg: str, fppa_left: float, fppa_right: float) -> Rep:
@@ -50,9 +49,10 @@ def test_gated_stretches_are_spans_with_their_reason_not_gaps():
 
 
 def test_a_finished_ankle_test_is_recorded_in_the_session_and_shown_in_the_report(tmp_path):
+    from scripted import clock, describe, frames, outcome
+
     from firmware_py.core.sessions import SessionParams
     from firmware_py.records.recorder import Recorder
-    from scripted import clock, describe, frames, outcome
 
     recorder = Recorder(tmp_path, describe=describe, source="test", lossless=True, clock=clock(),
                         params=SessionParams(quiet_s=1.0))
@@ -115,11 +115,11 @@ def test_the_report_reads_as_a_coach_reads_it(tmp_path):
 
 def test_each_failed_rep_has_a_still_at_its_deepest_with_the_feet_drawn(tmp_path):
     import numpy as np
-
-    from firmware_py.system.cv import cv2
-    from firmware_py.records.report import still_png
     from scripted import FEET, a_rep, frames
     from test_recorder import record
+
+    from firmware_py.records.report import still_png
+    from firmware_py.system.cv import cv2
 
     reps = {40: a_rep(0, 20, 40, ("knee_inward",)), 70: a_rep(1, 55, 70)}
     recorder, problems = record(tmp_path, frames(90, reps=reps, feet=True))

@@ -8,8 +8,7 @@ import random
 import pytest
 
 from firmware_py.core.reps import Peak, Rep
-from firmware_py.records.sessionfile import SessionWriter
-from firmware_py.records.sessionfile import find_session, read_session, session_files, to_csv
+from firmware_py.records.sessionfile import SessionWriter, find_session, read_session, session_files, to_csv
 
 
 def rep(i: int, leg: str, failed=()) -> dict:

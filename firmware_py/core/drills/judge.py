@@ -12,10 +12,10 @@ from ..cue import IDLE, Cue
 from ..landing import Landing, LandingTracker
 from ..running import Step, StepTracker
 from . import UNDECIDED, DrillRecognizer, RunJudge, drill_named
-from .hop import HOP
-from .land import LAND
 from .auto import Decision
 from .base import Drill
+from .hop import HOP
+from .land import LAND
 
 
 class DrillJudge:
