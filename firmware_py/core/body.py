@@ -41,6 +41,13 @@ MAX_SEGMENT_RATIO = 2.5
 SEGMENT_PER_TORSO = (0.2, 2.5)
 SEGMENT_PER_HIP_WIDTH = (0.5, 8.0)
 
+# An arm covers a knee when the forearm (elbow -> wrist) passes this many hip widths
+# from the knee's point: half a knee's breadth plus half a forearm's (about 10 and 8 cm)
+# is 9 cm, and MoveNet's hip points are about 20 cm apart, so 0.45; MoveNet then
+# puts a covered knee on its outer edge (issue 26: both knees read over the feet with
+# the arms held in front of them at a squat's bottom), a few cm further out.
+KNEE_COVER = 0.5
+
 # Adult leg (thigh + shin) over torso (shoulder-mid to hip-mid): 0.85 / 0.52 m.
 TORSO_TO_LEG = 1.6
 _DEG = 180.0 / math.pi
@@ -76,6 +83,20 @@ class Body:
     def any_leg(self) -> bool:
         """At least one leg chain is trusted (the athlete is really there)."""
         return self.trusted_left or self.trusted_right
+
+    def knee_covered(self, side: str) -> bool:
+        """An arm lies across ``side``'s knee in the image (see ``KNEE_COVER``)."""
+        if not self.hip_width:
+            return False
+        x, y, ok = self.x, self.y, self.ok
+        k = kp.LEG[side][1]
+        reach = KNEE_COVER * self.hip_width
+        for elbow, wrist in ((kp.L_ELBOW, kp.L_WRIST), (kp.R_ELBOW, kp.R_WRIST)):
+            if ok[wrist] and math.hypot(x[wrist] - x[k], y[wrist] - y[k]) < reach:
+                return True
+            if ok[wrist] and ok[elbow] and _to_segment(x[k], y[k], x[elbow], y[elbow], x[wrist], y[wrist]) < reach:
+                return True
+        return False
 
     def hip_mid(self) -> tuple[float, float]:
         """Midpoint of the hips (meaningful only when both hips are ok)."""
@@ -215,3 +236,11 @@ def body_scale(b: Body) -> float | None:
 def _check_side(side: str) -> None:
     if side not in kp.SIDES:
         raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+
+
+def _to_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
+    """Distance from point p to the segment a-b."""
+    dx, dy = bx - ax, by - ay
+    n = dx * dx + dy * dy
+    u = 0.0 if n == 0.0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / n))
+    return math.hypot(px - ax - u * dx, py - ay - u * dy)

@@ -202,7 +202,7 @@ def foot_metrics(b, reading: FootReading | None, t: float, *, baseline: dict[str
         rel = None if turn is None or base is None else turn - base
         out["foot_turnout_rel_" + side] = _r(rel, 1)
         up = None if shank_up is None else shank_up.get(side)
-        if turn is not None and abs(turn) <= MAX_TURN_FOR_LINE_DEG and up:
+        if turn is not None and abs(turn) <= MAX_TURN_FOR_LINE_DEG and up and not b.knee_covered(side):
             out["knee_over_toe_" + side] = _r(knee_off_foot(b, side, turn, up, shank) / up, 3)
             out["foot_ref_" + side] = "foot"
         dx, dy = tx - hx, ty - hy

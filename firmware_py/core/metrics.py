@@ -259,6 +259,9 @@ def _separation(b: Body, stance: str, gated: dict[str, str]) -> float | None:
     if not (stance == "both" and b.trusted_left and b.trusted_right and b.hip_width):
         gated["knee_separation_ratio"] = gate.NOT_TWO_FOOTED if stance != "both" else gate.NOT_SEEN
         return None
+    if b.knee_covered("left") or b.knee_covered("right"):
+        gated["knee_separation_ratio"] = gate.NOT_SEEN
+        return None
     x = b.x
     ankles = abs(x[kp.L_ANKLE] - x[kp.R_ANKLE])
     if not ankles >= max(MIN_SEGMENT_PX, MIN_ANKLE_SEPARATION_PER_HIP_WIDTH * b.hip_width):  # NaN: not apart
@@ -276,6 +279,8 @@ def _knee_gate(b: Body, side: str, stance: str, lengths: gate.UprightLengths | N
     """Why ``side``'s per-knee measures are not read (None: they are).  Without
     ``lengths`` only an untrusted chain stops them (the plain geometry)."""
     if not ((b.trusted_left if side == "left" else b.trusted_right) and b.ok[kp.OTHER_HIP[side]]):
+        return gate.NOT_SEEN
+    if b.knee_covered(side):  # an arm across the knee: its point is a guess at the knee's edge
         return gate.NOT_SEEN
     if lengths is None:
         return None

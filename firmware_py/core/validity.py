@@ -36,7 +36,8 @@ followed over the athlete's own upright frames.  Before either exists the shank
 of the same leg stands in for the upright thigh.
 
 Reasons a metric is missing (the ``gated`` map of every scored frame):
-``not_seen`` (its keypoints are not trusted), ``thigh_foreshortened``,
+``not_seen`` (its keypoints are not trusted, or an arm lies across the knee:
+``Body.knee_covered``), ``thigh_foreshortened``,
 ``two_footed`` (a per-knee measure in two-footed stance: the knee separation
 ratio judges those), ``trunk_foreshortened``, ``not_two_footed``, ``feet_together`` (the separation ratio
 needs the feet apart), ``not_single_leg`` (pelvic drop, hip drift).

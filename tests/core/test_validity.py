@@ -138,3 +138,30 @@ def test_hips_shifted_over_one_foot_are_not_a_turn():
     shifted = pose.copy()
     shifted[[5, 6, 11, 12], 0] += 0.8 * knees  # hips and shoulders over toward the knees' side
     assert turn_vote(measure(shifted), "both", thighs, 15.0, upright=False, frontal_widths=None) is False
+
+
+def test_an_arm_across_a_knee_makes_it_not_seen_never_read_from_the_knees_edge():
+    """Issue 26: with the arms held in front of the knees at a squat's bottom, MoveNet put
+    both knees on their outer edges and the knees read over the feet.  A knee an arm lies
+    across is not_seen; hands on the hips at a single-leg squat's depth cover nothing."""
+    import numpy as np
+
+    from firmware_py.core import keypoints as kp
+
+    def arms_across(pose, knees):  # each forearm laid over a knee: elbow above it, wrist on it
+        pose = pose.copy()
+        for (elbow, wrist), knee in zip(((kp.L_ELBOW, kp.L_WRIST), (kp.R_ELBOW, kp.R_WRIST)), knees):
+            pose[wrist, :2] = pose[knee, :2] + np.array([0.0, -5.0])
+            pose[elbow, :2] = pose[knee, :2] + np.array([0.0, -60.0])
+        return pose
+
+    squat = shoot(FRONT, stance="both", flexion=60, valgus_left=15, valgus_right=15, hands_on_hips=False)
+    seen = compute_metrics(squat, stance="both")
+    assert seen["knee_separation_ratio"] is not None
+    hidden = compute_metrics(arms_across(squat, (kp.L_KNEE, kp.R_KNEE)), stance="both")
+    assert hidden["knee_separation_ratio"] is None and hidden["gated"]["knee_separation_ratio"] == "not_seen"
+    one = shoot(FRONT, stance="left", flexion=70, valgus_left=15, hands_on_hips=False)
+    covered = compute_metrics(arms_across(one, (kp.L_KNEE, kp.R_KNEE)), stance="left")
+    assert covered["fppa_left"] is None and covered["gated"]["fppa_left"] == "not_seen"
+    on_hips = compute_metrics(shoot(FRONT, stance="left", flexion=90, valgus_left=15), stance="left")
+    assert on_hips["fppa_left"] == pytest.approx(15.0, abs=1.0)
