@@ -19,6 +19,7 @@ from firmware_py.tools import evaluation
 pytestmark = pytest.mark.media
 
 LABELS = Path(__file__).parent / "eval" / "labels.csv"
+PATTERNS = Path(__file__).parent / "eval" / "patterns.csv"
 NOT_FOOTAGE = (".json", ".csv", ".md")
 
 
@@ -29,7 +30,7 @@ def results(scored, media_dir):
     def score(name):
         return scored(name)[0] if (media_dir / name).is_file() else None
 
-    return {r.clip: r for r in evaluation.evaluate(labels, score)}
+    return {r.clip: r for r in evaluation.evaluate(labels, score, evaluation.read_patterns(PATTERNS))}
 
 
 def test_every_shared_clip_and_photo_is_labelled(media_dir):
@@ -83,6 +84,30 @@ def test_rep_verdicts_agree_with_the_labels(results):
     wrong = {(clip, rep["rep"]) for clip, r in results.items() for rep in r.reps
              if rep["expected"] is not None and rep["expected"] != rep["got"]}
     assert wrong == KNOWN_MISSES, evaluation.format_table(list(results.values()))
+
+
+def test_each_pattern_label_is_a_labelled_valgus_stretch():
+    valgus = {(lab.clip, lab.leg, lab.first, lab.last) for labs in evaluation.read_labels(LABELS).values()
+              for lab in labs if lab.label == "valgus"}
+    patterns = {(p.clip, p.leg, p.first, p.last) for ps in evaluation.read_patterns(PATTERNS).values() for p in ps}
+    assert patterns and patterns <= valgus
+
+
+# Failed reps whose leading pattern disagrees with the one labelled from the frames.
+KNOWN_LEAD_MISSES = {
+    # The frames cannot show the pelvis (under the shirt) or the arch (the shoe at the
+    # frame's edge): "unclear, leans hip".  The device names the hip pattern: the stance
+    # hip drifted outward 0.2 hip widths from the rep's top to its bottom, past the
+    # 0.11 that the hips' jitter explains, a reading the eye cannot check there.
+    ("sqd_single_leg_sit_to_stand_good_then_valgus_frontal.mp4", 1),
+}
+
+
+def test_the_lead_pattern_of_failed_reps_agrees_with_the_frames(results):
+    judged = [(clip, rep) for clip, r in results.items() for rep in r.reps if rep.get("lead_expected")]
+    assert judged  # the labelled collapses are failed reps with a pattern label
+    wrong = {(clip, rep["rep"]) for clip, rep in judged if rep["lead_expected"] != rep["lead"]}
+    assert wrong == KNOWN_LEAD_MISSES, evaluation.format_table(list(results.values()))
 
 
 def test_eval_command_prints_the_table(model_path, media, tmp_path):

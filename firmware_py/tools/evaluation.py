@@ -95,6 +95,35 @@ def read_labels(path: str | Path) -> dict[str, list[Label]]:
     return labels
 
 
+PATTERN_LABELS = ("hip", "ankle", "pronation", "feet_in", "unclear")
+# the device's pattern names (core.faults) as the pattern labels name them
+_AS_LABEL = {"hip": "hip", "ankle": "ankle", "feet_in": "feet_in", "pronation_suspected": "pronation"}
+
+
+def read_patterns(path: str | Path) -> dict[str, list[Label]]:
+    """``tests/eval/patterns.csv``: the lead pattern of each labelled valgus stretch, by
+    eye (clip,leg,first,last,pattern,reason); a Label whose ``label`` is the pattern."""
+    out: dict[str, list[Label]] = {}
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = csv.reader(line for line in f if line.strip() and not line.lstrip().startswith("#"))
+        for n, row in enumerate(rows, 1):
+            if len(row) != 6 or row[1].strip() not in _LEGS or row[4].strip() not in PATTERN_LABELS:
+                raise LabelError(f"{path}: row {n}: expected clip,leg,first,last,pattern,reason with a leg of "
+                                 f"left/right and a pattern of {', '.join(PATTERN_LABELS)}")
+            clip, leg, first, last, pattern, reason = (cell.strip() for cell in row)
+            try:
+                a, b = int(first), int(last)
+            except ValueError:
+                raise LabelError(f"{path}: row {n}: frames must be whole numbers") from None
+            out.setdefault(clip, []).append(Label(clip, leg, a, b, pattern, reason))
+    return out
+
+
+def lead_label(rep) -> str:
+    """A failed rep's leading pattern as the pattern labels name it ("unclear": none named)."""
+    return _AS_LABEL.get(rep.pattern[0], rep.pattern[0]) if rep.pattern else "unclear"
+
+
 def _per_frame(labels: Iterable[Label], leg: str, frames: int) -> list[str | None]:
     out: list[str | None] = [None] * frames
     for lab in labels:
@@ -123,6 +152,14 @@ class ClipResult:
     reps: list[dict[str, Any]] = field(default_factory=list)
 
     @property
+    def leads_judged(self) -> int:
+        return sum(r.get("lead_expected") is not None for r in self.reps)
+
+    @property
+    def leads_agree(self) -> int:
+        return sum(r.get("lead_expected") is not None and r["lead_expected"] == r["lead"] for r in self.reps)
+
+    @property
     def reps_judged(self) -> int:
         return sum(r["expected"] is not None for r in self.reps)
 
@@ -136,8 +173,10 @@ class ClipResult:
                 "buzz": self.buzz, "reps": self.reps}
 
 
-def judge_clip(clip: str, labels: Sequence[Label], scores: Sequence[FrameScore]) -> ClipResult:
-    """Count one scored clip against its labels (see the module docstring)."""
+def judge_clip(clip: str, labels: Sequence[Label], scores: Sequence[FrameScore],
+               patterns: Sequence[Label] = ()) -> ClipResult:
+    """Count one scored clip against its labels (see the module docstring), and each rep
+    that failed on the knee over a stretch with a pattern label against that label."""
     n = len(scores)
     by_leg = {leg: _per_frame(labels, leg, n) for leg in _LEGS}
     result = ClipResult(clip, n)
@@ -162,20 +201,31 @@ def judge_clip(clip: str, labels: Sequence[Label], scores: Sequence[FrameScore])
         seen = {by_leg[leg][i] for leg in legs for i in range(rep.start_frame, min(rep.end_frame, n - 1) + 1)}
         expected = "fail" if "valgus" in seen else "pass" if seen == {"over_foot"} else None
         got = "fail" if "knee_inward" in rep.failed else "pass"
-        result.reps.append({"rep": rep.index + 1, "leg": rep.leg, "start": rep.start_frame, "end": rep.end_frame,
-                            "expected": expected, "got": got})
+        entry = {"rep": rep.index + 1, "leg": rep.leg, "start": rep.start_frame, "end": rep.end_frame,
+                 "expected": expected, "got": got}
+        if got == "fail":
+            marked = {p.label for p in patterns if p.leg in legs and p.first <= rep.end_frame
+                      and rep.start_frame <= p.last}
+            entry["lead"] = lead_label(rep)
+            entry["lead_expected"] = marked.pop() if len(marked) == 1 else None
+        result.reps.append(entry)
     return result
 
 
 def evaluate(labels: dict[str, list[Label]],
-             score_clip: Callable[[str], Sequence[FrameScore] | None]) -> list[ClipResult]:
+             score_clip: Callable[[str], Sequence[FrameScore] | None],
+             patterns: dict[str, list[Label]] | None = None) -> list[ClipResult]:
     """Each labelled clip scored by ``score_clip(name)`` (None: missing, skipped) and judged."""
     results = []
     for clip in sorted(labels):
         scores = score_clip(clip)
         if scores is not None:
-            results.append(judge_clip(clip, labels[clip], scores))
+            results.append(judge_clip(clip, labels[clip], scores, (patterns or {}).get(clip, ())))
     return results
+
+
+def _ratio(part: int, whole: int) -> str:
+    return "-" if whole == 0 else f"{part}/{whole}"
 
 
 def _pct(part: int, whole: int) -> str:
@@ -184,14 +234,15 @@ def _pct(part: int, whole: int) -> str:
 
 def format_table(results: Sequence[ClipResult]) -> str:
     """The table docs/judgement.md shows: per clip, then the total."""
-    head = f"{'clip':58s} {'valgus':>7s} {'caught':>7s} {'fine':>6s} {'false':>7s} {'buzz':>6s} {'reps ok':>8s}"
+    head = (f"{'clip':58s} {'valgus':>7s} {'caught':>7s} {'fine':>6s} {'false':>7s} {'buzz':>6s} {'reps ok':>8s}"
+            f" {'lead':>5s}")
     lines = [head, "-" * len(head)]
     total = ClipResult("total", 0)
-    agree = judged = 0
+    agree = judged = leads = leads_judged = 0
     for r in results:
         lines.append(f"{r.clip[:58]:58s} {r.valgus:7d} {_pct(r.caught, r.valgus):>7s} {r.fine:6d} "
                      f"{_pct(r.false_alerts, r.fine):>7s} {_pct(r.buzz, r.quiet):>6s} "
-                     f"{f'{r.reps_agree}/{r.reps_judged}':>8s}")
+                     f"{f'{r.reps_agree}/{r.reps_judged}':>8s} {_ratio(r.leads_agree, r.leads_judged):>5s}")
         total.quiet += r.quiet
         total.buzz += r.buzz
         total.valgus += r.valgus
@@ -200,19 +251,27 @@ def format_table(results: Sequence[ClipResult]) -> str:
         total.false_alerts += r.false_alerts
         agree += r.reps_agree
         judged += r.reps_judged
+        leads += r.leads_agree
+        leads_judged += r.leads_judged
     lines.append("-" * len(head))
     lines.append(f"{'total':58s} {total.valgus:7d} {_pct(total.caught, total.valgus):>7s} {total.fine:6d} "
                  f"{_pct(total.false_alerts, total.fine):>7s} {_pct(total.buzz, total.quiet):>6s} "
-                 f"{f'{agree}/{judged}':>8s}")
+                 f"{f'{agree}/{judged}':>8s} {_ratio(leads, leads_judged):>5s}")
     wrong = [(r.clip, rep) for r in results for rep in r.reps
              if rep["expected"] is not None and rep["expected"] != rep["got"]]
     for clip, rep in wrong:
         lines.append(f"  rep {rep['rep']} of {clip} ({rep['leg']}, frames {rep['start']}-{rep['end']}): "
                      f"labels say {rep['expected']}, the device says {rep['got']} on the knee")
+    for r in results:
+        for rep in r.reps:
+            if rep.get("lead_expected") is not None and rep["lead_expected"] != rep["lead"]:
+                lines.append(f"  rep {rep['rep']} of {r.clip} ({rep['leg']}): the frames show {rep['lead_expected']},"
+                             f" the device says {rep['lead']}")
     lines.append("valgus: labelled valgus frames (per leg); caught: share with that knee's alert on; "
                  "fine: labelled over-the-foot frames (per leg); false: share of those with that knee's "
                  "alert on; buzz: share of frames with a knee over the foot (none valgus) at alert level "
-                 "for any reason")
+                 "for any reason; lead: failed reps whose leading pattern (or \"unclear\") agrees with "
+                 "the pattern labelled from the frames (tests/eval/patterns.csv)")
     return "\n".join(lines)
 
 
@@ -254,7 +313,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
             scored[name] = [pipeline.process(frame).score for frame in source]
         return scored[name]
 
-    results = evaluate(labels, score_clip)
+    patterns_path = Path(labels_path).with_name("patterns.csv")
+    patterns = read_patterns(patterns_path) if patterns_path.is_file() else {}
+    results = evaluate(labels, score_clip, patterns)
     drill_labels = read_drill_labels(default_drill_labels()) if default_drill_labels() else {}
     # the drill of each clip scored for the labels, and (with the default labels) of the
     # clips only the drill labels name, such as the rear-view running pose file
