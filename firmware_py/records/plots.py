@@ -8,6 +8,7 @@ safe off the main thread.
 from __future__ import annotations
 
 import io
+import statistics
 from typing import Any, Sequence
 
 from matplotlib.figure import Figure
@@ -94,11 +95,12 @@ def _shade_gated(ax: Any, t: Sequence[float], gated: Sequence[Any], series: Sequ
                        label=f"{label} not read: {GATE_WORDS[reason]}" if first else None)
 
 
-def metric_plot(session: Session, name: str) -> bytes:
+def metric_figure(session: Session, name: str) -> Figure:
+    """A metric over time, its legend outside the axes (on the right)."""
     title, ylabel, series, thresholds = METRIC_PLOTS[name]
     trace = session.trace
     t = trace["t"]
-    fig = Figure(figsize=(9, 2.8))
+    fig = Figure(figsize=(10.5, 2.8))
     ax = fig.add_subplot()
     _shade_reps(ax, session.reps)
     stance = trace["stance"]
@@ -126,30 +128,50 @@ def metric_plot(session: Session, name: str) -> bytes:
     ax.set_xlabel("time (s)")
     ax.set_ylabel(ylabel, fontsize=8)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper right", ncols=4)
+    # beside the axes, never over the data (a peak sits wherever the athlete put it)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
     fig.tight_layout()
-    return _png(fig)
+    return fig
+
+
+def metric_plot(session: Session, name: str) -> bytes:
+    return _png(metric_figure(session, name))
+
+
+def median(values: Sequence[float]) -> float | None:
+    """The true median (the mean of the two middle values for an even count), as the
+    report's left/right table gives it; None for no values."""
+    return statistics.median(values) if values else None
+
+
+def rep_peaks(session: Session, metric: str, leg: str) -> list[tuple[float, bool]]:
+    """(peak, failed) of ``metric`` on the working leg of each of ``leg``'s reps that read
+    it: what the left/right plot draws and the report's table takes the median of."""
+    key = metric if metric in ("pelvic_drop", "trunk_lean") else f"{metric}_{leg}"
+    values = [((r.get(key) or {}).get("value"), bool(r.get("failed"))) for r in session.reps if r.get("leg") == leg]
+    return [(v, f) for v, f in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
 
 
 def comparison_plot(session: Session) -> bytes:
-    """Each rep's peak FPPA, knee-medial offset and pelvic drop, left-leg reps beside right-leg ones."""
+    return _png(comparison_figure(session))
+
+
+def comparison_figure(session: Session) -> Figure:
+    """Each rep's peak FPPA, knee-medial offset and pelvic drop, left-leg reps beside
+    right-leg ones, a bar at each leg's median."""
     fig = Figure(figsize=(9, 2.6))
     panels = (("fppa", "peak FPPA (°)"), ("knee_medial", "peak knee-medial"), ("pelvic_drop", "peak pelvic drop (°)"))
     for i, (metric, label) in enumerate(panels):
         ax = fig.add_subplot(1, 3, i + 1)
         for x, leg in enumerate(("left", "right")):
-            key = metric if metric == "pelvic_drop" else f"{metric}_{leg}"
-            values = [((r.get(key) or {}).get("value"), bool(r.get("failed")))
-                      for r in session.reps if r.get("leg") == leg]
-            values = [(v, f) for v, f in values if v is not None]
+            values = rep_peaks(session, metric, leg)
             if values:
                 ax.scatter([x] * len(values), [v for v, _ in values], s=28, zorder=3,
                            color=[("#c00000" if f else "#2b8a3e") for _, f in values])
-                ys = sorted(v for v, _ in values)
-                ax.hlines(ys[len(ys) // 2], x - 0.25, x + 0.25, colors=LEG_COLORS[leg], linewidth=2)
+                ax.hlines(median([v for v, _ in values]), x - 0.25, x + 0.25, colors=LEG_COLORS[leg], linewidth=2)
         ax.set_xticks([0, 1], ["left leg", "right leg"])
         ax.set_xlim(-0.6, 1.6)
         ax.set_title(label, fontsize=9)
         ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
-    return _png(fig)
+    return fig

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import logging
 import os
-import statistics
 import urllib.parse
 from pathlib import Path
 from typing import Any, Iterable
@@ -81,9 +80,10 @@ def replay_files(session: Session, out_dir: Path, *, landings: bool = False) -> 
     return out
 
 
-def _stats(values: Iterable[float | None]) -> tuple[float | None, float | None]:
-    vs = [v for v in values if v is not None]
-    return (statistics.median(vs), max(vs)) if vs else (None, None)
+def _stats(values: Iterable[tuple[float, bool]]) -> tuple[float | None, float | None]:
+    """Median and max of the peaks the left/right plot draws (``plots.rep_peaks``)."""
+    vs = [v for v, _ in values]
+    return (plots.median(vs), max(vs)) if vs else (None, None)
 
 
 def _pattern(rep: dict) -> str:
@@ -168,9 +168,7 @@ def _test_row(r: dict[str, Any]) -> dict[str, Any]:
 def _side_row(session: Session, leg: str) -> dict[str, Any]:
     """One leg's reps, passes, failures and the median / max of its peaks."""
     reps = [r for r in session.reps if r.get("leg") == leg]
-    fppa = _stats(_peak(r, "fppa") for r in reps)
-    medial = _stats(_peak(r, "knee_medial") for r in reps)
-    pelvis = _stats(_peak(r, "pelvic_drop") for r in reps)
+    fppa, medial, pelvis = (_stats(plots.rep_peaks(session, m, leg)) for m in ("fppa", "knee_medial", "pelvic_drop"))
     fails = ", ".join(f"{c.replace('_', ' ')} {n}" for c in CRITERIA
                       if (n := sum(c in (r.get("failed") or ()) for r in reps)))
     return {"leg": leg, "reps": len(reps), "passed": sum(not r.get("failed") for r in reps),
