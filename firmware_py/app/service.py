@@ -37,6 +37,7 @@ from firmware_py.cues.outputs import CueOutputs, make_pin_factory
 from firmware_py.device.state import RECENT_REPS, Device
 from firmware_py.errors import KneeCueError, ModelError, PinError
 from firmware_py.system.eventlog import JsonLinesWriter
+from firmware_py.system.outpaths import output_file
 from firmware_py.loop.live import LiveLoop, LoopStats
 from firmware_py.loop.sinks import EventSink, ReadingsSink, WatchdogSink
 from firmware_py.pose.movenet import MoveNet
@@ -67,6 +68,8 @@ def run_service(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     if args.baud is not None and args.baud not in CONSOLE_BAUDS:
         raise KneeCueError(f"--baud must be one of {', '.join(map(str, CONSOLE_BAUDS))}")
+    if args.events:  # a folder that is not there is one line now, not a traceback later
+        output_file(args.events, "--events")
     stats = LoopStats()
     with contextlib.ExitStack() as stack:
         source = make_source(args.source, realtime=args.realtime, loop=args.loop)

@@ -256,9 +256,16 @@ def _running(session: Session) -> dict[str, Any] | None:
                          "pelvic drop and hip adduction at each step's midstance, per side")}
 
 
+class NotASession(ValueError):
+    """The file given is not a session file (a video, a page, anything else): no page is
+    written for it, and none beside it is overwritten."""
+
+
 def write_report(session_path: str | Path, out_dir: str | Path | None = None) -> Path:
     """Render one session; the page goes to ``out_dir`` (default: the session's folder)."""
     session = read_session(session_path)
+    if session.header.get("type") != "session":  # its first line, synced before anything else
+        raise NotASession(f"{session.path} is not a session file (no session line in it): no report written")
     folder = Path(out_dir) if out_dir is not None else session.folder
     folder.mkdir(parents=True, exist_ok=True)
     same = folder.resolve() == session.folder.resolve()

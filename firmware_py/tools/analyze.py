@@ -266,7 +266,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from firmware_py.app.build import build_foot_stage, build_pipeline, load_settings, model_for
     from firmware_py.sources import make_source
     from firmware_py.sources.opencv import StillImage
+    from firmware_py.system.outpaths import output_file, output_folder
 
+    if args.out:  # where the output goes is checked before any work (one line, nothing written)
+        output_file(args.out, "--out")
+    if args.report:
+        output_folder(args.report, "--report")
     source = make_source(args.path, realtime=args.realtime)
     source.open().close()  # fail on a bad clip before the model loads
     config = load_settings(args.state_dir)
@@ -332,7 +337,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(f"kneecue: {source.missing} frames had nobody in them (empty or null in the pose file)",
               file=sys.stderr)
     if recorder is not None:
-        write_reports(recorder.sessions, None)
+        if not recorder.sessions:  # the folder could not be made after all (the log says why)
+            raise KneeCueError(f"--report {args.report}: no session could be written there; no report")
+        try:
+            write_reports(recorder.sessions, None)
+        except OSError as e:
+            raise KneeCueError(f"--report {args.report}: cannot write the report ({e})") from None
     if test is not None and test.record is None:  # refused: the one line says why
         print("kneecue: " + (notice_text(test.refusal) if test.refusal else "no test result"), file=sys.stderr)
         return 1
