@@ -9,7 +9,7 @@ the line, prints, then redraws the prompt and what was typed.
 
 from __future__ import annotations
 
-import json
+from firmware_py.system.jsonedge import dumps
 import logging
 import queue
 from typing import Any
@@ -81,7 +81,7 @@ class ConsoleSession:
                 notice: Notice = self.device.mailbox.notices.get_nowait()
             except queue.Empty:
                 break
-            lines.append(json.dumps({"notice": notice.to_dict()}) if self.ctx.json else notice_text(notice))
+            lines.append(dumps({"notice": notice.to_dict()}, compact=False) if self.ctx.json else notice_text(notice))
         hz = self.ctx.stream_hz
         readings = self.device.mailbox.readings
         if hz and now >= self._next_stream and readings is not None and readings.frame != self._streamed:
@@ -124,7 +124,7 @@ class ConsoleSession:
     def _format(self, reply: Reply) -> str:
         if self.ctx.json:
             body = {"ok": reply.ok, **reply.data, ("text" if reply.ok else "error"): reply.text}
-            return json.dumps(body, default=str)
+            return dumps(body, compact=False, default=str)
         return reply.text if reply.ok else "error: " + reply.text
 
     def _prompt(self) -> bytes:
@@ -138,9 +138,10 @@ class ConsoleSession:
         r = self.device.mailbox.readings
         m = r.metrics
         if self.ctx.json:
-            return json.dumps({"stream": {"frame": r.frame, "t": round(r.t, 3), "cue": r.cue.level, "drill": r.drill,
-                                          "reasons": list(r.cue.reasons), "phase": r.phase,
-                                          **{k: v for k, v in m.items() if not k.startswith("leg_trusted")}}})
+            stream = {"frame": r.frame, "t": round(r.t, 3), "cue": r.cue.level, "drill": r.drill,
+                      "reasons": list(r.cue.reasons), "phase": r.phase,
+                      **{k: v for k, v in m.items() if not k.startswith("leg_trusted")}}
+            return dumps({"stream": stream}, compact=False)
 
         gated = m.get("gated") or {}
 

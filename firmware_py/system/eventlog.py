@@ -6,7 +6,7 @@ flushes each line (output changes are rare, and a flushed line survives a kill).
 
 from __future__ import annotations
 
-import json
+from firmware_py.system.jsonedge import dumps
 import queue
 import threading
 from pathlib import Path
@@ -31,7 +31,7 @@ class JsonLinesWriter:
     def _drain(self) -> None:
         while (record := self._queue.get()) is not _STOP:
             try:
-                self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
+                self._file.write(dumps(record) + "\n")
                 self._file.flush()
             except (OSError, ValueError, TypeError):
                 self.errors += 1  # a full disk loses lines, never the cue

@@ -6,7 +6,7 @@ object per frame; later lines add reps and a summary), or a table for people.
 
 from __future__ import annotations
 
-import json
+from firmware_py.system.jsonedge import dumps
 import math
 import sys
 from typing import IO, Iterable, Iterator
@@ -120,7 +120,7 @@ def drill_line(drill: str, frame: int, decided) -> str:
 
 def _notices(notices, out: IO[str], as_json: bool) -> None:
     for notice in notices:
-        out.write((json.dumps({"test": _clean(notice.to_dict())}, separators=(",", ":")) if as_json else notice_text(notice))
+        out.write((dumps({"test": _clean(notice.to_dict())}) if as_json else notice_text(notice))
                   + "\n")
 
 
@@ -164,7 +164,7 @@ class Printer(FrameSink):
         self.out, self.as_json, self.brief = out, as_json, brief
 
     def emit(self, record: dict) -> None:
-        self.out.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self.out.write(dumps(record) + "\n")
 
     def on_frame(self, o: Outcome) -> None:
         score = o.result.score
@@ -313,7 +313,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         progress = sys.stderr.isatty() and (args.out is not None or not sys.stdout.isatty())
         first = {"settings": {"from": whose, "set": dict(item.partition("=")[::2] for item in sets),
                               "calibrated": calibration is not None, "thresholds": thresholds.to_dict()}}
-        out.write((json.dumps(first) if args.json else
+        out.write((dumps(first, compact=False) if args.json else
                    f"thresholds: {whose}" + (f", with {', '.join(sets)}" if sets else "")
                    + f"; drill {drill_words(thresholds.drill)}") + "\n")
         count = run_analyze(pipeline, source, out, as_json=args.json, realtime=args.realtime,

@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterable, Sequence
 from firmware_py.core.scorer import FrameScore
 from firmware_py.errors import KneeCueError
 import argparse
-import json
+from firmware_py.system.jsonedge import dumps
 import os
 import sys
 from firmware_py.core.settings import Thresholds
@@ -263,9 +263,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
               if (scores := score_clip(clip)) is not None]
     if args.json:
         for r in results:
-            print(json.dumps(r.to_dict()))
+            print(dumps(r.to_dict(), compact=False))
         for d in drills:
-            print(json.dumps({"drill": d.to_dict()}))
+            print(dumps({"drill": d.to_dict()}, compact=False))
     else:
         changed = ", ".join(args.settings)
         print(f"labels {labels_path}, default thresholds{' but ' + changed if changed else ''}, feet {args.feet}")
