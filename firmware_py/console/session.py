@@ -21,15 +21,13 @@ from firmware_py.console.lineedit import Cancelled, Line, LineEditor, TooLong
 from firmware_py.core.procedures import Notice
 from firmware_py.device.state import Device
 from firmware_py.wording import notice_text
+from firmware_py.wording.judged import GATE_TAGS
 
 log = logging.getLogger("kneecue")
 LINES_PER_S = 20.0  # commands obeyed per second, sustained; a burst of BURST first
 BURST = 40.0
 CLEAR_LINE = "\r\x1b[K"
 
-# The text stream's word for a metric that is not read (core.validity's reasons).
-GATE_TAGS = {"side_view": "side", "thigh_foreshortened": "deep", "two_footed": "2-ft", "trunk_foreshortened": "bent",
-             "not_single_leg": "2-ft", "not_two_footed": "1-ft", "feet_together": "feet-in"}
 
 
 class ConsoleSession:

@@ -60,7 +60,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .metrictable import BY_NAME, SIDES
+from .metrictable import BY_NAME, COMPARED_PEAKS, SIDES
+from .placement import PROBLEMS
 from .rep import Peak, Rep, new_peaks, offer_all, working_value
 from .vocabulary import ALERT as _ALERT
 from .vocabulary import CRITERIA
@@ -112,6 +113,8 @@ class _Ongoing:
     hands_off: bool = False
     trunk_sway: bool = False
     lost: bool = False
+    placement: set[str] = field(default_factory=set)  # camera placement problems raised meanwhile
+    gated: dict[str, dict[str, int]] = field(default_factory=dict)  # compared peak key -> reason -> frames
 
 
 class RepCounter:
@@ -142,6 +145,7 @@ class RepCounter:
         self.check_hands = check_hands
         self.criteria: tuple[str, ...] = CRITERIA  # what a rep may fail on (the drill's)
         self.counting = True  # the drill counts reps (a hop's dip or a stride is none)
+        self.placement: tuple[str, ...] = ()  # this frame's camera placement problems (set by the scorer)
         self.reps: deque[Rep] = deque(maxlen=keep)
         self.reset()
 
@@ -279,6 +283,12 @@ class RepCounter:
         if not rep.stance_seq or rep.stance_seq[-1] != stance:
             rep.stance_seq.append(stance)
         offer_all(rep.peaks, metrics, frame, t)
+        rep.placement.update(self.placement)
+        gated = metrics.get("gated") or {}
+        for k in COMPARED_PEAKS:  # why each compared metric was not read, frame by frame
+            if metrics.get(k) is None and (reason := gated.get(k)):
+                counts = rep.gated.setdefault(k, {})
+                counts[reason] = counts.get(reason, 0) + 1
         if "foot_ref_left" in metrics:  # a foot stage is running
             for side in SIDES:
                 suspected = metrics["pronation_suspected_" + side]
@@ -325,6 +335,8 @@ class RepCounter:
             failed=tuple(failed),
             foot_frames={s: rep.foot_frames[s] for s in legs},
             pronation_frames={s: rep.pronation_frames[s] for s in legs},
+            placement=tuple(p for p in PROBLEMS if p in rep.placement),
+            gated={k: max(c, key=c.get) for k, c in rep.gated.items() if peaks[k].value is None},
         )
         self.reps.append(result)
         self.count += 1

@@ -253,7 +253,7 @@ class Scorer:
         step, landing = self._drills.observe(body, frame_index, t, stance, reps.depth, signal=self._stance.signal,
                                              frontal=not side and "not_frontal" not in problems, metrics=metrics)
         drill = self._drills.drill
-        reps.criteria, reps.counting = drill.criteria, drill.unit == "rep"
+        reps.criteria, reps.counting, reps.placement = drill.criteria, drill.unit == "rep", problems
         rep = reps.update(frame_index, t, hip_height(body, stance), body_scale(body), stance, metrics,
                           self._cue.levels)
         self._drills.saw_rep(rep, t)

@@ -13,7 +13,10 @@ from typing import Any, Sequence
 
 from matplotlib.figure import Figure
 
+from firmware_py.core.metrictable import BY_NAME
+from firmware_py.core.rep import working_value
 from firmware_py.records.sessionfile import Session
+from firmware_py.wording.judged import GATE_WORDS as _WORDS
 
 LEG_COLORS = {"left": "#1f77b4", "right": "#9c36b5"}
 THRESHOLD_STYLE = {"warn": ("#ff9f1c", "--"), "alert": ("#c00000", "-")}
@@ -28,7 +31,21 @@ METRIC_PLOTS = {
     "pelvic_drop": ("Contralateral pelvic drop", "pelvic drop (°)",
                     [("pelvic_drop", "pelvis")],
                     [("pelvic_drop_warn", "warn"), ("pelvic_drop_alert", "alert")]),
+    # two feet: what a squat's knees are judged by (drawn when the session read them)
+    "knee_separation_ratio": ("Knee separation on two feet (narrower is worse)", "knees / ankles apart",
+                              [("knee_separation_ratio", "both feet")], [("knee_separation_alert", "alert")]),
+    "knee_over_toe": ("Knee over the toes (foot model)", "inside the foot line (shank lengths)",
+                      [("knee_over_toe_left", "left"), ("knee_over_toe_right", "right")], []),
 }
+ALWAYS = ("fppa", "knee_medial", "pelvic_drop")  # drawn even when empty (the rest only with a reading)
+
+
+def plots_for(session: Session) -> list[str]:
+    """The metric plots a session's report draws: the single-leg ones always, the
+    two-footed ones where the trace holds a reading of them."""
+    trace = session.trace
+    return [name for name, (_, _, series, _) in METRIC_PLOTS.items()
+            if name in ALWAYS or any(v is not None for key, _ in series for v in trace.get(key) or ())]
 
 
 def threshold_steps(session: Session, key: str) -> list[tuple[float, float]]:
@@ -62,8 +79,8 @@ def _shade_reps(ax: Any, reps: Sequence[dict[str, Any]]) -> None:
 
 # Why a metric was not read, as the plot's legend says it (core.validity's reasons;
 # "not_seen" stays a gap: there is nothing there to show).
-GATE_WORDS = {"thigh_foreshortened": "thigh foreshortened (deep)", "two_footed": "two-footed: judged by knee separation",
-              "trunk_foreshortened": "trunk bent toward the camera", "not_single_leg": "not on one leg"}
+GATE_WORDS = {k: _WORDS[k] for k in ("thigh_foreshortened", "two_footed", "trunk_foreshortened", "not_single_leg",
+                                     "not_two_footed", "feet_together")}
 
 
 def gated_spans(t: Sequence[float], gated: Sequence[Any], key: str) -> list[tuple[float, float, str]]:
@@ -147,9 +164,20 @@ def median(values: Sequence[float]) -> float | None:
 def rep_peaks(session: Session, metric: str, leg: str) -> list[tuple[float, bool]]:
     """(peak, failed) of ``metric`` on the working leg of each of ``leg``'s reps that read
     it: what the left/right plot draws and the report's table takes the median of."""
-    key = metric if metric in ("pelvic_drop", "trunk_lean") else f"{metric}_{leg}"
-    values = [((r.get(key) or {}).get("value"), bool(r.get("failed"))) for r in session.reps if r.get("leg") == leg]
-    return [(v, f) for v, f in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    values = [(peak_of(r, metric), bool(r.get("failed"))) for r in session.reps if r.get("leg") == leg]
+    return [(v, f) for v, f in values if v is not None]
+
+
+def peak_of(rep: dict[str, Any], metric: str) -> float | None:
+    """A rep line's peak of ``metric``: its own, or a per-leg one's on the working leg
+    (the larger of both for a two-footed rep); None where it was not read."""
+    def value(key: str) -> float | None:
+        v = (rep.get(key) or {}).get("value")
+        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    if not BY_NAME[metric].sided:
+        return value(metric)
+    return working_value(rep.get("leg"), value(metric + "_left"), value(metric + "_right"))
 
 
 def comparison_plot(session: Session) -> bytes:
@@ -159,18 +187,23 @@ def comparison_plot(session: Session) -> bytes:
 def comparison_figure(session: Session) -> Figure:
     """Each rep's peak FPPA, knee-medial offset and pelvic drop, left-leg reps beside
     right-leg ones, a bar at each leg's median."""
-    fig = Figure(figsize=(9, 2.6))
-    panels = (("fppa", "peak FPPA (°)"), ("knee_medial", "peak knee-medial"), ("pelvic_drop", "peak pelvic drop (°)"))
+    panels = [("fppa", "peak FPPA (°)"), ("knee_medial", "peak knee-medial"), ("pelvic_drop", "peak pelvic drop (°)")]
+    legs: tuple[str, ...] = ("left", "right")
+    if any(r.get("leg") == "both" for r in session.reps):  # two-footed reps: what judged them, too
+        panels += [("knee_separation_ratio", "narrowest knee separation"), ("knee_over_toe", "peak knee over toes")]
+        legs += ("both",)
+    fig = Figure(figsize=(3 * len(panels), 2.6))
     for i, (metric, label) in enumerate(panels):
-        ax = fig.add_subplot(1, 3, i + 1)
-        for x, leg in enumerate(("left", "right")):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        for x, leg in enumerate(legs):
             values = rep_peaks(session, metric, leg)
             if values:
                 ax.scatter([x] * len(values), [v for v, _ in values], s=28, zorder=3,
                            color=[("#c00000" if f else "#2b8a3e") for _, f in values])
-                ax.hlines(median([v for v, _ in values]), x - 0.25, x + 0.25, colors=LEG_COLORS[leg], linewidth=2)
-        ax.set_xticks([0, 1], ["left leg", "right leg"])
-        ax.set_xlim(-0.6, 1.6)
+                ax.hlines(median([v for v, _ in values]), x - 0.25, x + 0.25, colors=LEG_COLORS.get(leg, "#495057"),
+                          linewidth=2)
+        ax.set_xticks(range(len(legs)), [f"{leg} leg" if leg != "both" else "both feet" for leg in legs])
+        ax.set_xlim(-0.6, len(legs) - 0.4)
         ax.set_title(label, fontsize=9)
         ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()

@@ -111,7 +111,7 @@ class Session:
             "id": self.id,
             "started": self.header.get("started"),
             "athlete": self.header.get("athlete"),
-            **{k: counts[k] for k in ("reps", "reps_per_leg", "passed", "failed", "failures")},
+            **{k: counts[k] for k in ("reps", "reps_per_leg", "passed", "failed", "failures", "misplaced")},
             "duration_s": duration,
             "ended": None if self.end is None else self.end.get("reason"),
             "complete": self.end is not None and not self.torn,
