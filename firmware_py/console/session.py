@@ -167,5 +167,6 @@ class ConsoleSession:
                     f" | {r.cue.level}{' ' + reasons if reasons else ''}")
         return (f"t {r.t:7.2f} stance {m.get('stance')}: FPPA L {num('fppa_left', '+.1f')} R {num('fppa_right', '+.1f')}"
                 f" | inside L {num('knee_medial_left', '+.2f')} R {num('knee_medial_right', '+.2f')}"
+                f" | sep {num('knee_separation_ratio', '.2f')}"
                 f" | drop {num('pelvic_drop', '+.1f')} lean {num('trunk_lean', '+.1f')}"
                 f" | {r.cue.level}{' ' + reasons if reasons else ''}")
