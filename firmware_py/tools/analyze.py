@@ -18,6 +18,7 @@ from firmware_py.loop.step import FrameStep
 from firmware_py.sources.base import Frame, FrameSource
 from firmware_py.tools.analyzelines import columns, drill_line, rep_row, summary_text, table_header, table_row
 from firmware_py.wording import drill_words, landing_line, notice_text, step_line
+from firmware_py.wording.judged import gate_legend
 import argparse
 from pathlib import Path
 from firmware_py.core.settings import SettingError, Thresholds
@@ -91,11 +92,16 @@ class Printer(FrameSink):
         self.out, self.as_json, self.brief, self.feet = out, as_json, brief, feet
         self.columns = columns(None, feet=feet)
 
-    def header(self, drill: str | None, *, legend: bool = False) -> None:
-        """The table's header for ``drill``'s columns (with the empty cells' legend)."""
+    def header(self, drill: str | None) -> None:
+        """The table's header for ``drill``'s columns."""
         self.columns = columns(drill, feet=self.feet)
         if not self.as_json and not self.brief:
-            self.out.write(table_header(self.columns, legend=legend) + "\n")
+            self.out.write(table_header(self.columns) + "\n")
+
+    def legend(self) -> None:
+        """Under the table: what the words in its empty cells mean."""
+        if not self.as_json and not self.brief:
+            self.out.write(gate_legend() + "\n")
 
     def emit(self, record: dict) -> None:
         self.out.write(dumps(record) + "\n")
@@ -164,12 +170,13 @@ def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_jso
     with source:
         frames: Iterable[Frame] = frames_of(source, drop_late=realtime)
         bar = tqdm(frames, disable=not progress, unit="frame", file=sys.stderr, leave=False)
-        printer.header(pipeline.scorer.thresholds.drill, legend=True)
+        printer.header(pipeline.scorer.thresholds.drill)
         for frame in bar:
             outcome = step(frame)  # a clip filmed with the camera turned is turned first
             for sink in sinks:
                 sink.on_frame(outcome)
             count += 1
+    printer.legend()
     if test is not None:
         _notices(test.finish("clip ended"), out, as_json)
         if recorder is not None and test.record is not None:

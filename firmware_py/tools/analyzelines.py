@@ -9,7 +9,7 @@ from __future__ import annotations
 from firmware_py.core.metrictable import table_columns
 from firmware_py.core.rep import misplaced
 from firmware_py.wording import drill_words, pattern_words
-from firmware_py.wording.judged import gate_legend, placement_words, why_not
+from firmware_py.wording.judged import placement_words, why_not
 
 __all__ = ["drill_line", "rep_row", "summary_text", "table_header", "table_row", "Columns"]
 
@@ -31,9 +31,8 @@ def _fmt(value, width: int, digits: int = 1, why: str = "") -> str:
     return str(value).rjust(width)
 
 
-def table_header(cols: Columns, *, legend: bool = False) -> str:
-    head = "frame      t  " + " ".join(h.rjust(w) for h, _, w, _ in cols) + "  cue"
-    return head + ("\n" + gate_legend() if legend else "")
+def table_header(cols: Columns) -> str:
+    return "frame      t  " + " ".join(h.rjust(w) for h, _, w, _ in cols) + "  cue"
 
 
 def table_row(result, cols: Columns, *, feet: bool = True) -> str:
