@@ -41,11 +41,13 @@ ALWAYS = ("fppa", "knee_medial", "pelvic_drop")  # drawn even when empty (the re
 
 
 def plots_for(session: Session) -> list[str]:
-    """The metric plots a session's report draws: the single-leg ones always, the
-    two-footed ones where the trace holds a reading of them."""
+    """The metric plots a session's report draws: the single-leg ones always; in a
+    two-footed session (a rep on both feet, or the squat drill judged) what judged its
+    knees too, where the trace holds a reading of it."""
     trace = session.trace
+    two_footed = any(r.get("leg") == "both" for r in session.reps) or session.summary()["drill"] == "squat"
     return [name for name, (_, _, series, _) in METRIC_PLOTS.items()
-            if name in ALWAYS or any(v is not None for key, _ in series for v in trace.get(key) or ())]
+            if name in ALWAYS or two_footed and any(v is not None for key, _ in series for v in trace.get(key) or ())]
 
 
 def threshold_steps(session: Session, key: str) -> list[tuple[float, float]]:
