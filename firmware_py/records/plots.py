@@ -17,6 +17,7 @@ from firmware_py.core.metrictable import BY_NAME
 from firmware_py.core.rep import working_value
 from firmware_py.records.sessionfile import Session
 from firmware_py.wording.judged import GATE_WORDS as _WORDS
+from firmware_py.wording.judged import why_not
 
 LEG_COLORS = {"left": "#1f77b4", "right": "#9c36b5"}
 THRESHOLD_STYLE = {"warn": ("#ff9f1c", "--"), "alert": ("#c00000", "-")}
@@ -182,6 +183,17 @@ def peak_of(rep: dict[str, Any], metric: str) -> float | None:
     return working_value(rep.get("leg"), value(metric + "_left"), value(metric + "_right"))
 
 
+def _why_empty(session: Session, metric: str, leg: str) -> str:
+    """Why ``leg``'s reps have no peak of ``metric`` (their commonest reason), "" if
+    there are no such reps or no reason was given."""
+    feet = any(session.trace.get("feet") or ())
+    keys = [f"{metric}_{s}" for s in (("left", "right") if leg == "both" else (leg,))] \
+        if BY_NAME[metric].sided else [metric]
+    whys = [w for r in session.reps if r.get("leg") == leg
+            for k in keys if (w := why_not(k, r.get("gated") if isinstance(r.get("gated"), dict) else {}, feet=feet))]
+    return max(set(whys), key=whys.count) if whys else ""
+
+
 def comparison_plot(session: Session) -> bytes:
     return _png(comparison_figure(session))
 
@@ -204,6 +216,9 @@ def comparison_figure(session: Session) -> Figure:
                            color=[("#c00000" if f else "#2b8a3e") for _, f in values])
                 ax.hlines(median([v for v, _ in values]), x - 0.25, x + 0.25, colors=LEG_COLORS.get(leg, "#495057"),
                           linewidth=2)
+            elif why := _why_empty(session, metric, leg):  # reps on this leg, none read: say why
+                ax.text(x, 0.5, why.replace(": ", ":\n").replace(" (", "\n("), transform=ax.get_xaxis_transform(),
+                        ha="center", va="center", fontsize=6.5, color="#6c757d", rotation=90)
         ax.set_xticks(range(len(legs)), [f"{leg} leg" if leg != "both" else "both feet" for leg in legs])
         ax.set_xlim(-0.6, len(legs) - 0.4)
         ax.set_title(label, fontsize=9)

@@ -57,3 +57,16 @@ def test_the_legend_covers_no_data_not_even_a_peak_in_the_upper_right_corner(tmp
     assert legend.x1 <= fig.bbox.x1 + 1  # and it is on the page, not cut off
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert "alert 12" in labels and "left (loaded)" in labels
+
+
+def test_a_two_footed_session_plots_its_separation_and_says_why_its_angles_are_empty(tmp_path):
+    reps = [Rep(i, "both", 10 * i, i * 1.0, 10 * i + 4, i + 0.4, 10 * i + 8, i + 0.8, 0.3,
+                peaks={"knee_separation_ratio": Peak(v, 10 * i + 4, i + 0.4)},
+                gated={"fppa_left": "two_footed", "fppa_right": "two_footed"}) for i, v in enumerate((1.2, 0.9))]
+    fig = plots.comparison_figure(_session(tmp_path, reps))
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[3] == "narrowest knee separation"
+    bars = [seg for c in fig.axes[3].collections if hasattr(c, "get_segments") for seg in c.get_segments()]
+    assert [round(float(seg[0][1]), 3) for seg in bars] == [1.05]
+    assert any("judged by knee separation" in t.get_text() for t in fig.axes[0].texts)  # FPPA: why it is empty
+    assert any("no foot model" in t.get_text() for t in fig.axes[4].texts)
