@@ -224,6 +224,8 @@ def _check(run: dict, where: str, *, drawn: bool = False) -> None:
     units = units_of(run)
     assert "summary" in lines[-1], where
     assert sum("rep" in x for x in lines) == len(scorer.reps), where
+    # a single-leg rep is not judged by the knees' separation, so it keeps none (nor is it the worst)
+    assert all(r.leg == "both" or r.peak("knee_separation_ratio").value is None for r in scorer.reps), where
     assert "KneeCue is a training-feedback device" in run["table"], where
     assert all(text.strip() for text in run["text"]), where  # a stream line every frame
     assert all("stream" in x for x in run["stream"]) and run["stream"], where

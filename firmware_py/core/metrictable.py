@@ -28,6 +28,7 @@ class Metric:
     header: str = ""  # analyze's column heading ({side}: L or R)
     width: int = 8
     digits: int = 1
+    two_footed: bool = False  # read on both feet only: a single-leg rep keeps no peak of it
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -51,7 +52,7 @@ METRICS = (
     Metric("foot_turnout_rel", True, "deg", frozenset({"sls", "squat"}), peak="max"),
     # Two feet: the knees' separation against the ankles' judges the knees (core.drills.squat); narrower is worse.
     Metric("knee_separation_ratio", False, "ratio", frozenset({"squat"}), peak="min", compared=True,
-           header="knee sep", width=9, digits=2),
+           header="knee sep", width=9, digits=2, two_footed=True),
     # The knee inside the foot's heel->toe line, in upright shank lengths (core.feet; with a foot model only).
     Metric("knee_over_toe", True, "shank lengths", frozenset({"sls", "squat"}), peak="max", compared=True,
            header="over-toe {side}", width=11, digits=2),
@@ -63,6 +64,7 @@ BY_NAME = {m.name: m for m in METRICS}
 PEAK_KEYS = tuple(k for m in METRICS if m.peak for k in m.keys)
 MAGNITUDE_PEAKS = frozenset(k for m in METRICS if m.peak == "magnitude" for k in m.keys)
 LOWEST_PEAKS = frozenset(k for m in METRICS if m.peak == "min" for k in m.keys)
+TWO_FOOTED_PEAKS = frozenset(k for m in METRICS if m.peak and m.two_footed for k in m.keys)
 FOOT_KEYS = frozenset(key("knee_over_toe", s) for s in SIDES)  # read only with a foot model
 COMPARED_PEAKS = tuple(k for m in METRICS if m.peak and m.compared for k in m.keys)
 CUE_METRICS = (*COMPARED_PEAKS, "stance")

@@ -60,7 +60,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .metrictable import BY_NAME, COMPARED_PEAKS, SIDES
+from .metrictable import BY_NAME, COMPARED_PEAKS, SIDES, TWO_FOOTED_PEAKS
 from .placement import PROBLEMS
 from .rep import Peak, Rep, new_peaks, offer_all, working_value
 from .vocabulary import ALERT as _ALERT
@@ -319,8 +319,10 @@ class RepCounter:
         if rep.lost or (leg != "both" and any(s != leg for s in rep.stance_seq[1:])):
             failed.append("balance_lost")
         failed = [c for c in failed if c in self.criteria]
-        # a per-leg peak is kept for the working leg(s) only: a free leg's says nothing
-        peaks = {k: (p if _SIDED.get(k, legs[0]) in legs else Peak()) for k, p in rep.peaks.items()}
+        # a per-leg peak is kept for the working leg(s) only: a free leg's says nothing; a
+        # two-footed measure only for a rep on both feet (a single-leg rep is not judged by it)
+        peaks = {k: (p if _SIDED.get(k, legs[0]) in legs and (leg == "both" or k not in TWO_FOOTED_PEAKS)
+                     else Peak()) for k, p in rep.peaks.items()}
         result = Rep(
             index=self.count,
             leg=leg,
