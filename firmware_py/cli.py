@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-track", action="store_true", help="run every frame uncropped (for comparison)")
     p.add_argument("--brief", action="store_true", help="table: only reps and the summary, no per-frame rows")
     p.add_argument("--feet", choices=("off", "lite", "full"),
-                   help="run BlazePose on every frame for heels and toes (slower; default off, lite with --task ankle)")
+                   help="the foot model (BlazePose: heels and toes), run on every frame (default: the device's, "
+                        "lite; off for a pose file or a synthetic source)")
     p.add_argument("--athlete", metavar="NAME",
                    help="use this saved athlete's thresholds and calibration (default: the defaults, no calibration)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",

@@ -48,7 +48,7 @@ def test_analyze_uses_a_saved_athletes_calibration_when_named(calibrations, mode
     folder, clip, cal = calibrations[4]
     out = tmp_path / "out.jsonl"
     config, _ = load_config(folder)
-    assert kneecue("analyze", clip, "--json", "--out", out, "--athlete", config.athlete, "--state-dir", folder,
+    assert kneecue("analyze", "--feet", "off", clip, "--json", "--out", out, "--athlete", config.athlete, "--state-dir", folder,
                    "--model", model_path).returncode == 0
     frames = [json.loads(line) for line in out.read_text().splitlines() if line.startswith('{"frame"')]
     with_baseline = [f["metrics"]["fppa_rel_left"] for f in frames if f["metrics"]["fppa_left"] is not None]

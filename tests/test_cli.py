@@ -238,10 +238,10 @@ def test_analyze_uses_the_defaults_unless_told_whose_thresholds_and_says_which(m
     strict = Thresholds(fppa_warn=1.0, fppa_alert=2.0)
     save_config(tmp_path, DeviceConfig(athlete="ana", athletes={"ana": Profile(thresholds=strict)}))
     clip = media("tfjs_bodyweight_squats_band_frontal.mp4")
-    plain = kneecue("analyze", clip, "--brief", "--state-dir", tmp_path, "--model", model_path, "--drill", "sls")
+    plain = kneecue("analyze", "--feet", "off", clip, "--brief", "--state-dir", tmp_path, "--model", model_path, "--drill", "sls")
     assert plain.returncode == 0 and plain.stdout.splitlines()[0].startswith("thresholds: defaults, with drill=sls")
     assert "FAIL hands_off_hips" in plain.stdout  # judged as the single-leg squat test: the hands are free
-    ana = kneecue("analyze", clip, "--json", "--athlete", "ana", "--set", "check_hands_on_hips=off",
+    ana = kneecue("analyze", "--feet", "off", clip, "--json", "--athlete", "ana", "--set", "check_hands_on_hips=off",
                   "--state-dir", tmp_path, "--model", model_path)
     first = json.loads(ana.stdout.splitlines()[0])["settings"]
     assert first["from"] == "athlete ana (not calibrated)" and first["set"] == {"check_hands_on_hips": "off"}
@@ -255,13 +255,13 @@ def test_analyze_uses_the_defaults_unless_told_whose_thresholds_and_says_which(m
 def test_a_video_cut_short_is_scored_as_far_as_it_goes_and_said_so(model_path, media, tmp_path):
     cut = tmp_path / "cut.mp4"  # an MP4 whose header promises 100 frames, cut after 60
     cut.write_bytes(media("p2s_single_leg_balance_pelvic_tilt_front_oblique.mp4").read_bytes()[:300_000])
-    result = kneecue("analyze", cut, "--brief", "--model", model_path)
+    result = kneecue("analyze", "--feet", "off", cut, "--brief", "--model", model_path)
     assert_one_line_error(result, "ends early: 60 of the 100 frames its header promises")
     assert result.stdout.splitlines()[-1].startswith("KneeCue is a training-feedback device")  # scored anyway
-    whole = kneecue("analyze", media("p2s_single_leg_balance_pelvic_tilt_front_oblique.mp4"), "--brief",
+    whole = kneecue("analyze", "--feet", "off", media("p2s_single_leg_balance_pelvic_tilt_front_oblique.mp4"), "--brief",
                     "--model", model_path)
     assert whole.returncode == 0 and "kneecue: 100 frames read of 100" in whole.stderr
-    ts = kneecue("analyze", media("sqd_single_leg_squat_lateral_reach_frontal.mp4"), "--brief", "--model", model_path)
+    ts = kneecue("analyze", "--feet", "off", media("sqd_single_leg_squat_lateral_reach_frontal.mp4"), "--brief", "--model", model_path)
     assert "kneecue: 201 frames read (the container holds no frame count)" in ts.stderr
 
 
@@ -317,7 +317,7 @@ def test_a_clip_filmed_upside_down_scores_as_the_upright_one_when_told(model_pat
     cv2.imwrite(str(flipped), cv2.rotate(cv2.imread(str(upright)), cv2.ROTATE_180))
 
     def fppa_right(path, *extra):
-        result = kneecue("analyze", path, "--json", *extra, "--model", model_path)
+        result = kneecue("analyze", "--feet", "off", path, "--json", *extra, "--model", model_path)
         assert result.returncode == 0, result.stderr
         frame = next(json.loads(x) for x in result.stdout.splitlines() if x.startswith('{"frame"'))
         return frame["metrics"]["fppa_right"]
@@ -327,3 +327,15 @@ def test_a_clip_filmed_upside_down_scores_as_the_upright_one_when_told(model_pat
     assert fppa_right(flipped, "--rotate", "180") == pytest.approx(expected, abs=1.0)
     bench = kneecue("bench", "--frames", "15", "--rotate", "90", "--json", "--model", model_path)
     assert bench.returncode == 0 and "rotate" in json.loads(bench.stdout)["stages"]  # its cost, printed
+
+
+def test_analyze_runs_the_devices_foot_model_unless_told(media, model_path):
+    """Issue 26: a clip is explained the same way everywhere, so analyze's default foot
+    model is the device's (lite), and --feet off turns it off."""
+    photo = media("sqd_single_leg_knee_collapse_annotated.png")
+    by_default = kneecue("analyze", photo, "--json", "--model", model_path)
+    assert by_default.returncode == 0, by_default.stderr
+    frames = [json.loads(line) for line in by_default.stdout.splitlines() if '"frame"' in line]
+    assert frames and all("feet" in f for f in frames)
+    off = kneecue("analyze", photo, "--json", "--feet", "off", "--model", model_path)
+    assert not any("feet" in json.loads(line) for line in off.stdout.splitlines() if '"frame"' in line)

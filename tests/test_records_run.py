@@ -200,7 +200,7 @@ def test_a_power_cut_at_random_points_keeps_every_completed_rep(tmp_path):
 def test_analyze_with_report_gives_a_coach_the_same_page_from_a_phone_clip(model_path, media, tmp_path):
     clip = "sqd_single_leg_sit_to_stand_good_then_valgus_frontal.mp4"
     out = tmp_path / "phone"
-    done = kneecue("analyze", media(clip), "--brief", "--report", out, "--model", model_path)
+    done = kneecue("analyze", "--feet", "off", media(clip), "--brief", "--report", out, "--model", model_path)
     assert done.returncode == 0, done.stderr
     assert "1 reps (1 right): 0 passed, 1 failed" in done.stdout
     page = Page((out / "report.html").read_text())
@@ -210,5 +210,5 @@ def test_analyze_with_report_gives_a_coach_the_same_page_from_a_phone_clip(model
     # the session holds what the athlete would have been shown, as a run's does (one frame path)
     cues = read_session(session_files(out)[0]).cues
     assert cues and cues[0]["frame"] == 0 and "alert" in {c["pattern"] for c in cues}, cues[:5]
-    again = kneecue("analyze", media(clip), "--brief", "--report", out, "--model", model_path)
+    again = kneecue("analyze", "--feet", "off", media(clip), "--brief", "--report", out, "--model", model_path)
     assert again.returncode == 1 and "already holds a session" in again.stderr

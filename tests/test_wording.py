@@ -79,3 +79,19 @@ def test_every_procedure_notice_reads_the_same_from_its_json():
     assert any(t.startswith("test stopped: no right-leg rep for 30 s: right leg incomplete, 0 of 0") for t in texts)
     assert "  not trusted (left shoulder, right shoulder unseen): starting over" in texts
     assert "calibration failed (not trusted) after 2 s; nothing changed" in texts
+
+
+def test_a_two_footed_rep_line_gives_the_knee_separation_that_judged_it_not_fppa():
+    """Issue 26: each two-footed rep read `FPPA – pelvis –`; the separation ratio that
+    decided the verdict appeared only in --json."""
+    from firmware_py.core.rep import Peak, Rep
+    from firmware_py.wording import rep_line
+
+    rep = Rep(0, "both", 0, 0.0, 10, 0.3, 20, 0.7, 0.4, failed=("knee_inward",))
+    rep.peaks["knee_separation_ratio"] = Peak(0.62, 10, 0.3)
+    line = rep_line(rep)
+    assert "knee separation 0.62 (narrowest)" in line and "FPPA" not in line and "pelvic" not in line
+    rep.peaks["knee_over_toe_right"] = Peak(0.18, 11, 0.33)
+    assert "knee over toes +0.18" in rep_line(rep)
+    one = Rep(1, "left", 0, 0.0, 10, 0.3, 20, 0.7, 0.3)
+    assert "FPPA" in rep_line(one) and "separation" not in rep_line(one)

@@ -50,6 +50,7 @@ from firmware_py.records.recorder import Recorder
 from firmware_py.records.sessionfile import settings_header
 from firmware_py.sources import make_source
 from firmware_py.system.eventlog import JsonLinesWriter
+from firmware_py.system.outpaths import output_file
 from firmware_py.system.sdnotify import Notifier
 from firmware_py.system.throttle import describe, read_power
 
@@ -74,6 +75,8 @@ def run_service(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     if args.baud is not None and args.baud not in CONSOLE_BAUDS:
         raise KneeCueError(f"--baud must be one of {', '.join(map(str, CONSOLE_BAUDS))}")
+    if args.events:  # a folder that is not there is one line now, not a traceback later
+        output_file(args.events, "--events")
     stats = LoopStats()
     with contextlib.ExitStack() as stack:
         source = make_source(args.source, realtime=args.realtime, loop=args.loop)

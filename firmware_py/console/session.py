@@ -9,7 +9,6 @@ the line, prints, then redraws the prompt and what was typed.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 from typing import Any
@@ -20,16 +19,15 @@ from firmware_py.console.lineedit import Cancelled, Line, LineEditor, TooLong
 from firmware_py.console.registry import Context, Reply, handle, prompt
 from firmware_py.core.procedures import Notice
 from firmware_py.device.state import Device
+from firmware_py.system.jsonedge import dumps
 from firmware_py.wording import notice_text
+from firmware_py.wording.judged import GATE_TAGS
 
 log = logging.getLogger("kneecue")
 LINES_PER_S = 20.0  # commands obeyed per second, sustained; a burst of BURST first
 BURST = 40.0
 CLEAR_LINE = "\r\x1b[K"
 
-# The text stream's word for a metric that is not read (core.validity's reasons).
-GATE_TAGS = {"side_view": "side", "thigh_foreshortened": "deep", "two_footed": "2-ft", "trunk_foreshortened": "bent",
-             "not_single_leg": "2-ft", "not_two_footed": "1-ft", "feet_together": "feet-in"}
 
 
 class ConsoleSession:
@@ -81,7 +79,7 @@ class ConsoleSession:
                 notice: Notice = self.device.mailbox.notices.get_nowait()
             except queue.Empty:
                 break
-            lines.append(json.dumps({"notice": notice.to_dict()}) if self.ctx.json else notice_text(notice))
+            lines.append(dumps({"notice": notice.to_dict()}, compact=False) if self.ctx.json else notice_text(notice))
         hz = self.ctx.stream_hz
         readings = self.device.mailbox.readings
         if hz and now >= self._next_stream and readings is not None and readings.frame != self._streamed:
@@ -124,7 +122,7 @@ class ConsoleSession:
     def _format(self, reply: Reply) -> str:
         if self.ctx.json:
             body = {"ok": reply.ok, **reply.data, ("text" if reply.ok else "error"): reply.text}
-            return json.dumps(body, default=str)
+            return dumps(body, compact=False, default=str)
         return reply.text if reply.ok else "error: " + reply.text
 
     def _prompt(self) -> bytes:
@@ -138,9 +136,10 @@ class ConsoleSession:
         r = self.device.mailbox.readings
         m = r.metrics
         if self.ctx.json:
-            return json.dumps({"stream": {"frame": r.frame, "t": round(r.t, 3), "cue": r.cue.level, "drill": r.drill,
-                                          "reasons": list(r.cue.reasons), "phase": r.phase,
-                                          **{k: v for k, v in m.items() if not k.startswith("leg_trusted")}}})
+            stream = {"frame": r.frame, "t": round(r.t, 3), "cue": r.cue.level, "drill": r.drill,
+                      "reasons": list(r.cue.reasons), "phase": r.phase,
+                      **{k: v for k, v in m.items() if not k.startswith("leg_trusted")}}
+            return dumps({"stream": stream}, compact=False)
 
         gated = m.get("gated") or {}
 
@@ -168,5 +167,6 @@ class ConsoleSession:
                     f" | {r.cue.level}{' ' + reasons if reasons else ''}")
         return (f"t {r.t:7.2f} stance {m.get('stance')}: FPPA L {num('fppa_left', '+.1f')} R {num('fppa_right', '+.1f')}"
                 f" | inside L {num('knee_medial_left', '+.2f')} R {num('knee_medial_right', '+.2f')}"
+                f" | sep {num('knee_separation_ratio', '.2f')}"
                 f" | drop {num('pelvic_drop', '+.1f')} lean {num('trunk_lean', '+.1f')}"
                 f" | {r.cue.level}{' ' + reasons if reasons else ''}")

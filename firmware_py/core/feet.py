@@ -63,7 +63,7 @@ import numpy as np
 from . import keypoints as kp
 
 __all__ = ["FootReading", "FOOT_METRIC_KEYS", "PlantedFeet", "foot_metrics", "turnout_deg", "knee_off_foot",
-           "MAX_AGE_S", "TURNOUT_UNCERTAINTY_DEG"]
+           "MAX_AGE_S", "TURNOUT_UNCERTAINTY_DEG", "foot_line"]
 
 MAX_AGE_S = 0.5  # an older foot reading is not used
 MIN_FOOT_SCORE = 0.5
@@ -202,8 +202,9 @@ def foot_metrics(b, reading: FootReading | None, t: float, *, baseline: dict[str
         rel = None if turn is None or base is None else turn - base
         out["foot_turnout_rel_" + side] = _r(rel, 1)
         up = None if shank_up is None else shank_up.get(side)
-        if turn is not None and abs(turn) <= MAX_TURN_FOR_LINE_DEG and up and not b.knee_covered(side):
-            out["knee_over_toe_" + side] = _r(knee_off_foot(b, side, turn, up, shank) / up, 3)
+        line = foot_line(turn, base)
+        if line is not None and abs(line) <= MAX_TURN_FOR_LINE_DEG and up and not b.knee_covered(side):
+            out["knee_over_toe_" + side] = _r(knee_off_foot(b, side, line, up, shank) / up, 3)
             out["foot_ref_" + side] = "foot"
         dx, dy = tx - hx, ty - hy
         if abs(dy) < 0.3 * math.hypot(dx, dy):
@@ -217,6 +218,15 @@ def foot_metrics(b, reading: FootReading | None, t: float, *, baseline: dict[str
                 tilt >= PRONATION_SHANK_TILT_DEG and ankle_off > 0.0 and rel < TURNOUT_DEG
             )
     return out
+
+
+def foot_line(turn: float | None, standing: float | None) -> float | None:
+    """The turn-out of the line a knee is judged against: the foot's standing turn-out
+    where it is known, else this reading.  A planted foot does not turn as the knee
+    bends (the eye saw at most 5 deg on the shared squats), but its reading does: up to
+    26 deg more turned out at a squat's bottom (``core.evidence``), which would put a
+    knee over its toes 0.3-0.9 shank lengths "inside" the foot."""
+    return standing if standing is not None else turn
 
 
 def knee_off_foot(b, side: str, turn: float, up: float, shank: float) -> float:

@@ -22,11 +22,13 @@ class Metric:
     sided: bool  # one value per leg (``name_left``, ``name_right``)
     unit: str
     drills: frozenset[str]  # the drills that read it
-    peak: str | None = None  # a rep keeps its "max" (largest value) or "magnitude" (largest |value|, sign kept)
+    peak: str | None = None  # a rep keeps its "max" (largest value), "min" (smallest: narrower is worse) or
+    # "magnitude" (largest |value|, sign kept)
     compared: bool = False  # reps are compared by it: rep lines, the summary's worst, the cue log, the trace
     header: str = ""  # analyze's column heading ({side}: L or R)
     width: int = 8
     digits: int = 1
+    two_footed: bool = False  # read on both feet only: a single-leg rep keeps no peak of it
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -48,7 +50,12 @@ METRICS = (
            header="trunk°", width=7),
     Metric("hip_drift", False, "hip widths", frozenset({"sls"}), peak="max"),
     Metric("foot_turnout_rel", True, "deg", frozenset({"sls", "squat"}), peak="max"),
-    Metric("knee_separation_ratio", False, "ratio", frozenset({"squat"}), header="knee sep", width=9, digits=2),
+    # Two feet: the knees' separation against the ankles' judges the knees (core.drills.squat); narrower is worse.
+    Metric("knee_separation_ratio", False, "ratio", frozenset({"squat"}), peak="min", compared=True,
+           header="knee sep", width=9, digits=2, two_footed=True),
+    # The knee inside the foot's heel->toe line, in upright shank lengths (core.feet; with a foot model only).
+    Metric("knee_over_toe", True, "shank lengths", frozenset({"sls", "squat"}), peak="max", compared=True,
+           header="over-toe {side}", width=11, digits=2),
     Metric("stance", False, "", ALL_DRILLS, header="stance", width=7, digits=0),
 )
 BY_NAME = {m.name: m for m in METRICS}
@@ -56,14 +63,19 @@ BY_NAME = {m.name: m for m in METRICS}
 # Derived: the peaks a rep keeps, the peaks reps are compared by, the metrics behind a cue.
 PEAK_KEYS = tuple(k for m in METRICS if m.peak for k in m.keys)
 MAGNITUDE_PEAKS = frozenset(k for m in METRICS if m.peak == "magnitude" for k in m.keys)
+LOWEST_PEAKS = frozenset(k for m in METRICS if m.peak == "min" for k in m.keys)
+TWO_FOOTED_PEAKS = frozenset(k for m in METRICS if m.peak and m.two_footed for k in m.keys)
+FOOT_KEYS = frozenset(key("knee_over_toe", s) for s in SIDES)  # read only with a foot model
 COMPARED_PEAKS = tuple(k for m in METRICS if m.peak and m.compared for k in m.keys)
 CUE_METRICS = (*COMPARED_PEAKS, "stance")
 
 
-def table_columns(drill: str | None = None) -> tuple[tuple[str, str, int, int], ...]:
-    """analyze's per-frame columns (header, key, width, digits): the compared metrics and
-    the stance, or every metric with a heading that ``drill`` reads."""
+def table_columns(drill: str | None = None, *, feet: bool = True) -> tuple[tuple[str, str, int, int], ...]:
+    """analyze's per-frame columns (header, key, width, digits): every metric with a
+    heading that ``drill`` reads (a drill no metric names, or None: the compared metrics
+    and the stance); without ``feet`` (no foot model) none a foot model reads."""
+    drill = drill if drill in ALL_DRILLS else None
     return tuple((m.header.format(side=k[-5:].strip("_")[0].upper() if m.sided else ""), k, m.width, m.digits)
                  for m in METRICS if m.header and (m.compared or m.name == "stance" if drill is None
                                                    else drill in m.drills)
-                 for k in m.keys)
+                 for k in m.keys if feet or k not in FOOT_KEYS)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .metrictable import COMPARED_PEAKS, MAGNITUDE_PEAKS, PEAK_KEYS, SIDES, key
+from .metrictable import COMPARED_PEAKS, LOWEST_PEAKS, MAGNITUDE_PEAKS, PEAK_KEYS, SIDES, key
 from .vocabulary import CRITERIA
 
-__all__ = ["Peak", "Rep", "new_peaks", "summarise", "working_value"]
+__all__ = ["MISPLACED", "Peak", "Rep", "misplaced", "new_peaks", "summarise", "working_value"]
 
 
 @dataclass
@@ -25,12 +25,14 @@ class Peak:
     frame: int | None = None
     t: float | None = None
 
-    def offer(self, value: float | None, frame: int, t: float, magnitude: bool = False) -> None:
-        """Keep ``value`` if it is the largest so far (by absolute value if ``magnitude``)."""
+    def offer(self, value: float | None, frame: int, t: float, magnitude: bool = False,
+              lowest: bool = False) -> None:
+        """Keep ``value`` if it is the largest so far (by absolute value if ``magnitude``;
+        the smallest if ``lowest``)."""
         if value is None:
             return
         if self.value is None or (
-            abs(value) > abs(self.value) if magnitude else value > self.value
+            abs(value) > abs(self.value) if magnitude else value < self.value if lowest else value > self.value
         ):
             self.value, self.frame, self.t = value, frame, t
 
@@ -43,7 +45,7 @@ def new_peaks() -> dict[str, Peak]:
 def offer_all(peaks: dict[str, Peak], metrics: dict[str, Any], frame: int, t: float) -> None:
     """Offer this frame's value of every peak metric (a magnitude peak by |value|)."""
     for k, peak in peaks.items():
-        peak.offer(metrics.get(k), frame, t, magnitude=k in MAGNITUDE_PEAKS)
+        peak.offer(metrics.get(k), frame, t, magnitude=k in MAGNITUDE_PEAKS, lowest=k in LOWEST_PEAKS)
 
 
 @dataclass
@@ -66,6 +68,8 @@ class Rep:
     bottom: dict[str, Any] = field(default_factory=dict)  # medians over the bottom (core.evidence)
     pattern: tuple[str, ...] = ()  # which fault pattern a knee_inward failure fits (core.faults)
     evidence: dict[str, Any] = field(default_factory=dict)
+    placement: tuple[str, ...] = ()  # camera placement problems raised during the rep (core.placement)
+    gated: dict[str, str] = field(default_factory=dict)  # compared peak left empty -> why (core.validity)
 
     @property
     def passed(self) -> bool:
@@ -89,6 +93,7 @@ class Rep:
         d.update(d.pop("peaks"))  # flat, one key per peak, as session files have always held them
         d["failed"] = list(self.failed)
         d["pattern"] = list(self.pattern)
+        d["placement"] = list(self.placement)
         d["verdict"] = self.verdict
         d["depth"] = round(self.depth, 3)
         return d
@@ -103,7 +108,8 @@ class Rep:
                    foot_frames=dict(data.get("foot_frames") or {}),
                    pronation_frames=dict(data.get("pronation_frames") or {}),
                    bottom=dict(data.get("bottom") or {}), pattern=tuple(data.get("pattern") or ()),
-                   evidence=dict(data.get("evidence") or {}))
+                   evidence=dict(data.get("evidence") or {}),
+                   placement=tuple(data.get("placement") or ()), gated=dict(data.get("gated") or {}))
 
 
 def working_value(leg: str | None, left: float | None, right: float | None) -> float | None:
@@ -118,18 +124,29 @@ def working_value(leg: str | None, left: float | None, right: float | None) -> f
     return max(values) if values else None
 
 
+# Placement problems under which a frontal-plane angle says nothing comparable (core.placement):
+# a rep filmed so is not one of the summary's worst.
+MISPLACED = frozenset({"not_frontal", "turned"})
+
+
+def misplaced(rep: Rep) -> tuple[str, ...]:
+    """The placement problems that leave ``rep``'s frontal-plane numbers unreliable."""
+    return tuple(p for p in rep.placement if p in MISPLACED)
+
+
 def summarise(reps: list[Rep]) -> dict[str, Any]:
     """Reps per leg, pass/fail counts, failures per criterion and the worst of each
-    compared peak (by magnitude where the table says so): the device's summary, a clip's
-    and a session file's, from one place."""
+    compared peak (by magnitude where the table says so, the smallest where narrower
+    is worse), of the reps filmed from where it can be measured (``misplaced``): the
+    device's summary, a clip's and a session file's, from one place."""
     worst: dict[str, Any] = {}
     for k in COMPARED_PEAKS:
         best = None
         for r in reps:
             peak = r.peak(k)
-            if peak.value is None:
+            if peak.value is None or misplaced(r):
                 continue
-            size = abs(peak.value) if k in MAGNITUDE_PEAKS else peak.value
+            size = abs(peak.value) if k in MAGNITUDE_PEAKS else -peak.value if k in LOWEST_PEAKS else peak.value
             if best is None or size > best[0]:
                 best = (size, peak.value, r.index, peak.frame)
         worst[k] = None if best is None else {"value": best[1], "rep": best[2], "frame": best[3]}
@@ -140,4 +157,5 @@ def summarise(reps: list[Rep]) -> dict[str, Any]:
         "failed": sum(not r.passed for r in reps),
         "failures": {c: sum(c in r.failed for r in reps) for c in CRITERIA},
         "worst": worst,
+        "misplaced": [r.index for r in reps if misplaced(r)],  # reps left out of the worst (camera placement)
     }

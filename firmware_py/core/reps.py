@@ -61,7 +61,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .evidence import RepEvidence
-from .metrictable import BY_NAME, SIDES
+from .metrictable import BY_NAME, COMPARED_PEAKS, SIDES, TWO_FOOTED_PEAKS
+from .placement import PROBLEMS
 from .rep import Peak, Rep, new_peaks, offer_all, working_value
 from .vocabulary import ALERT as _ALERT, CRITERIA
 
@@ -113,6 +114,8 @@ class _Ongoing:
     hands_off: bool = False
     trunk_sway: bool = False
     lost: bool = False
+    placement: set[str] = field(default_factory=set)  # camera placement problems raised meanwhile
+    gated: dict[str, dict[str, int]] = field(default_factory=dict)  # compared peak key -> reason -> frames
 
 
 class RepCounter:
@@ -143,6 +146,7 @@ class RepCounter:
         self.check_hands = check_hands
         self.criteria: tuple[str, ...] = CRITERIA  # what a rep may fail on (the drill's)
         self.counting = True  # the drill counts reps (a hop's dip or a stride is none)
+        self.placement: tuple[str, ...] = ()  # this frame's camera placement problems (set by the scorer)
         self.reps: deque[Rep] = deque(maxlen=keep)
         self.reset()
 
@@ -287,6 +291,12 @@ class RepCounter:
             rep.stance_seq.append(stance)
         offer_all(rep.peaks, metrics, frame, t)
         rep.readings.add(depth, metrics)
+        rep.placement.update(self.placement)
+        gated = metrics.get("gated") or {}
+        for k in COMPARED_PEAKS:  # why each compared metric was not read, frame by frame
+            if metrics.get(k) is None and (reason := gated.get(k)):
+                counts = rep.gated.setdefault(k, {})
+                counts[reason] = counts.get(reason, 0) + 1
         if "foot_ref_left" in metrics:  # a foot stage is running
             for side in SIDES:
                 suspected = metrics["pronation_suspected_" + side]
@@ -317,8 +327,10 @@ class RepCounter:
         if rep.lost or (leg != "both" and any(s != leg for s in rep.stance_seq[1:])):
             failed.append("balance_lost")
         failed = [c for c in failed if c in self.criteria]
-        # a per-leg peak is kept for the working leg(s) only: a free leg's says nothing
-        peaks = {k: (p if _SIDED.get(k, legs[0]) in legs else Peak()) for k, p in rep.peaks.items()}
+        # a per-leg peak is kept for the working leg(s) only: a free leg's says nothing; a
+        # two-footed measure only for a rep on both feet (a single-leg rep is not judged by it)
+        peaks = {k: (p if _SIDED.get(k, legs[0]) in legs and (leg == "both" or k not in TWO_FOOTED_PEAKS)
+                     else Peak()) for k, p in rep.peaks.items()}
         result = Rep(
             index=self.count,
             leg=leg,
@@ -334,6 +346,8 @@ class RepCounter:
             foot_frames={s: rep.foot_frames[s] for s in legs},
             pronation_frames={s: rep.pronation_frames[s] for s in legs},
             bottom=rep.readings.summary(rep.depth, self.params.bottom_fraction),
+            placement=tuple(p for p in PROBLEMS if p in rep.placement),
+            gated={k: max(c, key=c.get) for k, c in rep.gated.items() if peaks[k].value is None},
         )
         self.reps.append(result)
         self.count += 1

@@ -23,7 +23,7 @@ from .cue import Cue, CueTracker
 from .drills import Decision, Drill
 from .drills.judge import DrillJudge
 from .faults import fault_pattern
-from .feet import TURNOUT_UNCERTAINTY_DEG, FootReading, PlantedFeet, foot_metrics, knee_off_foot
+from .feet import TURNOUT_UNCERTAINTY_DEG, FootReading, PlantedFeet, foot_line, foot_metrics, knee_off_foot
 from .landing import Landing
 from .metrics import body_scale, hip_height, measure_flat, metrics_from_body
 from .placement import PlacementMonitor, PlacementParams
@@ -262,7 +262,7 @@ class Scorer:
         step, landing = self._drills.observe(body, frame_index, t, stance, reps.depth, signal=self._stance.signal,
                                              frontal=not side and "not_frontal" not in problems, metrics=metrics)
         drill = self._drills.drill
-        reps.criteria, reps.counting = drill.criteria, drill.unit == "rep"
+        reps.criteria, reps.counting, reps.placement = drill.criteria, drill.unit == "rep", problems
         rep = reps.update(frame_index, t, hip_height(body, stance), body_scale(body), stance, metrics,
                           self._cue.levels)
         self._drills.saw_rep(rep, t)
@@ -329,7 +329,8 @@ class Scorer:
                 fm["foot_ref_" + side] = "ankle"
             elif (fm["knee_over_toe_" + side] is not None and metrics["knee_medial_" + side] is not None
                   and body.hip_width):  # judged with the turn-out's uncertainty given to the athlete
-                off = knee_off_foot(body, side, turn - TURNOUT_UNCERTAINTY_DEG, up[side], shanks[side])
+                line = foot_line(turn, base[side])
+                off = knee_off_foot(body, side, line - TURNOUT_UNCERTAINTY_DEG, up[side], shanks[side])
                 metrics["knee_medial_" + side] = round(off / body.hip_width, 3) + 0.0
         metrics.update(fm)
 

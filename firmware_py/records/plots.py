@@ -8,11 +8,15 @@ safe off the main thread.
 from __future__ import annotations
 
 import io
+import statistics
 from typing import Any, Sequence
 
 from matplotlib.figure import Figure
 
+from firmware_py.core.metrictable import BY_NAME
+from firmware_py.core.rep import working_value
 from firmware_py.records.sessionfile import Session
+from firmware_py.wording.judged import GATE_WORDS as _WORDS, why_not
 
 LEG_COLORS = {"left": "#1f77b4", "right": "#9c36b5"}
 THRESHOLD_STYLE = {"warn": ("#ff9f1c", "--"), "alert": ("#c00000", "-")}
@@ -27,7 +31,23 @@ METRIC_PLOTS = {
     "pelvic_drop": ("Contralateral pelvic drop", "pelvic drop (°)",
                     [("pelvic_drop", "pelvis")],
                     [("pelvic_drop_warn", "warn"), ("pelvic_drop_alert", "alert")]),
+    # two feet: what a squat's knees are judged by (drawn when the session read them)
+    "knee_separation_ratio": ("Knee separation on two feet (narrower is worse)", "knees / ankles apart",
+                              [("knee_separation_ratio", "both feet")], [("knee_separation_alert", "alert")]),
+    "knee_over_toe": ("Knee over the toes (foot model)", "inside the foot line (shank lengths)",
+                      [("knee_over_toe_left", "left"), ("knee_over_toe_right", "right")], []),
 }
+ALWAYS = ("fppa", "knee_medial", "pelvic_drop")  # drawn even when empty (the rest only with a reading)
+
+
+def plots_for(session: Session) -> list[str]:
+    """The metric plots a session's report draws: the single-leg ones always; in a
+    two-footed session (a rep on both feet, or the squat drill judged) what judged its
+    knees too, where the trace holds a reading of it."""
+    trace = session.trace
+    two_footed = any(r.get("leg") == "both" for r in session.reps) or session.summary()["drill"] == "squat"
+    return [name for name, (_, _, series, _) in METRIC_PLOTS.items()
+            if name in ALWAYS or two_footed and any(v is not None for key, _ in series for v in trace.get(key) or ())]
 
 
 def threshold_steps(session: Session, key: str) -> list[tuple[float, float]]:
@@ -61,8 +81,8 @@ def _shade_reps(ax: Any, reps: Sequence[dict[str, Any]]) -> None:
 
 # Why a metric was not read, as the plot's legend says it (core.validity's reasons;
 # "not_seen" stays a gap: there is nothing there to show).
-GATE_WORDS = {"thigh_foreshortened": "thigh foreshortened (deep)", "two_footed": "two-footed: judged by knee separation",
-              "trunk_foreshortened": "trunk bent toward the camera", "not_single_leg": "not on one leg"}
+GATE_WORDS = {k: _WORDS[k] for k in ("thigh_foreshortened", "two_footed", "trunk_foreshortened", "not_single_leg",
+                                     "not_two_footed", "feet_together")}
 
 
 def gated_spans(t: Sequence[float], gated: Sequence[Any], key: str) -> list[tuple[float, float, str]]:
@@ -94,11 +114,12 @@ def _shade_gated(ax: Any, t: Sequence[float], gated: Sequence[Any], series: Sequ
                        label=f"{label} not read: {GATE_WORDS[reason]}" if first else None)
 
 
-def metric_plot(session: Session, name: str) -> bytes:
+def metric_figure(session: Session, name: str) -> Figure:
+    """A metric over time, its legend outside the axes (on the right)."""
     title, ylabel, series, thresholds = METRIC_PLOTS[name]
     trace = session.trace
     t = trace["t"]
-    fig = Figure(figsize=(9, 2.8))
+    fig = Figure(figsize=(10.5, 2.8))
     ax = fig.add_subplot()
     _shade_reps(ax, session.reps)
     stance = trace["stance"]
@@ -126,30 +147,80 @@ def metric_plot(session: Session, name: str) -> bytes:
     ax.set_xlabel("time (s)")
     ax.set_ylabel(ylabel, fontsize=8)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper right", ncols=4)
+    # beside the axes, never over the data (a peak sits wherever the athlete put it)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
     fig.tight_layout()
-    return _png(fig)
+    return fig
+
+
+def metric_plot(session: Session, name: str) -> bytes:
+    return _png(metric_figure(session, name))
+
+
+def median(values: Sequence[float]) -> float | None:
+    """The true median (the mean of the two middle values for an even count), as the
+    report's left/right table gives it; None for no values."""
+    return statistics.median(values) if values else None
+
+
+def rep_peaks(session: Session, metric: str, leg: str) -> list[tuple[float, bool]]:
+    """(peak, failed) of ``metric`` on the working leg of each of ``leg``'s reps that read
+    it: what the left/right plot draws and the report's table takes the median of."""
+    values = [(peak_of(r, metric), bool(r.get("failed"))) for r in session.reps if r.get("leg") == leg]
+    return [(v, f) for v, f in values if v is not None]
+
+
+def peak_of(rep: dict[str, Any], metric: str) -> float | None:
+    """A rep line's peak of ``metric``: its own, or a per-leg one's on the working leg
+    (the larger of both for a two-footed rep); None where it was not read."""
+    def value(key: str) -> float | None:
+        v = (rep.get(key) or {}).get("value")
+        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    if not BY_NAME[metric].sided:
+        return value(metric)
+    return working_value(rep.get("leg"), value(metric + "_left"), value(metric + "_right"))
+
+
+def _why_empty(session: Session, metric: str, leg: str) -> str:
+    """Why ``leg``'s reps have no peak of ``metric`` (their commonest reason), "" if
+    there are no such reps or no reason was given."""
+    feet = any(session.trace.get("feet") or ())
+    keys = [f"{metric}_{s}" for s in (("left", "right") if leg == "both" else (leg,))] \
+        if BY_NAME[metric].sided else [metric]
+    whys = [w for r in session.reps if r.get("leg") == leg
+            for k in keys if (w := why_not(k, r.get("gated") if isinstance(r.get("gated"), dict) else {}, feet=feet))]
+    return max(set(whys), key=whys.count) if whys else ""
 
 
 def comparison_plot(session: Session) -> bytes:
-    """Each rep's peak FPPA, knee-medial offset and pelvic drop, left-leg reps beside right-leg ones."""
-    fig = Figure(figsize=(9, 2.6))
-    panels = (("fppa", "peak FPPA (°)"), ("knee_medial", "peak knee-medial"), ("pelvic_drop", "peak pelvic drop (°)"))
+    return _png(comparison_figure(session))
+
+
+def comparison_figure(session: Session) -> Figure:
+    """Each rep's peak FPPA, knee-medial offset and pelvic drop, left-leg reps beside
+    right-leg ones, a bar at each leg's median."""
+    panels = [("fppa", "peak FPPA (°)"), ("knee_medial", "peak knee-medial"), ("pelvic_drop", "peak pelvic drop (°)")]
+    legs: tuple[str, ...] = ("left", "right")
+    if any(r.get("leg") == "both" for r in session.reps):  # two-footed reps: what judged them, too
+        panels += [("knee_separation_ratio", "narrowest knee separation"), ("knee_over_toe", "peak knee over toes")]
+        legs += ("both",)
+    fig = Figure(figsize=(3 * len(panels), 2.6))
     for i, (metric, label) in enumerate(panels):
-        ax = fig.add_subplot(1, 3, i + 1)
-        for x, leg in enumerate(("left", "right")):
-            key = metric if metric == "pelvic_drop" else f"{metric}_{leg}"
-            values = [((r.get(key) or {}).get("value"), bool(r.get("failed")))
-                      for r in session.reps if r.get("leg") == leg]
-            values = [(v, f) for v, f in values if v is not None]
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        for x, leg in enumerate(legs):
+            values = rep_peaks(session, metric, leg)
             if values:
                 ax.scatter([x] * len(values), [v for v, _ in values], s=28, zorder=3,
                            color=[("#c00000" if f else "#2b8a3e") for _, f in values])
-                ys = sorted(v for v, _ in values)
-                ax.hlines(ys[len(ys) // 2], x - 0.25, x + 0.25, colors=LEG_COLORS[leg], linewidth=2)
-        ax.set_xticks([0, 1], ["left leg", "right leg"])
-        ax.set_xlim(-0.6, 1.6)
+                ax.hlines(median([v for v, _ in values]), x - 0.25, x + 0.25, colors=LEG_COLORS.get(leg, "#495057"),
+                          linewidth=2)
+            elif why := _why_empty(session, metric, leg):  # reps on this leg, none read: say why
+                ax.text(x, 0.5, why.replace(": ", ":\n").replace(" (", "\n("), transform=ax.get_xaxis_transform(),
+                        ha="center", va="center", fontsize=6.5, color="#6c757d", rotation=90)
+        ax.set_xticks(range(len(legs)), [f"{leg} leg" if leg != "both" else "both feet" for leg in legs])
+        ax.set_xlim(-0.6, len(legs) - 0.4)
         ax.set_title(label, fontsize=9)
         ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
-    return _png(fig)
+    return fig

@@ -25,7 +25,6 @@ as a warning, and writing is retried with the next line.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import math
 import queue
@@ -47,6 +46,7 @@ from firmware_py.records.replays import ReplayWriter
 from firmware_py.records.ring import FrameRing, background
 from firmware_py.records.sessionfile import CLIPS, FORMAT, TRACE_KEYS, SessionWriter, unique_folder
 from firmware_py.sources.base import Frame
+from firmware_py.system.jsonedge import dumps
 
 log = logging.getLogger("kneecue")
 TRACE_CHUNK = 150  # frames of trace per line between reps
@@ -353,7 +353,7 @@ class Recorder(FrameSink):
             return
         try:  # the session ended while the clip was being written
             with open(writer.path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(record, separators=(",", ":")) + "\n")
+                f.write(dumps(record) + "\n")
         except OSError as e:
             self._report("lines", f"session file: {e}")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import logging
 import os
-import statistics
 import urllib.parse
 from pathlib import Path
 from typing import Any, Iterable
@@ -19,12 +18,14 @@ from typing import Any, Iterable
 import jinja2
 
 from firmware_py import __version__
-from firmware_py.core.rep import Rep, working_value
+from firmware_py.core.rep import MISPLACED, Rep
 from firmware_py.core.settings import SETTINGS
 from firmware_py.core.vocabulary import CRITERIA
+from firmware_py.errors import KneeCueError
 from firmware_py.records import clips, landings, plots, running
 from firmware_py.records.sessionfile import Session, read_session
 from firmware_py.wording import pattern_words
+from firmware_py.wording.judged import placement_words, why_not
 
 log = logging.getLogger("kneecue")
 REPORT_NAME = "report.html"
@@ -38,12 +39,34 @@ def _num(value: Any, fmt: str = "+.1f") -> str:
 
 def _peak(rep: dict[str, Any], metric: str) -> float | None:
     """The working leg's peak (the larger of both for a two-footed rep)."""
-    def value(key: str) -> float | None:
-        return (rep.get(key) or {}).get("value")
+    return plots.peak_of(rep, metric)
 
-    if metric == "pelvic_drop" or metric == "trunk_lean":
-        return value(metric)
-    return working_value(rep.get("leg"), value(metric + "_left"), value(metric + "_right"))
+
+def _cell(rep: dict[str, Any], metric: str, fmt: str = "+.1f", *, feet: bool = True) -> str:
+    """A rep's peak as the table shows it; an empty one with why (``wording.judged``)."""
+    value = _peak(rep, metric)
+    if value is not None:
+        return format(value, fmt)
+    gated = rep.get("gated") if isinstance(rep.get("gated"), dict) else {}
+    sided = plots.BY_NAME[metric].sided
+    keys = [f"{metric}_{s}" for s in (("left", "right") if rep.get("leg") == "both" else (rep.get("leg"),))] \
+        if sided else [metric]
+    why = next((w for k in keys if (w := why_not(k, gated, feet=feet))), "")
+    return f"– ({why})" if why else "–"
+
+
+def _feet(session: Session) -> bool:
+    """Whether a foot model read the session's feet (its trace holds foot points)."""
+    return any(session.trace.get("feet") or ())
+
+
+def _pair(stats: tuple[float | None, float | None], fmt: str, reps: list[dict[str, Any]], metric: str,
+          feet: bool) -> str:
+    """``median / max`` of a leg's peaks, or why its reps have none."""
+    if stats[0] is not None or not reps:
+        return f"{_num(stats[0], fmt)} / {_num(stats[1], fmt)}"
+    whys = [c for r in reps if (c := _cell(r, metric, fmt, feet=feet)).startswith("– (")]
+    return max(set(whys), key=whys.count) if whys else "– / –"
 
 
 def _href(path: Path, out_dir: Path) -> str:
@@ -81,9 +104,10 @@ def replay_files(session: Session, out_dir: Path, *, landings: bool = False) -> 
     return out
 
 
-def _stats(values: Iterable[float | None]) -> tuple[float | None, float | None]:
-    vs = [v for v in values if v is not None]
-    return (statistics.median(vs), max(vs)) if vs else (None, None)
+def _stats(values: Iterable[tuple[float, bool]]) -> tuple[float | None, float | None]:
+    """Median and max of the peaks the left/right plot draws (``plots.rep_peaks``)."""
+    vs = [v for v, _ in values]
+    return (plots.median(vs), max(vs)) if vs else (None, None)
 
 
 def _pattern(rep: dict) -> str:
@@ -166,17 +190,22 @@ def _test_row(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _side_row(session: Session, leg: str) -> dict[str, Any]:
-    """One leg's reps, passes, failures and the median / max of its peaks."""
+    """One leg's (or the two-footed reps') reps, passes, failures and the median / max
+    of its peaks (median / narrowest of the knee separation)."""
     reps = [r for r in session.reps if r.get("leg") == leg]
-    fppa = _stats(_peak(r, "fppa") for r in reps)
-    medial = _stats(_peak(r, "knee_medial") for r in reps)
-    pelvis = _stats(_peak(r, "pelvic_drop") for r in reps)
+    fppa, medial, pelvis, over = (_stats(plots.rep_peaks(session, m, leg))
+                                  for m in ("fppa", "knee_medial", "pelvic_drop", "knee_over_toe"))
+    seps = [v for v, _ in plots.rep_peaks(session, "knee_separation_ratio", leg)]
+    sep = (plots.median(seps), min(seps)) if seps else (None, None)
+    feet = _feet(session)
     fails = ", ".join(f"{c.replace('_', ' ')} {n}" for c in CRITERIA
                       if (n := sum(c in (r.get("failed") or ()) for r in reps)))
     return {"leg": leg, "reps": len(reps), "passed": sum(not r.get("failed") for r in reps),
-            "failed": sum(bool(r.get("failed")) for r in reps), "fppa": f"{_num(fppa[0])} / {_num(fppa[1])}",
-            "medial": f"{_num(medial[0], '+.2f')} / {_num(medial[1], '+.2f')}",
-            "pelvis": f"{_num(pelvis[0])} / {_num(pelvis[1])}", "fails": fails or "–"}
+            "failed": sum(bool(r.get("failed")) for r in reps), "fppa": _pair(fppa, "+.1f", reps, "fppa", feet),
+            "medial": _pair(medial, "+.2f", reps, "knee_medial", feet),
+            "pelvis": _pair(pelvis, "+.1f", reps, "pelvic_drop", feet), "fails": fails or "–",
+            "separation": _pair(sep, ".2f", reps, "knee_separation_ratio", feet),
+            "over": _pair(over, "+.2f", reps, "knee_over_toe", feet)}
 
 
 def _rep_row(session: Session, rep: dict[str, Any], out_dir: Path, replays: Replays) -> dict[str, Any]:
@@ -186,9 +215,11 @@ def _rep_row(session: Session, rep: dict[str, Any], out_dir: Path, replays: Repl
     row = {"number": index + 1, "leg": rep.get("leg"), "failed": bool(failed), "bottom": rep.get("bottom_frame"),
            "failed_words": ", ".join(c.replace("_", " ") for c in failed),
            "start": _num(rep.get("start_t"), ".1f"), "end": _num(rep.get("end_t"), ".1f"),
-           "depth": _num(rep.get("depth"), ".2f"), "fppa": _num(_peak(rep, "fppa")),
-           "medial": _num(_peak(rep, "knee_medial"), "+.2f"), "pelvis": _num(_peak(rep, "pelvic_drop")),
-           "trunk": _num(_peak(rep, "trunk_lean")), "pattern": _pattern(rep), "clip_href": None, "no_clip": None}
+           "depth": _num(rep.get("depth"), ".2f"), "fppa": _cell(rep, "fppa"),
+           "medial": _cell(rep, "knee_medial", "+.2f"), "pelvis": _cell(rep, "pelvic_drop"),
+           "trunk": _cell(rep, "trunk_lean"), "separation": _cell(rep, "knee_separation_ratio", ".2f"),
+           "over": _cell(rep, "knee_over_toe", "+.2f", feet=_feet(session)), "pattern": _pattern(rep), "clip_href": None, "no_clip": None,
+           "camera": _camera(rep)}
     if failed and index in replays:
         row["clip_href"] = _href(replays[index][0], out_dir)
     elif failed:
@@ -197,6 +228,15 @@ def _rep_row(session: Session, rep: dict[str, Any], out_dir: Path, replays: Repl
                           if _outside(session.clips, session, index) else
                           clip.get("error") or ("removed (clip quota)" if clip.get("path") else "not written"))
     return row
+
+
+def _camera(rep: dict[str, Any]) -> str:
+    """The camera placement problems raised during a rep, in words ("" for none)."""
+    problems = [p for p in rep.get("placement") or () if isinstance(p, str)]
+    words = placement_words(problems)
+    if any(p in MISPLACED for p in problems):
+        words += ": angles unreliable, not in the worst"
+    return words
 
 
 def _outside(lines: dict[int, dict], session: Session, index: int) -> bool:
@@ -236,11 +276,14 @@ def render(session: Session, out_dir: Path, replays: Replays | None = None,
         source=h.get("source", "?"), duration="–" if s["duration_s"] is None else f"{s['duration_s'] / 60:.1f} min",
         notes=notes, summary=s, legs=", ".join(f"{n} {leg}" for leg, n in s["reps_per_leg"].items() if n) or "none",
         fails=", ".join(f"{c.replace('_', ' ')} {n}" for c, n in s["failures"].items() if n),
-        tests=[_test_row(r) for r in session.tests], sides=[_side_row(session, leg) for leg in LEGS],
+        tests=[_test_row(r) for r in session.tests],
+        sides=[_side_row(session, leg) for leg in LEGS + (("both",) if s["reps_per_leg"].get("both") else ())],
         comparison=_png(plots.comparison_plot(session), "peaks per rep, left leg beside right leg")
         if session.reps else None,
         reps=reps, debounce=_debounce_note(session),
-        plots=[_png(plots.metric_plot(session, name), plots.METRIC_PLOTS[name][0]) for name in plots.METRIC_PLOTS],
+        misplaced={"many": len(s["misplaced"]) > 1, "which": ", ".join(str(i + 1) for i in s["misplaced"])}
+        if s["misplaced"] else None,
+        plots=[_png(plots.metric_plot(session, name), plots.METRIC_PLOTS[name][0]) for name in plots.plots_for(session)],
         stills=stills, replays=videos, running=_running(session), landings=landings.section(session, {i: _href(p, out_dir) for i, (p, _) in landing_replays.items()}),
         settings_changed=[{"at": _num(c.get("t"), ".1f"), "changed": c.get("changed")} for c in session.settings],
         thresholds=", ".join(f"{k} {_setting(k, v)}" for k, v in (h.get("thresholds") or {}).items()),
@@ -258,9 +301,16 @@ def _running(session: Session) -> dict[str, Any] | None:
                          "pelvic drop and hip adduction at each step's midstance, per side")}
 
 
+class NotASession(KneeCueError, ValueError):
+    """The file given is not a session file (a video, a page, anything else): no page is
+    written for it, and none beside it is overwritten."""
+
+
 def write_report(session_path: str | Path, out_dir: str | Path | None = None) -> Path:
     """Render one session; the page goes to ``out_dir`` (default: the session's folder)."""
     session = read_session(session_path)
+    if session.header.get("type") != "session":  # its first line, synced before anything else
+        raise NotASession(f"{session.path} is not a session file (no session line in it): no report written")
     folder = Path(out_dir) if out_dir is not None else session.folder
     folder.mkdir(parents=True, exist_ok=True)
     same = folder.resolve() == session.folder.resolve()

@@ -40,6 +40,7 @@ from typing import IO, Any, Iterator
 
 from firmware_py.core.rep import Rep, summarise
 from firmware_py.core.vocabulary import CUE_METRICS, PEAK_METRICS
+from firmware_py.system.jsonedge import dumps
 
 FILE_NAME = "session.jsonl"
 CLIPS = "clips"
@@ -110,7 +111,7 @@ class Session:
             "id": self.id,
             "started": self.header.get("started"),
             "athlete": self.header.get("athlete"),
-            **{k: counts[k] for k in ("reps", "reps_per_leg", "passed", "failed", "failures")},
+            **{k: counts[k] for k in ("reps", "reps_per_leg", "passed", "failed", "failures", "misplaced")},
             "duration_s": duration,
             "ended": None if self.end is None else self.end.get("reason"),
             "complete": self.end is not None and not self.torn,
@@ -300,13 +301,6 @@ def settings_header(athlete: str, mode: str, thresholds: Any, calibration: Any) 
             "calibration": None if calibration is None else calibration.to_dict()}
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays as JSON numbers and lists."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
 def unique_folder(folder: Path) -> Path:
     """``folder``, or ``folder-2``, ``-3``… if taken (a Pi without a clock repeats times)."""
     candidate, n = folder, 1
@@ -329,12 +323,12 @@ class SessionWriter:
 
     def write(self, record: dict[str, Any], *, sync: bool = False) -> bool:
         try:
-            self.file.write(json.dumps(record, separators=(",", ":"), default=_plain) + "\n")
+            self.file.write(dumps(record) + "\n")
             self.file.flush()
             if sync:
                 os.fsync(self.file.fileno())
             return True
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, TypeError) as e:  # TypeError: a value JSON cannot hold
             self.errors += 1
             self.last_error = str(e)
             return False

@@ -6,11 +6,12 @@ flushes each line (output changes are rare, and a flushed line survives a kill).
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 from pathlib import Path
 from typing import IO
+
+from firmware_py.system.jsonedge import dumps
 
 _STOP = object()
 
@@ -31,7 +32,7 @@ class JsonLinesWriter:
     def _drain(self) -> None:
         while (record := self._queue.get()) is not _STOP:
             try:
-                self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
+                self._file.write(dumps(record) + "\n")
                 self._file.flush()
             except (OSError, ValueError, TypeError):
                 self.errors += 1  # a full disk loses lines, never the cue

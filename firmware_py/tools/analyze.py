@@ -7,13 +7,11 @@ object per frame; later lines add reps and a summary), or a table for people.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
-from firmware_py.core.metrictable import table_columns
 from firmware_py.core.settings import SettingError, Thresholds
 from firmware_py.errors import KneeCueError
 from firmware_py.loop.handoff import CaptureThread
@@ -21,7 +19,10 @@ from firmware_py.loop.pipeline import FrameResult, Pipeline
 from firmware_py.loop.sinks import FrameSink, Outcome
 from firmware_py.loop.step import FrameStep
 from firmware_py.sources.base import Frame, FrameSource
-from firmware_py.wording import drill_words, landing_line, notice_text, pattern_words, step_line
+from firmware_py.system.jsonedge import dumps
+from firmware_py.tools.analyzelines import columns, drill_line, rep_row, summary_text, table_header, table_row
+from firmware_py.wording import drill_words, landing_line, notice_text, step_line
+from firmware_py.wording.judged import gate_legend
 
 
 def frames_of(source: FrameSource, *, drop_late: bool) -> Iterator[Frame]:
@@ -75,96 +76,35 @@ def _feet(reading) -> dict:
     return {"frame": reading.frame_index, **points}
 
 
-def _fmt(value, width: int, digits: int = 1) -> str:
-    if value is None:
-        return "–".rjust(width)
-    if isinstance(value, bool):
-        return ("yes" if value else "no").rjust(width)
-    if isinstance(value, float):
-        return f"{value:+.{digits}f}".rjust(width)
-    return str(value).rjust(width)
-
-
-TABLE_COLUMNS = table_columns()  # (header, metric key, width, digits), from the one metric table
-
-
-def table_header() -> str:
-    return "frame      t  " + " ".join(h.rjust(w) for h, _, w, _ in TABLE_COLUMNS) + "  cue"
-
-
-def table_row(result: FrameResult) -> str:
-    cells = " ".join(_fmt(result.metrics.get(k), w, d) for _, k, w, d in TABLE_COLUMNS)
-    cue = result.score.cue
-    why = f" ({', '.join(cue.reasons)})" if cue.reasons else ""
-    return f"{result.index:5d} {result.t:6.2f}  {cells}  {cue.level}{why}"
-
-
-def _peak(peak, unit: str) -> str:
-    return "–" if peak.value is None else f"{peak.value:+.1f}{unit} @{peak.frame}"
-
-
-def rep_row(rep) -> str:
-    fppa = rep.peak("fppa_left") if rep.leg == "left" else rep.peak("fppa_right") if rep.leg == "right" else (
-        max((rep.peak("fppa_left"), rep.peak("fppa_right")), key=lambda p: float("-inf") if p.value is None else p.value))
-    verdict = "PASS" if rep.passed else "FAIL " + ", ".join(rep.failed)
-    line = (f"rep {rep.index + 1:>2}  {rep.leg:<5} frames {rep.start_frame}-{rep.end_frame}  "
-            f"depth {rep.depth:.2f}  FPPA {_peak(fppa, '°')}  pelvis {_peak(rep.peak('pelvic_drop'), '°')}  "
-            f"trunk {_peak(rep.peak('trunk_lean'), '°')}  {verdict}")
-    pattern = pattern_words(rep)
-    return f"{line}: {pattern}" if pattern else line
-
-
-def drill_line(drill: str, frame: int, decided) -> str:
-    return f"drill {drill_words(drill, decided)} from frame {frame}"
-
-
 def _notices(notices, out: IO[str], as_json: bool) -> None:
     for notice in notices:
-        out.write((json.dumps({"test": _clean(notice.to_dict())}, separators=(",", ":")) if as_json else notice_text(notice))
+        out.write((dumps({"test": _clean(notice.to_dict())}) if as_json else notice_text(notice))
                   + "\n")
-
-
-def summary_text(summary: dict) -> str:
-    legs = ", ".join(f"{n} {leg}" for leg, n in summary["reps_per_leg"].items() if n)
-    lines = [f"{summary['reps']} reps ({legs or 'none'}): {summary['passed']} passed, {summary['failed']} failed"]
-    fails = ", ".join(f"{c} {n}" for c, n in summary["failures"].items() if n)
-    if fails:
-        lines.append(f"failed criteria: {fails}")
-    worst = ", ".join(f"{k} {v['value']:+.1f} (rep {v['rep'] + 1})" for k, v in summary["worst"].items() if v)
-    if worst:
-        lines.append(f"worst: {worst}")
-    landing = summary.get("landing")
-    if landing:
-        per_leg = ", ".join(f"{n} {leg}" for leg, n in landing["per_leg"].items() if n)
-        fails = ", ".join(f"{c.replace('_', ' ')} {n}" for c, n in landing["failures"].items())
-        lines.append(f"{landing['landings']} landings ({per_leg}): {landing['passed']} passed, {landing['failed']} "
-                     f"failed" + (f" ({fails})" if fails else "") + f"; {landing['held']} held")
-    run = summary.get("running")
-    if run:
-        cadence = "–" if run["cadence_spm"] is None else f"{run['cadence_spm']:.1f}"
-        per_side = run["steps_per_side"]
-        lines.append(f"{run['steps']} steps ({per_side['left']} left, {per_side['right']} right), cadence {cadence} "
-                     f"steps/min; {run['failed']} over an alert, {run['cued']} cued")
-        for side in ("left", "right"):
-            mean = run["means"][side]
-            lines.append(f"  {side:<5} mean: " + ", ".join(
-                f"{k.replace('_', ' ')} {mean[k]:+.1f}" for k in ("pelvic_drop", "hip_adduction", "trunk_lean", "fppa")
-                if mean.get(k) is not None) or f"  {side}: no step read")
-    if not summary["reps"] and (run or landing):  # no reps to count: say what was judged instead
-        lines[0] = f"drill {summary['drill']}"
-    lines.append("KneeCue is a training-feedback device, not a diagnosis.")
-    return "\n".join(lines)
 
 
 class Printer(FrameSink):
     """analyze's own output, as a sink: one JSON object per frame and per rep, or a
-    table row per frame (none when ``brief``) and a line per rep."""
+    table row per frame (none when ``brief``) and a line per rep.  The table's columns
+    are the drill's (``core.metrictable``), headed again when the drill judged changes;
+    ``feet``: a foot model runs (else no knee-over-the-toes column)."""
 
-    def __init__(self, out: IO[str], *, as_json: bool, brief: bool) -> None:
-        self.out, self.as_json, self.brief = out, as_json, brief
+    def __init__(self, out: IO[str], *, as_json: bool, brief: bool, feet: bool = False) -> None:
+        self.out, self.as_json, self.brief, self.feet = out, as_json, brief, feet
+        self.columns = columns(None, feet=feet)
+
+    def header(self, drill: str | None) -> None:
+        """The table's header for ``drill``'s columns."""
+        self.columns = columns(drill, feet=self.feet)
+        if not self.as_json and not self.brief:
+            self.out.write(table_header(self.columns) + "\n")
+
+    def legend(self) -> None:
+        """Under the table: what the words in its empty cells mean."""
+        if not self.as_json and not self.brief:
+            self.out.write(gate_legend() + "\n")
 
     def emit(self, record: dict) -> None:
-        self.out.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self.out.write(dumps(record) + "\n")
 
     def on_frame(self, o: Outcome) -> None:
         score = o.result.score
@@ -182,9 +122,9 @@ class Printer(FrameSink):
                 self.emit({"landing": _clean(score.landing.to_dict())})
             return
         if not self.brief:
-            self.out.write(table_row(o.result) + "\n")
+            self.out.write(table_row(o.result, self.columns, feet=self.feet) + "\n")
         if rep is not None:
-            self.out.write(rep_row(rep) + "\n")
+            self.out.write(rep_row(rep, feet=self.feet) + "\n")
         if step is not None:
             self.out.write(step_line(step) + "\n")
         if score.landing is not None:
@@ -199,6 +139,7 @@ class Printer(FrameSink):
                                  "decided": None if decided is None else decided.to_dict()}})
         else:
             self.out.write(drill_line(score.drill, score.frame_index, decided) + "\n")
+            self.header(score.drill)
 
     decision = None  # a callable giving the auto decision in force (the scorer's)
 
@@ -215,7 +156,7 @@ def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_jso
     output, finished with what it has at the end."""
     from tqdm import tqdm
 
-    printer = Printer(out, as_json=as_json, brief=brief)
+    printer = Printer(out, as_json=as_json, brief=brief, feet=pipeline.feet is not None)
     printer.decision = lambda: pipeline.scorer.decision
     printer._drill = pipeline.scorer.thresholds.drill  # the first line says it; a change gets a line of its own
     sinks: list[FrameSink] = [printer] + ([recorder] if recorder is not None else [])
@@ -229,13 +170,13 @@ def run_analyze(pipeline: Pipeline, source: FrameSource, out: IO[str], *, as_jso
     with source:
         frames: Iterable[Frame] = frames_of(source, drop_late=realtime)
         bar = tqdm(frames, disable=not progress, unit="frame", file=sys.stderr, leave=False)
-        if not as_json and not brief:
-            out.write(table_header() + "\n")
+        printer.header(pipeline.scorer.thresholds.drill)
         for frame in bar:
             outcome = step(frame)  # a clip filmed with the camera turned is turned first
             for sink in sinks:
                 sink.on_frame(outcome)
             count += 1
+    printer.legend()
     if test is not None:
         _notices(test.finish("clip ended"), out, as_json)
         if recorder is not None and test.record is not None:
@@ -262,11 +203,16 @@ def with_settings(thresholds: Thresholds, items: list[str]) -> Thresholds:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from firmware_py.app.build import build_foot_stage, build_pipeline, load_settings, model_for
+    from firmware_py.app.build import build_foot_stage, build_pipeline, load_settings, model_for, scripted
     from firmware_py.sources import make_source
     from firmware_py.sources.opencv import StillImage
+    from firmware_py.system.outpaths import output_file, output_folder
     from firmware_py.tools.report import write_reports
 
+    if args.out:  # where the output goes is checked before any work (one line, nothing written)
+        output_file(args.out, "--out")
+    if args.report:
+        output_folder(args.report, "--report")
     source = make_source(args.path, realtime=args.realtime)
     source.open().close()  # fail on a bad clip before the model loads
     config = load_settings(args.state_dir)
@@ -282,7 +228,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     sets = list(args.settings) + ([f"view={view}"] if view else []) + (
         [f"drill={args.drill}"] if getattr(args, "drill", None) else [])
     thresholds = with_settings(thresholds, sets)
-    feet = args.feet or ("lite" if args.task == "ankle" else "off")
+    # the device's foot model unless told (so a clip is explained the same way everywhere);
+    # none for a pose file or a synthetic athlete, which have no frames to read feet from
+    feet = args.feet or ("off" if scripted(source) else None)
     pipeline = build_pipeline(model_for(source, args),
                               track=not args.no_track, thresholds=thresholds,
                               mode=args.mode or config.mode, calibration=calibration,
@@ -308,7 +256,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         progress = sys.stderr.isatty() and (args.out is not None or not sys.stdout.isatty())
         first = {"settings": {"from": whose, "set": dict(item.partition("=")[::2] for item in sets),
                               "calibrated": calibration is not None, "thresholds": thresholds.to_dict()}}
-        out.write((json.dumps(first) if args.json else
+        out.write((dumps(first, compact=False) if args.json else
                    f"thresholds: {whose}" + (f", with {', '.join(sets)}" if sets else "")
                    + f"; drill {drill_words(thresholds.drill)}") + "\n")
         count = run_analyze(pipeline, source, out, as_json=args.json, realtime=args.realtime,
@@ -332,7 +280,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(f"kneecue: {source.missing} frames had nobody in them (empty or null in the pose file)",
               file=sys.stderr)
     if recorder is not None:
-        write_reports(recorder.sessions, None)
+        if not recorder.sessions:  # the folder could not be made after all (the log says why)
+            raise KneeCueError(f"--report {args.report}: no session could be written there; no report")
+        try:
+            write_reports(recorder.sessions, None)
+        except OSError as e:
+            raise KneeCueError(f"--report {args.report}: cannot write the report ({e})") from None
     if test is not None and test.record is None:  # refused: the one line says why
         print("kneecue: " + (notice_text(test.refusal) if test.refusal else "no test result"), file=sys.stderr)
         return 1

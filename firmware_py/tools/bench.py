@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import resource
 import time
 from typing import Iterator
@@ -23,6 +22,7 @@ from firmware_py.loop.step import FrameStep
 from firmware_py.sources.base import Frame, FrameSource
 from firmware_py.sources.rotation import rotated
 from firmware_py.system.cv import cv2
+from firmware_py.system.jsonedge import dumps
 
 WARMUP = 5
 
@@ -174,5 +174,5 @@ def cmd_bench(args: argparse.Namespace) -> int:
     report["drill"] = args.drill
     if feet is not None:
         report["feet"] = {"model": args.feet, "readings": feet.readings}
-    print(json.dumps(report) if args.json else format_report(report, report["source"]))
+    print(dumps(report, compact=False) if args.json else format_report(report, report["source"]))
     return 0

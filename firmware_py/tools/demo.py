@@ -31,7 +31,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     reps = pipeline.scorer.reps
     print(f"\n{stats.frames} frames scored, {lights.changes} changes of the lights.")
     for rep in reps:
-        print(rep_row(rep))
+        print(rep_row(rep, feet=pipeline.feet is not None))
     print(summary_text(pipeline.scorer.summary()))
     print("On a Pi: `kneecue run` does the same with the camera, the real pins and the coach's console.")
     return 0

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from typing import Any, Callable, Iterable, Sequence
 from firmware_py.core.scorer import FrameScore
 from firmware_py.core.settings import Thresholds
 from firmware_py.errors import KneeCueError
+from firmware_py.system.jsonedge import dumps
 
 __all__ = ["LABELS", "Label", "ClipResult", "read_labels", "judge_clip", "evaluate", "format_table",
            "knee_alert", "default_labels_path"]
@@ -324,9 +324,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
               if (scores := score_clip(clip)) is not None]
     if args.json:
         for r in results:
-            print(json.dumps(r.to_dict()))
+            print(dumps(r.to_dict(), compact=False))
         for d in drills:
-            print(json.dumps({"drill": d.to_dict()}))
+            print(dumps({"drill": d.to_dict()}, compact=False))
     else:
         changed = ", ".join(args.settings)
         print(f"labels {labels_path}, default thresholds{' but ' + changed if changed else ''}, feet {args.feet}")

@@ -18,7 +18,12 @@ def write_reports(files, out: str | None) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from firmware_py.app.build import state_folder
+    from firmware_py.records.report import NotASession
     from firmware_py.records.sessionfile import find_session, session_files
+    from firmware_py.system.outpaths import output_folder
+
+    if args.out:
+        output_folder(args.out, "--out")
 
     target = Path(args.session)
     if target.is_dir() or target.is_file():
@@ -33,6 +38,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise KneeCueError(str(e)) from None
     try:
         write_reports(files, args.out)
+    except NotASession as e:
+        raise KneeCueError(str(e)) from None
     except OSError as e:
         raise KneeCueError(f"cannot make the report: {e}") from None
     return 0

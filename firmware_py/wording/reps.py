@@ -21,10 +21,17 @@ def rep_result(rep: Rep) -> str:
 
     The depth is worded as the rep's record holds it (``Rep.to_dict``, 3 places), so
     a rep reads the same live, from a test's notice and from the session file."""
-    fppa, medial = rep.working_peak("fppa"), rep.working_peak("knee_medial")
     verdict = "pass" if rep.passed else "FAIL (" + ", ".join(r.replace("_", " ") for r in rep.failed) + ")"
-    line = (f"{verdict}: depth {rep.to_dict()['depth']:.2f}, FPPA {deg(fppa)}, knee inside foot {_ratio(medial)}, "
-            f"pelvic drop {deg(rep.peak('pelvic_drop').value)}, trunk lean {deg(rep.peak('trunk_lean').value)}")
+    if rep.leg == "both":  # two feet: judged by the knee separation (and the knees over the toes)
+        sep = rep.peak("knee_separation_ratio").value
+        toes = rep.working_peak("knee_over_toe")
+        knees = (f"knee separation {'--' if sep is None else f'{sep:.2f}'} (narrowest)"
+                 + ("" if toes is None else f", knee over toes {toes:+.2f}"))
+    else:
+        fppa, medial = rep.working_peak("fppa"), rep.working_peak("knee_medial")
+        knees = (f"FPPA {deg(fppa)}, knee inside foot {_ratio(medial)}, "
+                 f"pelvic drop {deg(rep.peak('pelvic_drop').value)}")
+    line = f"{verdict}: depth {rep.to_dict()['depth']:.2f}, {knees}, trunk lean {deg(rep.peak('trunk_lean').value)}"
     pattern = pattern_words(rep)
     return f"{line}; {pattern}" if pattern else line
 
