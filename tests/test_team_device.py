@@ -249,3 +249,36 @@ def _until(condition, timeout: float = 8.0) -> None:
         time.sleep(0.02)
     raise AssertionError("timed out")
 
+
+
+def test_a_power_cut_while_the_broker_is_away_loses_no_rep_and_the_last_will_says_offline(tmp_path):
+    """SIGKILL is the power cut, here while the broker is away: at the next start every
+    rep of the cut-short session arrives, once after de-duplication.  A device killed
+    with the broker up is announced offline by its last will."""
+    broker = Mosquitto(tmp_path / "broker")
+    sub = Subscriber(broker.port)
+    state = tmp_path / "state"
+    device = DeviceRun(state, {"url": f"mqtt://127.0.0.1:{broker.port}", "device": "pi-1"})
+    try:
+        sub.wait(lambda s: len(s.of("rep")) >= 3, timeout=20)
+        broker.stop()
+        sub.drop()
+        device.wait_for("connection refused")  # it records on, unpublished
+    finally:
+        device.proc.kill()
+        device.proc.wait(5)
+    (cut,) = session_files(state)
+    expected = [f"pi-1/{cut.parent.name}/{n}" for n in rep_lines(cut)]
+    assert len(expected) > len(sub.of("rep"))
+    broker.start()
+    sub.connect()
+    again = DeviceRun(state, None)
+    try:
+        sub.wait(lambda s: any(p["session"] != cut.parent.name for p in s.of("rep")), timeout=20)
+    finally:
+        again.proc.kill()
+        again.proc.wait(5)
+    heard = [p["id"] for p in sub.of("rep") if p["session"] == cut.parent.name]
+    assert list(dict.fromkeys(heard)) == expected
+    assert len(heard) - len(expected) <= 16
+    sub.wait(lambda s: s.of("status")[-1] == {"v": 1, "device": "pi-1", "online": False}, timeout=5)
