@@ -90,7 +90,8 @@ class Link:
         self.problem: str | None = "connecting"
         self.acked = threading.Event()  # set at every PUBACK of a recorded message
         self._lock = threading.Lock()
-        self._waiting: dict[int, bool] = {}  # mid -> acknowledged, for the recorded messages in flight
+        self._acked: set[int] = set()  # message ids acknowledged and not yet told (``done``)
+        self._untracked: set[int] = set()  # message ids whose acknowledgement nobody asks for (status)
         self.connections = 0
         self._answered = False
         self._stopping = False
@@ -124,20 +125,24 @@ class Link:
                 track: bool = True) -> int | None:
         """Hand a QoS 1 message to paho (sent now, or once connected); its message id,
         or None when paho's queue is full (try again later).  ``track``: ``done(mid)``
-        tells when the broker has acknowledged it."""
-        with self._lock:  # on_publish may come before publish returns
-            info = self.client.publish(topic, messages.encode(payload), qos=1, retain=retain)
-            if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
-                return None
-            if track:
-                self._waiting[info.mid] = False
-            return info.mid
+        tells when the broker has acknowledged it.  No lock of ours is held while paho
+        works: paho calls on_publish holding its own, so holding ours here would deadlock."""
+        info = self.client.publish(topic, messages.encode(payload), qos=1, retain=retain)
+        if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+            return None
+        if not track:
+            with self._lock:  # its PUBACK is not ours to count: if it came already, forget it
+                if info.mid in self._acked:
+                    self._acked.discard(info.mid)
+                else:
+                    self._untracked.add(info.mid)
+        return info.mid
 
     def done(self, mid: int) -> bool:
         """Whether the broker acknowledged the tracked message ``mid`` (forgotten once told)."""
         with self._lock:
-            if self._waiting.get(mid):
-                del self._waiting[mid]
+            if mid in self._acked:
+                self._acked.discard(mid)
                 return True
             return False
 
@@ -173,7 +178,7 @@ class Link:
             else:
                 self._say(False, f"refused by {self.where}: {reason}")
             return
-        self.connections += 1
+        self.connections += 1  # before connected: the publisher reads both without a lock
         self._say(True, None)
         self._on_connect()
 
@@ -188,9 +193,11 @@ class Link:
         self._answered = False
 
     def _puback(self, client, userdata, mid, reason, properties) -> None:
-        with self._lock:
-            if mid in self._waiting:
-                self._waiting[mid] = True
+        with self._lock:  # it may come before publish() has returned the mid
+            if mid in self._untracked:
+                self._untracked.discard(mid)
+            else:
+                self._acked.add(mid)
         self.acked.set()
 
 
@@ -200,7 +207,7 @@ def describe_failure(e: BaseException, where: str, tls: bool) -> str:
         return f"TLS handshake failed: {where}'s certificate is not trusted ({e.verify_message}); check the CA file"
     if isinstance(e, ssl.SSLError):
         return f"TLS handshake failed with {where}: {e.reason or e} (is it a TLS listener?)"
-    if tls and isinstance(e, (ConnectionResetError, BrokenPipeError)) or "EOF occurred" in str(e):
+    if (tls and isinstance(e, (ConnectionResetError, BrokenPipeError))) or "EOF occurred" in str(e):
         return f"TLS handshake failed with {where}: the connection closed (is it a TLS listener?)"
     if isinstance(e, ConnectionRefusedError):
         return f"cannot connect to {where}: connection refused (is the broker running?)"

@@ -48,7 +48,8 @@ class Publisher(threading.Thread):
         self.stop_event = threading.Event()
         self.sent = 0  # recorded messages handed to paho
         self.acknowledged = 0  # ... and acknowledged by the broker
-        self._pending: deque[tuple[Line, int | None]] = deque()  # lines handed out, in order, with their mid
+        # lines handed out, in order: the message id (None: nothing sent) and the connection it went on
+        self._pending: deque[tuple[Line, int | None, int]] = deque()
         self._in_flight = 0
         self._said: tuple | None = None
         self._status_due = threading.Event()
@@ -101,12 +102,23 @@ class Publisher(threading.Thread):
             self.link.stop()
 
     def _fill(self, spool: Spool, *, stopping: bool = False) -> None:
-        """Read and hand to paho while the window has room."""
+        """Read and hand to paho while the window has room, only while connected, and
+        only once what was in flight when the connection last dropped is acknowledged:
+        paho sends those again after the broker's CONNACK, and a message handed to it
+        meanwhile (or before) could reach the broker first, out of file order."""
+        if not self.link.connected:  # read before the count: link counts a connection, then says connected
+            return
+        generation = self.link.connections
+        if any(gen < generation for _, mid, gen in self._pending if mid is not None):
+            return
         while self._in_flight < IN_FLIGHT and (stopping or not self.stop_event.is_set()):
             line = spool.next()
             if line is None:
                 return
             mid = None
+            if line.record is None and not line.last:
+                log.info("team: session %s line %d is unreadable (torn or damaged); not sent", line.session,
+                         line.number)
             message = None if line.record is None else messages.recorded(
                 self.link.device, line.context, line.number, line.record, self.clock(), line.summary)
             if message is not None:
@@ -117,13 +129,13 @@ class Publisher(threading.Thread):
                     return
                 self._in_flight += 1
                 self.sent += 1
-            self._pending.append((line, mid))
+            self._pending.append((line, mid, generation))
 
     def _take_acks(self, position: Position) -> bool:
         """Advance the position over the acknowledged prefix; True if a session finished."""
         finished = False
         while self._pending:
-            line, mid = self._pending[0]
+            line, mid, _ = self._pending[0]
             if mid is not None:
                 if not self.link.done(mid):
                     break
