@@ -154,3 +154,46 @@ def test_set_broker_on_the_console_takes_effect_at_once_and_says_what_is_wrong(t
     reply = handle(ctx, "set broker off", 0.0)
     assert reply.ok and device.settings.config.broker.url == "" and "broker: off" in reply.text
     assert "broker = off, device_name = pi-7" in handle(ctx, "get broker", 0.0).text
+
+
+def test_the_status_follows_the_light_at_most_five_times_a_second_and_the_records_in_order(tmp_path):
+    """The publisher on a fake link: a light that changes at every look costs at most
+    STATUS_HZ messages a second; recorded lines go out in file order, one window at a time."""
+    import threading
+    import time
+
+    from firmware_py.team.publisher import STATUS_HZ, Publisher
+
+    class FakeLink:
+        device, connected, connections, where, problem = "pi-1", True, 1, "fake:1883", None
+
+        def __init__(self):
+            self.acked, self.sent, self.mid = threading.Event(), [], 0
+
+        def start(self, on_connect):
+            on_connect()
+
+        def publish(self, topic, payload, *, retain=False, track=True):
+            self.mid += 1
+            self.sent.append((topic, payload))
+            return self.mid
+
+        def done(self, mid):
+            return True
+
+        def stop(self, timeout=1.0):
+            self.connected = False
+
+    root = tmp_path / "sessions"
+    write(root / "S", HEADER, *[{"type": "rep", "t": 6.0 + i} for i in range(40)])
+    looks = iter(range(10**6))
+    link = FakeLink()
+    publisher = Publisher(link, root, tmp_path / "team.json",
+                          status=lambda: ("sam", "sls", ("ok", "alert")[next(looks) % 2], "S"))
+    publisher.start()
+    time.sleep(1.0)
+    publisher.stop()
+    statuses = [p for t, p in link.sent if t.endswith("/status")]
+    assert 3 <= len(statuses) <= STATUS_HZ + 1
+    assert [p["id"] for t, p in link.sent if t.endswith("/rep")] == [f"pi-1/S/{n}" for n in range(2, 42)]
+    assert Position.load(tmp_path / "team.json").line == 41
