@@ -17,6 +17,13 @@ from firmware_py.team import messages
 from firmware_py.team.position import Position
 from firmware_py.team.spool import Spool
 
+
+@pytest.fixture(autouse=True)
+def list_every_time(monkeypatch):
+    """The spool lists the sessions folder at most once a second; here, at every look."""
+    monkeypatch.setattr("firmware_py.team.spool.LIST_S", 0.0)
+
+
 HEADER = {"type": "session", "id": "S", "started": "2026-12-07T10:00:00+00:00", "t": 5.0, "athlete": "sam",
           "thresholds": {"drill": "auto"}}
 

@@ -24,6 +24,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
+from firmware_py.records.ring import background
 from firmware_py.team import messages
 from firmware_py.team.link import IN_FLIGHT, Link
 from firmware_py.team.position import Position
@@ -68,6 +69,7 @@ class Publisher(threading.Thread):
             log.exception("team publisher")
 
     def _run(self) -> None:
+        background()  # nice, as the session log is; paho's thread, started from here, inherits it
         position = self.position = Position.load(self.position_path)
         spool = Spool(self.sessions, position)
         if position.fresh:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +23,7 @@ from firmware_py.team.position import Position
 
 log = logging.getLogger("kneecue")
 TAIL_BYTES = 1 << 16  # how much of a file's end is read to see whether it has its end line
+LIST_S = 1.0  # the sessions folder is listed at most this often (a new session waits up to this)
 
 
 @dataclass
@@ -46,12 +48,21 @@ class Spool:
         self._number = 0
         self._context: SessionContext | None = None
         self._read_out: set[str] = set()  # sessions handed out to their last line (acknowledged or not)
+        self._listed: tuple[float, list[str]] = (-LIST_S, [])
 
     def sessions(self) -> list[str]:
+        """The session folders' names, sorted; listed afresh at most every LIST_S (hundreds
+        of sessions on an SD card are not worth a listing ten times a second)."""
+        at, names = self._listed
+        now = time.monotonic()
+        if now - at < LIST_S:
+            return names
         try:
-            return sorted(p.parent.name for p in self.root.glob(f"*/{FILE_NAME}"))
+            names = sorted(p.parent.name for p in self.root.glob(f"*/{FILE_NAME}"))
         except OSError:
-            return []
+            names = []
+        self._listed = (now, names)
+        return names
 
     def baseline(self) -> None:
         """The first start here: sessions already over are history, not sent (a device
