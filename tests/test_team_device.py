@@ -153,16 +153,18 @@ def test_wrong_password_is_one_clear_line_and_nothing_crashes(tmp_path):
     credentials.write_text("pi-1:wrong\n")
     credentials.chmod(0o600)
     team, device = _team(state, f"mqtt://127.0.0.1:{broker.port}")
+    device.settings.update(lambda c: c.replace(broker=team.broker))
     try:
         _until(lambda: "not authorised" in team.line())
         assert team.line() == f"broker: not authorised (wrong username or password) by 127.0.0.1:{broker.port} " \
                               f"(0 of 0 messages acknowledged; retrying)"
         credentials.write_text("pi-1:right\n")
-        from firmware_py.device.broker import Broker
+        from firmware_py.console.registry import Context, handle
+        from firmware_py.console.session import ConsoleSession  # registers every command
 
-        team.apply(Broker())  # off, and on again: the new password is read
-        assert team.line() == "broker: off" and team.publisher is None
-        team.apply(Broker(url=f"mqtt://127.0.0.1:{broker.port}", device="pi-1"))
+        assert ConsoleSession
+        reply = handle(Context(device), f"set broker mqtt://127.0.0.1:{broker.port}", 0.0)  # the same: read again
+        assert reply.ok, reply.text
         _until(lambda: "connected" in team.line())
     finally:
         team.close()

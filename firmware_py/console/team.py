@@ -37,6 +37,6 @@ def set_broker(ctx: Context, key: str, text: str) -> Reply:
         return fail(f"{key} not changed: {e}", key=key)
     ctx.device.settings.update(lambda c: c.replace(broker=new))
     team = ctx.device.team
-    line = "applies when kneecue run starts" if team is None else team.apply(new)
+    line = "applies when kneecue run starts" if team is None else team.apply(new, again=True)
     return Reply(True, f"{key} = {value or 'off' if key == 'broker' else value or 'default'}\n  {line}; "
                        f"'save' keeps it", {"key": key, "value": value, "broker": new.to_dict()})

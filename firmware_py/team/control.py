@@ -39,10 +39,11 @@ class Team:
             return Path(broker.credentials)
         return (self.state_dir or Path("/etc/kneecue")) / CREDENTIALS_NAME
 
-    def apply(self, broker: Broker) -> str:
-        """Publish to ``broker`` (off when its URL is empty) from now on; the status line."""
+    def apply(self, broker: Broker, *, again: bool = False) -> str:
+        """Publish to ``broker`` (off when its URL is empty) from now on; the status line.
+        ``again``: connect afresh even if nothing changed (the credentials file may have)."""
         with self._lock:
-            if broker == self.broker and (self.publisher is not None or not broker.enabled):
+            if broker == self.broker and not again and (self.publisher is not None or not broker.enabled):
                 return self.line()
             self._stop()
             self.broker, self.problem = broker, None
