@@ -2,6 +2,7 @@
 # Install KneeCue on a fresh Raspberry Pi OS Bookworm, 64-bit (Pi 4 or 5), as a systemd service.
 #
 #   sudo ./install.sh [--console uart|gadget|usb|none] [--dry-run]
+#   sudo ./install.sh --broker mqtts://HOST:PORT [--broker-user NAME] [--broker-ca FILE]
 #   sudo ./install.sh --uninstall [--dry-run]
 #
 # Idempotent: run it again after `git pull` to update.  --dry-run prints every step
@@ -9,8 +10,12 @@
 # project in /opt/kneecue with a venv (system site packages for apt's picamera2, the
 # pinned versions of install-constraints.txt), the model, the serial console for this
 # board, /etc/default/kneecue, the unit, enable and start.  It says when a reboot is
-# needed (the UART and the USB gadget take effect at boot).  KNEECUE_ROOT (default: /)
-# is prepended to every file it reads or writes, for an image being prepared or a test.
+# needed (the UART and the USB gadget take effect at boot).  With --broker (a team,
+# docs/team.md) it also resolves the broker's host now and writes a drop-in that lets
+# the service reach those addresses and no others, asks for the device's broker password
+# (from the terminal, or one line on stdin; never an argument) and writes
+# /var/lib/kneecue/broker.credentials, the service user's alone (0600).  KNEECUE_ROOT
+# (default: /) is prepended to every file it reads or writes, for an image or a test.
 set -euo pipefail
 
 ROOT=${KNEECUE_ROOT:-}
@@ -22,17 +27,25 @@ DEFAULTS=$ROOT/etc/default/kneecue
 BOOT=$ROOT/boot/firmware
 MODULES=$ROOT/etc/modules
 SRC=$(cd "$(dirname "$0")" && pwd)
+DROPIN=$ROOT/etc/systemd/system/kneecue.service.d
+STATE=$ROOT/var/lib/kneecue
 APT_PACKAGES=(python3-venv python3-picamera2 python3-lgpio)
 
 dry_run=0
 console=uart
 action=install
+broker=""
+broker_user=$(hostname 2>/dev/null || echo kneecue)
+broker_ca=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) dry_run=1 ;;
     --uninstall) action=uninstall ;;
     --console) console=${2:?--console needs uart, gadget, usb or none}; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --broker) broker=${2:?--broker needs mqtt://HOST:PORT or mqtts://HOST:PORT}; shift ;;
+    --broker-user) broker_user=${2:?--broker-user needs the username of this device on the broker}; shift ;;
+    --broker-ca) broker_ca=${2:?--broker-ca needs the CA certificate file}; shift ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -41,6 +54,15 @@ case "$console" in
   uart|gadget|usb|none) ;;
   *) echo "install.sh: --console must be uart, gadget, usb or none" >&2; exit 2 ;;
 esac
+broker_host=""
+if [ -n "$broker" ]; then
+  [[ "$broker" =~ ^mqtts?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]+)?/?$ ]] \
+    || { echo "install.sh: --broker must be mqtt://HOST:PORT or mqtts://HOST:PORT" >&2; exit 2; }
+  broker_host=${BASH_REMATCH[1]}; broker_host=${broker_host#[}; broker_host=${broker_host%]}
+  [[ "$broker_user" =~ ^[A-Za-z0-9_.-]{1,32}$ ]] \
+    || { echo "install.sh: --broker-user must be 1-32 letters, digits, '_', '.' or '-' (the device name)" >&2; exit 2; }
+  [ -z "$broker_ca" ] || [ -f "$broker_ca" ] || { echo "install.sh: --broker-ca $broker_ca: no such file" >&2; exit 2; }
+fi
 
 step=0
 # run "what this does" command args...: print the step; do it unless --dry-run.
@@ -110,6 +132,27 @@ add_gadget_overlay() {  # CONFIG: Bookworm's stock file has dtoverlay=dwc2,dr_mo
 add_line() {  # LINE FILE
   grep -qx "$1" "$2" 2>/dev/null || echo "$1" >> "$2"
 }
+broker_addresses() {  # HOST: its addresses now, and the name servers when it is a name (the service resolves it)
+  getent ahosts "$1" | awk '{print $1}' | sort -u
+  if ! [[ "$1" =~ ^[0-9.]+$|: ]]; then awk '$1 == "nameserver" {print $2}' "$ROOT/etc/resolv.conf" 2>/dev/null; fi
+}
+write_broker_dropin() {  # DIR ADDRESS...: the network the unit closes, opened to these addresses only
+  local dir=$1; shift
+  mkdir -p "$dir"
+  printf '%s\n' "# written by install.sh --broker: the broker's addresses when it was installed (docs/team.md)" \
+    "[Service]" "PrivateNetwork=no" "RestrictAddressFamilies=" \
+    "RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6" "IPAddressDeny=any" \
+    "IPAddressAllow=$*" > "$dir/broker.conf"
+  chmod 0644 "$dir/broker.conf"
+}
+write_credentials() {  # FILE USER: username:password, the service user's alone (the password from $broker_password)
+  mkdir -p "$(dirname "$1")"
+  chown "$USER_NAME:$USER_NAME" "$(dirname "$1")"
+  chmod 0750 "$(dirname "$1")"
+  (umask 077; printf '%s:%s\n' "$2" "$broker_password" > "$1")
+  chown "$USER_NAME:$USER_NAME" "$1"
+  chmod 0600 "$1"
+}
 write_defaults() {  # FILE PORT
   printf 'KNEECUE_ARGS="--console %s"\nKNEECUE_MODEL_DIR=/opt/kneecue/models\n' "$2" > "$1"
 }
@@ -122,7 +165,7 @@ if [ "$action" = uninstall ]; then
   else
     echo "install.sh: $PREFIX is not root's alone: its kneecue is not run" >&2
   fi
-  run "remove the unit and its settings file" rm -f "$UNIT" "$DEFAULTS"
+  run "remove the unit, its broker drop-in and its settings file" rm -rf "$UNIT" "$DROPIN" "$DEFAULTS"
   run "reload systemd" systemctl daemon-reload
   run "remove the program (settings stay in /var/lib/kneecue)" rm -rf "$PREFIX"
   run "remove the service user" userdel "$USER_NAME"
@@ -177,6 +220,22 @@ case "$console" in
 esac
 run "write ${DEFAULTS#"$ROOT"} (console $port)" write_defaults "$DEFAULTS" "$port"
 run "install the unit" install -m 0644 "$PREFIX/systemd/kneecue.service" "$UNIT"
+if [ -n "$broker" ]; then
+  mapfile -t addresses < <(broker_addresses "$broker_host")
+  [ ${#addresses[@]} -gt 0 ] || { echo "install.sh: $broker_host does not resolve here; check the name" >&2; exit 1; }
+  broker_password=""
+  if [ "$dry_run" -eq 0 ]; then
+    if [ -t 0 ]; then read -rsp "broker password for $broker_user: " broker_password; echo; else read -r broker_password; fi
+    [ -n "$broker_password" ] || { echo "install.sh: no broker password given" >&2; exit 1; }
+  fi
+  run "let the service reach the broker ($broker_host) and nothing else: ${addresses[*]}" \
+    write_broker_dropin "$DROPIN" "${addresses[@]}"
+  run "write the broker credentials ($broker_user), the service user's alone (0600)" \
+    write_credentials "$STATE/broker.credentials" "$broker_user"
+  if [ -n "$broker_ca" ]; then
+    run "install the broker's CA certificate" install -D -m 0644 "$broker_ca" "$ROOT/etc/kneecue/broker-ca.crt"
+  fi
+fi
 run "reload systemd" systemctl daemon-reload
 run "start on every boot" systemctl enable kneecue.service
 # --no-block: the service says READY once its pins and console are up, but a restart
@@ -187,6 +246,10 @@ if [ "$dry_run" -eq 1 ]; then
 else
   echo "installed: 'systemctl status kneecue' shows fps or the fault; 'kneecue doctor' checks camera, pins and port;" \
        "the coach's console is on $port at 115200"
+fi
+if [ -n "$broker" ]; then
+  echo "on the console: set broker $broker; set device_name $broker_user;" \
+       "${broker_ca:+set broker_ca /etc/kneecue/broker-ca.crt; }save"
 fi
 if [ -n "$reboot" ]; then
   echo "reboot needed: $reboot takes effect at boot: sudo reboot"

@@ -25,7 +25,7 @@ def stub(bin_dir: Path, tool: str, log: Path, body: str = "") -> None:
 
 
 def install_sh(tmp_path, *args, root: Path | None = None, script: Path = ROOT / "install.sh", real_files=False,
-               extra_stubs: dict[str, str] | None = None):
+               extra_stubs: dict[str, str] | None = None, stdin: str = ""):
     """Run install.sh with the machine-changing commands logged instead of run; with
     ``real_files`` the file commands run for real (inside ``root``)."""
     stubs = tmp_path / "bin"
@@ -42,7 +42,7 @@ def install_sh(tmp_path, *args, root: Path | None = None, script: Path = ROOT / 
     env = dict(os.environ, PATH=f"{stubs}:/usr/bin:/bin")
     if root is not None:
         env["KNEECUE_ROOT"] = str(root)
-    result = subprocess.run(["/bin/bash", str(script), *args], capture_output=True, text=True, env=env)
+    result = subprocess.run(["/bin/bash", str(script), *args], capture_output=True, text=True, env=env, input=stdin)
     return result, log.read_text() if log.exists() else ""
 
 

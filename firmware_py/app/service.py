@@ -53,6 +53,7 @@ from firmware_py.system.eventlog import JsonLinesWriter
 from firmware_py.system.outpaths import output_file
 from firmware_py.system.sdnotify import Notifier
 from firmware_py.system.throttle import describe, read_power
+from firmware_py.team.control import Team
 
 log = logging.getLogger("kneecue")
 MODEL_RETRY_S = 10.0
@@ -89,6 +90,9 @@ def run_service(args: argparse.Namespace) -> int:
             config = config.with_profile(thresholds=config.thresholds.with_value("drill", args.drill))
         device = Device(config, saved=saved, state_dir=state_folder(args.state_dir), warning=warning,
                         info={"source": args.source})
+        team = Team(device, device.settings.state_dir)  # publishes to a broker, if one is set
+        device.team = team
+        stack.callback(team.close)  # after the recorder's close: its end line goes too
         notifier = Notifier()
         events = JsonLinesWriter(args.events) if args.events else None
         if events is not None:
@@ -103,6 +107,7 @@ def run_service(args: argparse.Namespace) -> int:
         except PinError as e:
             notifier.status(f"FAULT gpio: {e}")
             raise
+        team.apply(config.broker)
         outputs = stack.enter_context(CueOutputs(config.pins, pin_factory=factory, muted=config.muted))
         console_port = args.console or saved.console_port
         if console_port != "none":

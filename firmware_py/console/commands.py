@@ -12,6 +12,7 @@ import platform
 from typing import Any
 
 from firmware_py import __version__
+from firmware_py.console import team
 from firmware_py.console.registry import Context, Reply, closest, command, fail, is_locked, usage
 from firmware_py.core.patterns import MODES
 from firmware_py.core.settings import DEFAULT, SETTINGS
@@ -88,6 +89,9 @@ def _status(ctx: Context, args: list[str], now: float) -> Reply:
                  f"recording: session {recording.parent.name}" if recording else "recording: no session under way")
     if dev.settings.unsaved:
         lines.append("unsaved: " + ", ".join(dev.settings.unsaved))
+    if dev.team is not None:
+        lines.append(dev.team.line())
+        data["broker"] = dev.team.data()
     lines += [f"warning: {name}: {text}" for name, text in dev.health.warnings.items()]
     lines += [f"FAULT {name}: {text}" for name, text in dev.health.faults.items()] or ["faults: none"]
     return Reply(True, "\n".join(lines), data)
@@ -111,6 +115,8 @@ def _get(ctx: Context, args: list[str], now: float) -> Reply:
     if len(args) > 1:
         return usage("get")
     keys = [args[0].lower()] if args else list(SETTINGS)
+    if keys[0] in team.KEYS:
+        return team.get_broker(ctx)
     if keys[0] not in SETTINGS:
         return _unknown_key(keys[0])
     return Reply(True, "\n".join(_describe(k, getattr(th, k)) for k in keys),
@@ -118,11 +124,13 @@ def _get(ctx: Context, args: list[str], now: float) -> Reply:
 
 
 @command("set KEY VALUE", "change a threshold (checked; in use from the next frame)",
-         "  'get' lists the keys, units and ranges; 'save' keeps the change.", guarded=True)
+         "  'get' lists the keys, units and ranges; 'save' keeps the change.\n" + team.HELP, guarded=True)
 def _set(ctx: Context, args: list[str], now: float) -> Reply:
     if len(args) != 2:
         return usage("set")
     key, text = args[0].lower(), args[1]
+    if key in team.KEYS:
+        return team.set_broker(ctx, key, text)
     if key not in SETTINGS:
         return _unknown_key(key)
     try:

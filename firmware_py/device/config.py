@@ -32,6 +32,7 @@ from firmware_py.core.calibration import Calibration
 from firmware_py.core.patterns import MODES
 from firmware_py.core.settings import Thresholds
 from firmware_py.cues.pins import PinMap
+from firmware_py.device.broker import Broker
 from firmware_py.device.damaged import held_passcode, set_aside
 from firmware_py.errors import ConfigError
 
@@ -124,6 +125,7 @@ class DeviceConfig:
     record: bool = True  # session files and replay clips in the state directory
     clip_quota_mb: float = 500.0  # replay clips past this go, oldest first
     rotation: int = 0  # degrees clockwise the camera's picture is turned before scoring (a camera mounted turned)
+    broker: Broker = field(default_factory=Broker)  # the team's MQTT broker (device.broker); off by default
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -182,6 +184,7 @@ class DeviceConfig:
             "passcode": None if self.passcode is None else dataclasses.asdict(self.passcode),
             "records": {"enabled": self.record, "clip_quota_mb": self.clip_quota_mb},
             "rotation": self.rotation,
+            "broker": self.broker.to_dict(),
         }
 
     @classmethod
@@ -198,7 +201,7 @@ class DeviceConfig:
         elif version != VERSION:
             raise ConfigError(f"settings version {version!r}; this KneeCue reads versions 1 and {VERSION}")
         unknown = sorted(set(data) - {"version", "athlete", "athletes", "mode", "muted", "pins",
-                                      "console", "passcode", "records", "rotation"})
+                                      "console", "passcode", "records", "rotation", "broker"})
         if unknown:
             raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
         try:
@@ -225,6 +228,7 @@ class DeviceConfig:
                 record=records.get("enabled", True),
                 clip_quota_mb=records.get("clip_quota_mb", 500.0),
                 rotation=data.get("rotation", 0),
+                broker=Broker.from_dict(data.get("broker") or {}),
             )
         except (TypeError, ValueError) as e:
             if isinstance(e, ConfigError):

@@ -71,6 +71,7 @@ class Mailbox:
         self.landings: deque[Any] = deque(maxlen=RECENT_REPS)  # landings (the console's 'landings')
         self.last_cue: tuple[float, Cue] | None = None  # (clock, cue) of the latest warn or alert
         self.tests: dict[str, dict[str, Any]] = {}  # "ankle left" -> that test's latest record
+        self.unframed: tuple[float, str] | None = None  # (clock, pattern) shown without a frame: fault, dark
         self._lock = threading.Lock()
         self._cancel: Procedure | None = None
         self._fps = 0.0

@@ -105,7 +105,8 @@ class SettingsStore:
 
 def unsaved_changes(saved: DeviceConfig, config: DeviceConfig) -> list[str]:
     """Each difference once: device settings by name, athletes' profiles by athlete."""
-    out = [key for key in ("athlete", "mode", "muted", "rotation", "console_port", "console_baud", "passcode")
+    out = [key for key in ("athlete", "mode", "muted", "rotation", "console_port", "console_baud", "passcode",
+                                  "broker")
            if getattr(config, key) != getattr(saved, key)]
     for name in sorted(set(saved.athletes) | set(config.athletes)):
         before, after = saved.athletes.get(name), config.athletes.get(name)

@@ -29,6 +29,7 @@ from firmware_py.device.settings import SettingsStore
 if TYPE_CHECKING:
     from firmware_py.cues.outputs import CueOutputs
     from firmware_py.records.recorder import Recorder
+    from firmware_py.team.control import Team
 
 __all__ = ["Device", "Procedure", "Readings", "RECENT_REPS"]
 log = logging.getLogger("kneecue")
@@ -45,6 +46,7 @@ class Device:
         self.mailbox = Mailbox(clock)
         self.info = dict(info or {})
         self.recorder: Recorder | None = None  # when sessions are recorded: the console's session commands
+        self.team: Team | None = None  # the broker's publisher switch (kneecue run); the console's 'set broker'
         self._applied = config  # the loop's scorer, selector and outputs are built from this
 
     def summary(self) -> str:

@@ -92,6 +92,10 @@ class ReadingsSink(FrameSink):
     def on_frame(self, o: Outcome) -> None:
         self.device.mailbox.publish(o.result.score, o.pattern, o.result.t_ns, o.decided_ns, o.dropped)
 
+    def on_pattern(self, frame: int, t: float, pattern: str, changed_ns: int) -> None:
+        mailbox = self.device.mailbox
+        mailbox.unframed = (mailbox.clock(), pattern)
+
 
 class WatchdogSink(FrameSink):
     """systemd's watchdog, fed while fresh frames are scored, or while a camera fault

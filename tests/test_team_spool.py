@@ -1,0 +1,206 @@
+"""The publisher's spool and position without a broker: the session files read in
+order, a line only once whole, torn and damaged lines counted and skipped, a restart
+resuming after the last acknowledged line; the messages' schema; the broker settings
+on the console and in config.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from firmware_py.device.broker import Broker, parse_url
+from firmware_py.device.config import DeviceConfig, load_config, save_config
+from firmware_py.errors import ConfigError
+from firmware_py.team import messages
+from firmware_py.team.position import Position
+from firmware_py.team.spool import Spool
+
+
+@pytest.fixture(autouse=True)
+def list_every_time(monkeypatch):
+    """The spool lists the sessions folder at most once a second; here, at every look."""
+    monkeypatch.setattr("firmware_py.team.spool.LIST_S", 0.0)
+
+
+HEADER = {"type": "session", "id": "S", "started": "2026-12-07T10:00:00+00:00", "t": 5.0, "athlete": "sam",
+          "thresholds": {"drill": "auto"}}
+
+
+def write(folder: Path, *records, tail: bytes = b"") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "session.jsonl"
+    with open(path, "ab") as f:
+        for r in records:
+            f.write((r if isinstance(r, str) else json.dumps(r)).encode() + b"\n")
+        f.write(tail)
+    return path
+
+
+def drain(spool: Spool) -> list[tuple[str, int, str | None, bool]]:
+    out = []
+    while (line := spool.next()) is not None:
+        out.append((line.session, line.number, None if line.record is None else line.record["type"], line.last))
+    return out
+
+
+def test_lines_come_whole_in_order_and_a_half_written_line_waits(tmp_path):
+    root = tmp_path / "sessions"
+    path = write(root / "a", {**HEADER, "id": "a"}, {"type": "trace", "t": [1]}, {"type": "rep", "t": 6.0},
+                 tail=b'{"type":"rep","t":7')
+    spool = Spool(root, Position(tmp_path / "team.json"))
+    assert drain(spool) == [("a", 1, "session", False), ("a", 2, "trace", False), ("a", 3, "rep", False)]
+    with open(path, "ab") as f:
+        f.write(b'.0}\n{"type":"end","t":8.0,"reason":"quiet","reps":2,"failed":0}\n')
+    assert drain(spool) == [("a", 4, "rep", False), ("a", 5, "end", True)]
+    assert drain(spool) == []
+
+
+def test_a_torn_or_damaged_line_keeps_its_number_and_a_cut_short_session_ends_when_a_newer_one_starts(tmp_path):
+    root = tmp_path / "sessions"
+    write(root / "a", {**HEADER, "id": "a"}, "{not json", {"type": "rep"}, tail=b'{"type":"rep","t"\x00\x00')
+    spool = Spool(root, Position(tmp_path / "team.json"))
+    assert drain(spool) == [("a", 1, "session", False), ("a", 2, None, False), ("a", 3, "rep", False)]
+    write(root / "b", {**HEADER, "id": "b"})  # the power came back: a new session
+    assert drain(spool) == [("a", 3, None, True), ("b", 1, "session", False)]
+
+
+def test_a_restart_resumes_after_the_last_acknowledged_line_and_skips_what_is_done(tmp_path):
+    root = tmp_path / "sessions"
+    write(root / "a", HEADER, {"type": "end", "t": 9.0})
+    write(root / "b", {**HEADER, "id": "b"}, {"type": "drill", "drill": "sls"}, {"type": "rep", "t": 6.0},
+          {"type": "rep", "t": 7.0})
+    write(root / "0-clock-went-back", HEADER)  # a Pi without a clock named it earlier
+    position = Position(tmp_path / "team.json")
+    position.finish("a")
+    position.acked("b", 3)
+    assert position.save()
+    again = Position.load(tmp_path / "team.json")
+    assert (again.done, again.session, again.line, again.fresh) == ({"a"}, "b", 3, False)
+    spool = Spool(root, again)
+    line = spool.next()
+    assert (line.session, line.number) == ("0-clock-went-back", 1)
+    spool.position.finish("0-clock-went-back")
+    spool._close()
+    line = spool.next()
+    assert (line.session, line.number, line.context.drill, line.context.athlete) == ("b", 4, "sls", "sam")
+
+
+def test_a_first_start_sends_the_session_under_way_not_the_history(tmp_path):
+    root = tmp_path / "sessions"
+    write(root / "a", HEADER, {"type": "end"})
+    write(root / "b", HEADER)
+    position = Position.load(tmp_path / "team.json")
+    assert position.fresh
+    spool = Spool(root, position)
+    spool.baseline()
+    assert position.done == {"a"} and [x[:2] for x in drain(spool)] == [("b", 1)]
+
+
+def test_the_messages_follow_the_schema(tmp_path):
+    root = tmp_path / "sessions"
+    write(root / "S", HEADER, {"type": "rep", "t": 6.5, "index": 0, "leg": "left", "verdict": "fail",
+                               "failed": ["knee_inward"], "pattern": ["hip"]},
+          {"type": "end", "t": 9.0, "reason": "quiet", "reps": 1, "failed": 1})
+    spool = Spool(root, Position(tmp_path / "team.json"))
+    lines = [spool.next() for _ in range(3)]
+    got = [messages.recorded("pi-1", x.context, x.number, x.record, 0.0, x.summary) for x in lines]
+    assert got[0] == ("kneecue/pi-1/session", {"v": 1, "id": "pi-1/S/1", "device": "pi-1", "session": "S",
+                                               "athlete": "sam", "drill": "auto", "t": 1796637600.0,
+                                               "event": "start"})
+    topic, rep = got[1]
+    assert topic == "kneecue/pi-1/rep" and rep["id"] == "pi-1/S/2" and rep["t"] == 1796637601.5
+    assert rep["rep"] == {"t": 6.5, "index": 0, "leg": "left", "verdict": "fail", "failed": ["knee_inward"],
+                          "pattern": ["hip"]}
+    topic, end = got[2]
+    assert end["event"] == "end" and end["summary"]["reps"] == 1 and end["summary"]["ended"] == "quiet"
+    assert end["summary"]["duration_s"] == 4.0
+    assert messages.recorded("pi-1", lines[0].context, 9, {"type": "trace"}, 0.0) is None
+    assert messages.offline("pi-1") == {"v": 1, "device": "pi-1", "online": False}
+
+
+def test_broker_settings_are_checked_saved_and_old_files_load_without_them(tmp_path):
+    assert parse_url("mqtts://broker.local") == (True, "broker.local", 8883)
+    assert parse_url("mqtt://10.0.0.2:1884") == (False, "10.0.0.2", 1884)
+    for bad in ("http://x", "mqtt://", "mqtt://u:p@x:1883", "mqtt://x:99999"):
+        with pytest.raises(ConfigError):
+            parse_url(bad)
+    with pytest.raises(ConfigError, match="device name"):
+        Broker(device="a/b")
+    (tmp_path / "config.json").write_text(json.dumps({"version": 2, "mode": "silent"}))  # from before the team
+    config, warning = load_config(tmp_path)
+    assert warning is None and config.broker == Broker() and not config.broker.enabled
+    save_config(tmp_path, DeviceConfig(broker=Broker(url="mqtts://b:8883", device="pi-1", ca="/etc/ca.crt")))
+    assert load_config(tmp_path)[0].broker == Broker(url="mqtts://b:8883", device="pi-1", ca="/etc/ca.crt")
+    (tmp_path / "config.json").write_text(json.dumps({"broker": {"url": "ftp://x"}}))
+    assert "broker URL" in load_config(tmp_path)[1]
+
+
+def test_set_broker_on_the_console_takes_effect_at_once_and_says_what_is_wrong(tmp_path):
+    from firmware_py.console.registry import Context, handle
+    from firmware_py.console.session import ConsoleSession  # registers every command
+    from firmware_py.device.state import Device
+    from firmware_py.team.control import Team
+
+    assert ConsoleSession
+    device = Device(DeviceConfig(), state_dir=tmp_path)
+    device.team = Team(device, tmp_path)
+    ctx = Context(device)
+    reply = handle(ctx, "set broker http://x", 0.0)
+    assert not reply.ok and "use mqtt://HOST:PORT" in reply.text
+    reply = handle(ctx, "set device_name pi-7", 0.0)
+    assert reply.ok and device.settings.config.broker.device == "pi-7" and "broker: off" in reply.text
+    (tmp_path / "broker.credentials").write_text("pi-7:x\n")
+    (tmp_path / "broker.credentials").chmod(0o644)
+    reply = handle(ctx, "set broker mqtt://127.0.0.1:1", 0.0)
+    assert reply.ok and "is mode 0644: group and others may read it" in reply.text
+    assert device.team.publisher is None and "broker" in device.settings.unsaved
+    status = handle(ctx, "status", 0.0)
+    assert "broker: credentials file" in status.text and status.data["broker"]["connected"] is False
+    reply = handle(ctx, "set broker off", 0.0)
+    assert reply.ok and device.settings.config.broker.url == "" and "broker: off" in reply.text
+    assert "broker = off, device_name = pi-7" in handle(ctx, "get broker", 0.0).text
+
+
+def test_the_status_follows_the_light_at_most_five_times_a_second_and_the_records_in_order(tmp_path):
+    """The publisher on a fake link: a light that changes at every look costs at most
+    STATUS_HZ messages a second; recorded lines go out in file order, one window at a time."""
+    import threading
+    import time
+
+    from firmware_py.team.publisher import STATUS_HZ, Publisher
+
+    class FakeLink:
+        device, connected, connections, where, problem = "pi-1", True, 1, "fake:1883", None
+
+        def __init__(self):
+            self.acked, self.sent, self.mid = threading.Event(), [], 0
+
+        def start(self, on_connect):
+            on_connect()
+
+        def publish(self, topic, payload, *, retain=False, track=True):
+            self.mid += 1
+            self.sent.append((topic, payload))
+            return self.mid
+
+        def done(self, mid):
+            return True
+
+        def stop(self, timeout=1.0):
+            self.connected = False
+
+    root = tmp_path / "sessions"
+    write(root / "S", HEADER, *[{"type": "rep", "t": 6.0 + i} for i in range(40)])
+    looks = iter(range(10**6))
+    link = FakeLink()
+    publisher = Publisher(link, root, tmp_path / "team.json",
+                          status=lambda: ("sam", "sls", ("ok", "alert")[next(looks) % 2], "S"))
+    publisher.start()
+    time.sleep(1.0)
+    publisher.stop()
+    statuses = [p for t, p in link.sent if t.endswith("/status")]
+    assert 3 <= len(statuses) <= STATUS_HZ + 1
+    assert [p["id"] for t, p in link.sent if t.endswith("/rep")] == [f"pi-1/S/{n}" for n in range(2, 42)]
+    assert Position.load(tmp_path / "team.json").line == 41
