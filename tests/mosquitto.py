@@ -8,6 +8,8 @@ with openssl).  Tests skip, saying why, when Debian's ``mosquitto`` is missing.
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -50,7 +52,9 @@ class Mosquitto:
         self.folder = folder
         self.port = free_port()
         self.cafile: Path | None = None
-        lines = [f"listener {self.port} 127.0.0.1", "persistence false", f"log_dest file {folder / 'mosquitto.log'}",
+        # run as whoever runs the test: as root, mosquitto would otherwise become the user
+        # "mosquitto", who cannot read a test's private temporary folder
+        lines = [f"user {pwd.getpwuid(os.getuid()).pw_name}", f"listener {self.port} 127.0.0.1", "persistence false", f"log_dest file {folder / 'mosquitto.log'}",
                  "log_type error", "log_type warning", "log_type notice",
                  f"allow_anonymous {'false' if users else 'true'}", "max_queued_messages 10000"]
         if users:

@@ -109,7 +109,7 @@ class Subscriber:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_connect_fail = lambda client, userdata: self._tell(False, "cannot connect; retrying")
-        self._closed = False
+        self._closed = self._refused = False
 
     def start(self) -> Subscriber:
         from paho.mqtt.packettypes import PacketTypes
@@ -131,14 +131,15 @@ class Subscriber:
             (log.info if connected else log.warning)("broker %s: %s", self.address, said)
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if reason_code.is_failure:
+        self._refused = reason_code.is_failure
+        if self._refused:
             self._tell(False, f"refused ({reason_code}); retrying")
             return
         client.subscribe(TOPICS, qos=1)
         self._tell(True, "connected" + (", session resumed" if flags.session_present else ""))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        if not self._closed:
+        if not self._closed and not self._refused:  # after a refusal the link's end says nothing new
             self._tell(False, f"link lost ({reason_code}); reconnecting")
 
     def _on_message(self, client, userdata, message) -> None:
