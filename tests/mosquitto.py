@@ -1,7 +1,9 @@
 """A real Mosquitto broker for a test: its own config, port and folder; stopped and started at will.
 
-Persistence is off, as the brief for the coach's view asks: a restart forgets
-retained messages and sessions, so what survives one is what the clients resend.
+Persistence is off unless asked for, as the brief for the coach's view has it: a
+restart then forgets retained messages and sessions, so what survives one is what
+the clients resend.  With ``persistence=True`` the broker saves them when stopped
+and reads them back when started.
 Optionally a password file, an ACL and TLS (a throwaway certificate authority made
 with openssl).  Tests skip, saying why, when Debian's ``mosquitto`` is missing.
 """
@@ -47,14 +49,15 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
 
 class Mosquitto:
     def __init__(self, folder: Path, *, users: dict[str, str] | None = None, acl: str | None = None,
-                 tls: bool = False):
+                 tls: bool = False, persistence: bool = False):
         self.binary = need_mosquitto()
         self.folder = folder
         self.port = free_port()
         self.cafile: Path | None = None
         # run as whoever runs the test: as root, mosquitto would otherwise become the user
         # "mosquitto", who cannot read a test's private temporary folder
-        lines = [f"user {pwd.getpwuid(os.getuid()).pw_name}", f"listener {self.port} 127.0.0.1", "persistence false", f"log_dest file {folder / 'mosquitto.log'}",
+        lines = [f"user {pwd.getpwuid(os.getuid()).pw_name}", f"listener {self.port} 127.0.0.1",
+                 f"persistence {'true' if persistence else 'false'}", f"persistence_location {folder}/", f"log_dest file {folder / 'mosquitto.log'}",
                  "log_type error", "log_type warning", "log_type notice",
                  f"allow_anonymous {'false' if users else 'true'}", "max_queued_messages 10000"]
         if users:

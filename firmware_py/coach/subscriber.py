@@ -3,17 +3,19 @@
 It subscribes to ``kneecue/+/#`` at QoS 1 and hands every message to the hub; it
 never publishes (the broker's ACL gives the coach's user read access only, and this
 client has no code path that writes).  paho's own loop thread reconnects with a
-backoff (``reconnect``: first and longest wait, seconds); the session is MQTT 5's,
-resumed on each reconnect and kept by the broker for ``SESSION_EXPIRY_S``, so a
-dropped link (the laptop's Wi-Fi) loses no QoS 1 message the broker still holds.
-A broker restarted without persistence forgets the session; the subscription is
-made again on every connect (docs/team.md, "The coach's view", for what that loses).
+backoff (``reconnect``: first and longest wait, seconds).  The session is a
+persistent one (MQTT 3.1.1, ``clean_session`` false, a client id fixed per host), so
+the broker queues QoS 1 messages for the view while it is away: a dropped link (the
+laptop's Wi-Fi), a restarted view, and with the broker's ``persistence true`` a
+restarted broker lose nothing.  Not MQTT 5: Mosquitto 2.0 (Debian 12's) does not
+bring an MQTT 5 session back from its persistence file, and a 3.1.1 one it does.
+Without broker persistence a restart forgets the subscription, which is made again
+on every connect; docs/team.md, "The coach's view", says what that can lose.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import stat
 from dataclasses import dataclass
@@ -29,7 +31,6 @@ __all__ = ["TOPICS", "BrokerAddress", "Subscriber", "broker_address", "read_cred
 log = logging.getLogger("kneecue.coach")
 
 TOPICS = "kneecue/+/#"
-SESSION_EXPIRY_S = 600
 PORTS = {"mqtt": 1883, "mqtts": 8883}
 
 
@@ -93,9 +94,8 @@ class Subscriber:
 
         self.address, self.hub = address, hub
         self._said = None
-        self._mqtt = mqtt
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
-                                  client_id=client_id or f"kneecue-coach-{socket.gethostname()}-{os.getpid()}")
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311, clean_session=False,
+                                  client_id=client_id or f"kneecue-coach-{socket.gethostname()}")
         if credentials is not None:
             if not address.tls:
                 log.warning("broker %s: the password goes unencrypted without TLS (use mqtts://)", address)
@@ -112,14 +112,8 @@ class Subscriber:
         self._closed = self._refused = False
 
     def start(self) -> Subscriber:
-        from paho.mqtt.packettypes import PacketTypes
-        from paho.mqtt.properties import Properties
-
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
         self.hub.broker(False, str(self.address), "connecting")
-        self.client.connect_async(self.address.host, self.address.port, keepalive=10,
-                                  clean_start=self._mqtt.MQTT_CLEAN_START_FIRST_ONLY, properties=props)
+        self.client.connect_async(self.address.host, self.address.port, keepalive=10)
         self.client.loop_start()
         return self
 
