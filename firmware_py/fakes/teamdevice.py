@@ -63,6 +63,9 @@ class SimulatedDevice:
         self._status: dict[str, Any] = status(name)
         self.connected = threading.Event()
         self.connects = 0
+        # publishing while pause() stops paho's loop can hit its closed wake-up socket
+        # (ConnectionResetError from Client._packet_queue): one at a time
+        self._lock = threading.Lock()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"sim-{name}")
         self.client.max_queued_messages_set(0)
         self.client.max_inflight_messages_set(100)
@@ -91,23 +94,27 @@ class SimulatedDevice:
 
     def set_status(self, **fields: Any) -> None:
         """A new status (light, athlete, drill, session), published retained."""
-        self._status = status(self.name, **{**{k: self._status.get(k) for k in ("athlete", "drill", "session")},
-                                            "light": self._status.get("light", "idle"), **fields})
-        self.client.publish(f"{self.topic}/status", json.dumps(self._status), qos=1, retain=True)
+        with self._lock:
+            self._status = status(self.name, **{**{k: self._status.get(k) for k in ("athlete", "drill", "session")},
+                                                "light": self._status.get("light", "idle"), **fields})
+            self.client.publish(f"{self.topic}/status", json.dumps(self._status), qos=1, retain=True)
 
     def publish(self, kind: str, message: dict[str, Any] | bytes):
         """A session event or record (or raw bytes) on ``kneecue/<name>/<kind>``, QoS 1."""
         payload = message if isinstance(message, bytes) else json.dumps(message)
-        return self.client.publish(f"{self.topic}/{kind}", payload, qos=1)
+        with self._lock:
+            return self.client.publish(f"{self.topic}/{kind}", payload, qos=1)
 
     def pause(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
-        self.connected.clear()
+        with self._lock:
+            self.client.loop_stop()
+            self.client.disconnect()
+            self.connected.clear()
 
     def resume(self, timeout: float = 5.0) -> None:
-        self.client.reconnect()
-        self.client.loop_start()
+        with self._lock:
+            self.client.reconnect()
+            self.client.loop_start()
         if not self.connected.wait(timeout):
             raise TimeoutError(f"{self.name}: no reconnection in {timeout} s")
 
