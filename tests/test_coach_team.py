@@ -147,6 +147,15 @@ def test_a_malformed_message_is_one_line_naming_device_topic_and_fault(topic, pa
     assert said in line and topic in line and topic.split("/")[1] in line and "\n" not in line
 
 
+def test_a_topic_the_view_does_not_read_is_said_once(caplog):
+    hub = Hub()
+    with caplog.at_level(logging.INFO, logger="kneecue.coach"):
+        for _ in range(5):
+            assert hub.receive("kneecue/pi-1/health", b'{"v": 1}') is False
+    assert len(caplog.records) == 1 and "said once" in caplog.records[0].getMessage()
+    assert hub.rejected == 0
+
+
 def test_the_hub_logs_a_bad_message_in_one_line_and_carries_on(caplog):
     hub = Hub(clock=lambda: 5.0)
     with caplog.at_level(logging.WARNING, logger="kneecue.coach"):

@@ -13,12 +13,14 @@ import threading
 import time
 from typing import Callable
 
-from .messages import BadMessage, parse
+from .messages import BadMessage, UnreadTopic, parse
 from .team import Team
 
 __all__ = ["Hub"]
 
 log = logging.getLogger("kneecue.coach")
+
+UNREAD_TOPICS_SAID = 256  # topics the view does not read are said once each, up to this many
 
 
 class Hub:
@@ -31,11 +33,17 @@ class Hub:
         self.received = 0
         self.rejected = 0
         self.closed = False
+        self._unread: set[str] = set()
 
     def receive(self, topic: str, payload: bytes) -> bool:
         """One message from the broker; False if it was bad or changed nothing."""
         try:
             message = parse(topic, payload)
+        except UnreadTopic as e:  # not malformed, only not ours: once per topic, not once per message
+            if e.topic not in self._unread and len(self._unread) < UNREAD_TOPICS_SAID:
+                self._unread.add(e.topic)
+                log.info("%s (said once for this topic)", e)
+            return False
         except BadMessage as e:
             self.rejected += 1
             log.warning("%s", e)

@@ -15,7 +15,7 @@ from typing import Any, Union
 
 from firmware_py.core.errors import KneeCueError
 
-__all__ = ["KINDS", "RECORD_KINDS", "BadMessage", "Message", "Record", "SessionEvent", "Status", "parse"]
+__all__ = ["KINDS", "RECORD_KINDS", "BadMessage", "Message", "Record", "SessionEvent", "Status", "UnreadTopic", "parse"]
 
 VERSION = 1
 ROOT = "kneecue"
@@ -32,6 +32,10 @@ class BadMessage(KneeCueError, ValueError):
     def __init__(self, topic: str, device: str, what: str):
         self.topic, self.device, self.what = topic, device, what
         super().__init__(f"ignored a message from device {device!r} on {topic}: {what}")
+
+
+class UnreadTopic(BadMessage):
+    """A topic under ``kneecue/`` this view does not read (a newer device's, say): said once per topic."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ def parse(topic: str, payload: bytes) -> Message:
     where = topic_parts(topic)
     device = where[0] if where else "?"
     if where is None or where[1] not in KINDS:
-        raise BadMessage(topic, device, f"not a topic the coach's view reads (kneecue/<device>/{'|'.join(KINDS)})")
+        raise UnreadTopic(topic, device, f"not a topic the coach's view reads (kneecue/<device>/{'|'.join(KINDS)})")
     kind = where[1]
     body = _json(topic, device, payload)
     check = _Checker(topic, device, body)
