@@ -1,7 +1,7 @@
 """The team at scale: N simulated devices, one Mosquitto, `kneecue coach` reading them all.
 
 Usage: python tests/benchmarks/team_scale.py [--devices 20] [--seconds 60] [--down 2]
-       [--persistence] [--order free|coach-first|coach-last] [--json]
+       [--persistence] [--order free|coach-first|coach-last] [--browser] [--json]
 
 Each device is a real paho client (firmware_py.fakes.teamdevice) publishing per the
 schema at a realistic rate: its status (the light) changes every 0.25-0.5 s, a rep
@@ -11,7 +11,8 @@ measures what the broker delivers.  Halfway, the broker is stopped for ``--down`
 seconds and started again; the devices publish on meanwhile (paho keeps QoS 1
 messages) and come back on their own backoff, or (``--order``) only after the view
 has subscribed again, or all before it.  Prints messages per second, the delay from a
-rep's end (its ``t``) to the view model and to the page's stream, the view's
+rep's end (its ``t``) to the view model, to the page's stream and (``--browser``,
+the page open in headless Chromium) to the page's DOM, the view's
 resident memory, and how many reps were lost or doubled.  Asserts nothing:
 test_coach_scale.py runs a small version and asserts nothing is lost or doubled.
 """
@@ -40,6 +41,14 @@ from mosquitto import Mosquitto, free_port  # noqa: E402
 from firmware_py.fakes.teamdevice import SimulatedDevice, record, session_event  # noqa: E402
 
 LIGHTS = ("ok", "ok", "ok", "warn", "alert", "idle")
+# Injected into the page in Chromium (--browser): when each rep's row first enters the DOM.
+OBSERVER = """window.kneecueSeen = {};
+new MutationObserver(() => {
+  const now = Date.now() / 1000;
+  for (const row of document.querySelectorAll('tr.record')) {
+    if (!(row.dataset.id in window.kneecueSeen)) window.kneecueSeen[row.dataset.id] = now - parseFloat(row.dataset.t);
+  }
+}).observe(document.body, {childList: true, subtree: true});"""
 
 
 def rss_kb(pid: int) -> tuple[int, int]:
@@ -156,11 +165,12 @@ ORDERS = ("free", "coach-first", "coach-last")
 
 
 def run(devices: int = 20, seconds: float = 60.0, down: float = 2.0, persistence: bool = False,
-        order: str = "free", folder: Path | None = None) -> dict:
+        order: str = "free", folder: Path | None = None, browser: bool = False) -> dict:
     """``order``: who reconnects first after the restart.  ``free``: each on its own backoff;
     ``coach-first``: the devices stay away until the view has subscribed again;
     ``coach-last``: the view is frozen (SIGSTOP) until every device is back and has sent
-    what it kept, the worst order for it."""
+    what it kept, the worst order for it.  ``browser``: the page open in headless Chromium
+    too, timing each rep's row into its DOM."""
     folder = Path(folder or tempfile.mkdtemp(prefix="kneecue-team-"))
     broker = Mosquitto(folder, persistence=persistence).start()
     listen = free_port()
@@ -170,9 +180,17 @@ def run(devices: int = 20, seconds: float = 60.0, down: float = 2.0, persistence
     stream = Stream(f"http://127.0.0.1:{listen}/")
     stream.start()
     sims: list[Device] = []
+    page = None
     try:
         if not stream.connected.wait(15):
             raise TimeoutError(f"the coach's view never connected: {(folder / 'coach.log').read_text()[-800:]}")
+        if browser:
+            from cdp import Chromium
+
+            page = Chromium(folder / "profile")
+            page.open(stream.url)
+            page.wait_for("document.querySelector('#link.up') !== null", 15)
+            page.evaluate(OBSERVER)
         count_client, delivered = counter(broker.port)
         start = time.time()
         rss_start = rss_kb(coach.pid)[0]
@@ -210,8 +228,11 @@ def run(devices: int = 20, seconds: float = 60.0, down: float = 2.0, persistence
         time.sleep(1.0)
         rss_end, rss_peak = rss_kb(coach.pid)
         delivered_n = delivered[0]
+        in_dom = page.evaluate("window.kneecueSeen") if page is not None else {}
         count_client.disconnect()
     finally:
+        if page is not None:
+            page.close()
         for d in sims:
             d.sim.stop()
         stream.stop = True
@@ -236,6 +257,8 @@ def run(devices: int = 20, seconds: float = 60.0, down: float = 2.0, persistence
             "reps_while_broker_down": sum(1 for t in reps.values() if outage[0] <= t <= outage[1]),
             "delay_to_view_model": spread([stream.model_delay[r] for r in calm]),
             "delay_to_page_stream": spread([stream.page_delay[r] for r in calm]),
+            **({"delay_to_page_dom": spread([in_dom[r] for r in calm if r in in_dom]),
+                "reps_in_dom": len(set(in_dom) & set(reps))} if browser else {}),
             "rss_kb": {"start": rss_start, "end": rss_end, "peak": rss_peak},
             "lost": len(lost), "lost_ids": lost[:10], "counted_in_totals": counted,
             "doubled": max(0, counted - (len(reps) - len(lost)))}
@@ -249,9 +272,10 @@ def main() -> int:
     p.add_argument("--persistence", action="store_true", help="the broker saves its state when stopped")
     p.add_argument("--order", choices=ORDERS, default="free",
                    help="who reconnects first: free (each on its backoff), coach-first, coach-last (the view frozen)")
+    p.add_argument("--browser", action="store_true", help="the page open in headless Chromium too: delay to its DOM")
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
-    result = run(a.devices, a.seconds, a.down, a.persistence, a.order)
+    result = run(a.devices, a.seconds, a.down, a.persistence, a.order, browser=a.browser)
     if a.json:
         print(json.dumps(result))
         return 0
