@@ -71,6 +71,16 @@ def test_the_server_serves_the_page_with_a_strict_policy_and_refuses_to_take_any
         assert status == 405 and headers["Allow"] == "GET, HEAD" and b"serial console" in body
 
 
+def test_on_loopback_only_a_loopback_name_is_answered(server):
+    """A page elsewhere pointing a name of its own at 127.0.0.1 (DNS rebinding) reads nothing."""
+    request = urllib.request.Request(server.url + "events", headers={"Host": f"evil.example:{server.server_port}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 421
+    request = urllib.request.Request(server.url, headers={"Host": f"localhost:{server.server_port}"})
+    assert urllib.request.urlopen(request, timeout=5).status == 200
+
+
 def test_the_event_stream_opens_with_the_whole_picture(server):
     server.hub.receive("kneecue/pi-1/status", b'{"v":1,"device":"pi-1","online":true,"athlete":"sam",'
                                               b'"drill":"sls","light":"ok","session":null,"t":1}')

@@ -23,7 +23,7 @@ log = logging.getLogger("kneecue.coach")
 
 
 def listen_address(text: str) -> tuple[str, int]:
-    """``host:port`` (``[::1]:8080`` for IPv6); port 0 takes a free one."""
+    """``host:port`` (an IPv4 address or a name); port 0 takes a free one."""
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ConfigError(f"--listen {text!r}: expected host:port, e.g. 127.0.0.1:8080")
@@ -61,8 +61,8 @@ class Coach:
         self.close()
 
 
-def cmd_coach(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
+def cmd_coach(args: argparse.Namespace) -> int:
     with Coach(args.broker, listen_address(args.listen), credentials=args.credentials, cafile=args.cafile) as coach:
         log.info("coach's view at %s (reading %s; Ctrl-C ends it)", coach.url, coach.subscriber.address)
-        (stop or threading.Event()).wait()
+        threading.Event().wait()
     return 0

@@ -10,6 +10,7 @@ the page can send nothing to a device.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import threading
@@ -41,6 +42,7 @@ class CoachServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], hub: Hub, *, heartbeat: float = 15.0, coalesce: float = 0.05):
         super().__init__(address, _Handler)
         self.hub, self.heartbeat, self.coalesce = hub, heartbeat, coalesce
+        self.loopback = ipaddress.ip_address(self.server_address[0]).is_loopback
         folder = resources.files("firmware_py.coach") / "static"
         self.files = {path: ((folder / name).read_bytes(), kind) for path, (name, kind) in FILES.items()}
         self._thread: threading.Thread | None = None
@@ -77,6 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
+        if not self._host_ok():
+            return
         if path == "/events":
             self._stream()
         elif path in self.server.files:
@@ -90,9 +94,24 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         path = self.path.split("?", 1)[0]
+        if not self._host_ok():
+            return
         found = self.server.files.get(path)
         self._head(HTTPStatus.OK if found else HTTPStatus.NOT_FOUND, found[1] if found else "text/plain",
                    len(found[0]) if found else 0)
+
+    def _host_ok(self) -> bool:
+        """On a loopback address only a loopback name may be asked for: a web page elsewhere
+        cannot point a name of its own at 127.0.0.1 (DNS rebinding) and read the athletes' reps."""
+        if not self.server.loopback:
+            return True
+        host = (self.headers.get("Host") or "").rpartition(":")[0].strip("[]") or self.headers.get("Host", "")
+        if host in ("localhost", "127.0.0.1", "::1") or host.startswith("127."):
+            return True
+        body = b"this view answers to localhost and 127.0.0.1 only\n"
+        self._head(HTTPStatus.MISDIRECTED_REQUEST, "text/plain; charset=utf-8", len(body))
+        self.wfile.write(body)
+        return False
 
     def _refuse(self) -> None:
         body = b"the coach's view only shows: settings change at each device's serial console\n"
