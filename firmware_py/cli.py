@@ -188,6 +188,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", metavar="PORT", help="the console port to check (default: the service's)")
     _state_option(p)
 
+    p = sub.add_parser("coach", help="the coach's view: every device on an MQTT broker, live on one web page "
+                                     "(read-only)")
+    p.add_argument("--broker", required=True, metavar="URL", help="mqtt://host[:1883] or mqtts://host[:8883] (TLS)")
+    p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
+                   help="where the page is served (default 127.0.0.1:8080; 0.0.0.0:8080 for the whole network)")
+    p.add_argument("--credentials", metavar="FILE", help="a file holding one line username:password (chmod 600)")
+    p.add_argument("--cafile", metavar="FILE", help="the certificate authority that signed the broker's certificate "
+                                                  "(mqtts://; default: the system's)")
+
     p = sub.add_parser("model", help="fetch or check model files")
     msub = p.add_subparsers(dest="model_command", required=True, metavar="ACTION")
     f = msub.add_parser("fetch", help="download pinned MoveNet models (sha256-checked)")
@@ -231,6 +240,7 @@ COMMANDS = {
     "outputs-off": ("firmware_py.cli", "cmd_outputs_off"),
     "report": ("firmware_py.tools.report", "cmd_report"),
     "doctor": ("firmware_py.tools.doctor", "cmd_doctor"),
+    "coach": ("firmware_py.coach.app", "cmd_coach"),
 }
 
 

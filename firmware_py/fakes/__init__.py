@@ -7,4 +7,6 @@ there is no camera and no model.
 synthetic:NAME``) and a pose engine that reads back the pose each frame was drawn
 from, so the loop, the console and the service run end to end in milliseconds.
 The real model and footage stay for what needs them (``tests/test_*_footage.py``).
+``teamdevice`` is a device on the team's MQTT broker, publishing what a device
+publishes (docs/team.md), for the coach's view's tests and its scale benchmark.
 """
