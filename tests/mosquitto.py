@@ -3,7 +3,7 @@
 Persistence is off unless asked for, as the brief for the coach's view has it: a
 restart then forgets retained messages and sessions, so what survives one is what
 the clients resend.  With ``persistence=True`` the broker saves them when stopped
-and reads them back when started.
+and reads them back when started; ``autosave=True`` saves them at every change too.
 Optionally a password file, an ACL and TLS (a throwaway certificate authority made
 with openssl).  Tests skip, saying why, when Debian's ``mosquitto`` is missing.
 """
@@ -49,7 +49,7 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
 
 class Mosquitto:
     def __init__(self, folder: Path, *, users: dict[str, str] | None = None, acl: str | None = None,
-                 tls: bool = False, persistence: bool = False):
+                 tls: bool = False, persistence: bool = False, autosave: bool = False):
         self.binary = need_mosquitto()
         self.folder = folder
         self.port = free_port()
@@ -60,6 +60,8 @@ class Mosquitto:
                  f"persistence {'true' if persistence else 'false'}", f"persistence_location {folder}/", f"log_dest file {folder / 'mosquitto.log'}",
                  "log_type error", "log_type warning", "log_type notice",
                  f"allow_anonymous {'false' if users else 'true'}", "max_queued_messages 10000"]
+        if autosave:  # saved at every change, so not even a crash between saves loses anything
+            lines += ["autosave_interval 1", "autosave_on_changes true"]
         if users:
             passwords = folder / "passwords"
             for i, (user, password) in enumerate(users.items()):
