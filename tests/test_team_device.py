@@ -13,14 +13,11 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-from teambroker import Mosquitto, Subscriber, brokers, make_certificates
+from mosquitto import Mosquitto, Subscriber
 
 from firmware_py.records.sessionfile import session_files
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.usefixtures("brokers")
-assert brokers
 
 
 class DeviceRun:
@@ -89,86 +86,84 @@ def rep_lines(path: Path) -> list[int]:
 
 
 def test_every_rep_arrives_once_in_order_through_a_broker_restart_and_a_device_restart(tmp_path):
-    broker = Mosquitto(tmp_path / "broker")
-    sub = Subscriber(broker.port)
-    state = tmp_path / "state"
-    device = DeviceRun(state, {"url": f"mqtt://127.0.0.1:{broker.port}", "device": "pi-1"})
-    try:
-        # (a) session start, then reps, each with its id
-        sub.wait(lambda s: len(s.of("rep")) >= 3, timeout=20)
-        start = sub.of("session")[0]
-        assert start["event"] == "start" and start["v"] == 1 and start["device"] == "pi-1"
-        session = start["session"]
-        assert start["id"] == f"pi-1/{session}/1"
-        status = sub.of("status")[-1]
-        assert status["online"] is True and status["session"] == session and status["athlete"] == "default"
-        # (b) the broker goes away mid-session: the device goes on recording
-        device.stop_broker(broker, sub)
-        away = device.wait_for("connection refused")  # the device's first retry failed: its next is 2 s off
-        broker.start()  # the same port, nothing persisted: what was in flight is the device's to send again
-        sub.connect()
-        device.wait_for("broker: connected", after=away, timeout=10)
-        time.sleep(0.5)
-        device.stop()
-    finally:
-        if device.proc.poll() is None:
-            device.proc.kill()
-    (path,) = session_files(state)
-    expected = [f"pi-1/{session}/{n}" for n in rep_lines(path)]
-    sub.wait(lambda s: any(p.get("event") == "end" for p in s.of("session")), timeout=5)
-    heard = [p["id"] for p in sub.of("rep")]
-    distinct = list(dict.fromkeys(heard))
-    assert len(expected) > 10
-    assert distinct == expected  # none missing, none extra, in file order
-    assert len(heard) - len(distinct) <= 16  # only QoS 1 redelivery of what was in flight (link.IN_FLIGHT)
-    for p in sub.of("rep"):
-        assert set(p) == {"v", "id", "device", "session", "athlete", "drill", "t", "rep"}
-        assert {"index", "leg", "verdict", "failed", "pattern"} <= set(p["rep"]) or "verdict" in p["rep"]
-    end = [p for p in sub.of("session") if p.get("event") == "end"][-1]
-    assert end["summary"]["reps"] == len(expected) and end["summary"]["ended"] == "stopped"
-    assert sub.of("status")[-1] == {"v": 1, "device": "pi-1", "online": False}
-    position = json.loads((state / "team.json").read_text())
-    assert session in position["done"]
+    with Mosquitto(tmp_path / "broker") as broker:
+        sub = Subscriber(broker.port)
+        state = tmp_path / "state"
+        device = DeviceRun(state, {"url": f"mqtt://127.0.0.1:{broker.port}", "device": "pi-1"})
+        try:
+            # (a) session start, then reps, each with its id
+            sub.wait(lambda s: len(s.of("rep")) >= 3, timeout=20)
+            start = sub.of("session")[0]
+            assert start["event"] == "start" and start["v"] == 1 and start["device"] == "pi-1"
+            session = start["session"]
+            assert start["id"] == f"pi-1/{session}/1"
+            status = sub.of("status")[-1]
+            assert status["online"] is True and status["session"] == session and status["athlete"] == "default"
+            # (b) the broker goes away mid-session: the device goes on recording
+            device.stop_broker(broker, sub)
+            away = device.wait_for("connection refused")  # the device's first retry failed: its next is 2 s off
+            broker.start()  # the same port, nothing persisted: what was in flight is the device's to send again
+            sub.connect()
+            device.wait_for("broker: connected", after=away, timeout=10)
+            time.sleep(0.5)
+            device.stop()
+        finally:
+            if device.proc.poll() is None:
+                device.proc.kill()
+        (path,) = session_files(state)
+        expected = [f"pi-1/{session}/{n}" for n in rep_lines(path)]
+        sub.wait(lambda s: any(p.get("event") == "end" for p in s.of("session")), timeout=5)
+        heard = [p["id"] for p in sub.of("rep")]
+        distinct = list(dict.fromkeys(heard))
+        assert len(expected) > 10
+        assert distinct == expected  # none missing, none extra, in file order
+        assert len(heard) - len(distinct) <= 16  # only QoS 1 redelivery of what was in flight (link.IN_FLIGHT)
+        for p in sub.of("rep"):
+            assert set(p) == {"v", "id", "device", "session", "athlete", "drill", "t", "rep"}
+            assert {"index", "leg", "verdict", "failed", "pattern"} <= set(p["rep"]) or "verdict" in p["rep"]
+        end = [p for p in sub.of("session") if p.get("event") == "end"][-1]
+        assert end["summary"]["reps"] == len(expected) and end["summary"]["ended"] == "stopped"
+        assert sub.of("status")[-1] == {"v": 1, "device": "pi-1", "online": False}
+        position = json.loads((state / "team.json").read_text())
+        assert session in position["done"]
 
-    # (c) the device restarts, its position kept: nothing acknowledged is sent again
-    before = len(sub.messages)
-    again = DeviceRun(state, None)
-    try:
-        sub.wait(lambda s: any(p.get("session") != session for p in s.of("rep")[0:]), timeout=20)
-        again.stop()
-    finally:
-        if again.proc.poll() is None:
-            again.proc.kill()
-    later = [p for t, p, _ in sub.messages[before:] if "id" in p]
-    assert later and not [p["id"] for p in later if p["session"] == session]
-    broker.stop()
-    sub.drop()
+        # (c) the device restarts, its position kept: nothing acknowledged is sent again
+        before = len(sub.messages)
+        again = DeviceRun(state, None)
+        try:
+            sub.wait(lambda s: any(p.get("session") != session for p in s.of("rep")[0:]), timeout=20)
+            again.stop()
+        finally:
+            if again.proc.poll() is None:
+                again.proc.kill()
+        later = [p for t, p, _ in sub.messages[before:] if "id" in p]
+        assert later and not [p["id"] for p in later if p["session"] == session]
+        sub.drop()
 
 
 def test_wrong_password_is_one_clear_line_and_nothing_crashes(tmp_path):
-    broker = Mosquitto(tmp_path / "broker", passwords={"pi-1": "right"})
-    state = tmp_path / "state"
-    state.mkdir()
-    credentials = state / "broker.credentials"
-    credentials.write_text("pi-1:wrong\n")
-    credentials.chmod(0o600)
-    team, device = _team(state, f"mqtt://127.0.0.1:{broker.port}")
-    device.settings.update(lambda c: c.replace(broker=team.broker))
-    try:
-        _until(lambda: "not authorised" in team.line())
-        assert team.line() == f"broker: not authorised (wrong username or password) by 127.0.0.1:{broker.port} " \
-                              f"(0 of 0 messages acknowledged; retrying)"
-        credentials.write_text("pi-1:right\n")
-        from firmware_py.console.registry import Context, handle
-        from firmware_py.console.session import ConsoleSession  # registers every command
+    with Mosquitto(tmp_path / "broker", users={"pi-1": "right"}) as broker:
+        state = tmp_path / "state"
+        state.mkdir()
+        credentials = state / "broker.credentials"
+        credentials.write_text("pi-1:wrong\n")
+        credentials.chmod(0o600)
+        team, device = _team(state, f"mqtt://127.0.0.1:{broker.port}")
+        device.settings.update(lambda c: c.replace(broker=team.broker))
+        try:
+            _until(lambda: "not authorised" in team.line())
+            assert team.line() == f"broker: not authorised (wrong username or password) by 127.0.0.1:{broker.port} " \
+                                  f"(0 of 0 messages acknowledged; retrying)"
+            credentials.write_text("pi-1:right\n")
+            from firmware_py.console.registry import Context, handle
+            from firmware_py.console.session import ConsoleSession  # registers every command
 
-        assert ConsoleSession
-        reply = handle(Context(device), f"set broker mqtt://127.0.0.1:{broker.port}", 0.0)  # the same: read again
-        assert reply.ok, reply.text
-        _until(lambda: "connected" in team.line())
-    finally:
-        team.close()
-        broker.stop()
+            assert ConsoleSession
+            reply = handle(Context(device), f"set broker mqtt://127.0.0.1:{broker.port}", 0.0)  # the same: read again
+            assert reply.ok, reply.text
+            _until(lambda: "connected" in team.line())
+        finally:
+            team.close()
 
 
 def test_credentials_others_can_read_are_refused_in_one_line(tmp_path):
@@ -183,13 +178,10 @@ def test_credentials_others_can_read_are_refused_in_one_line(tmp_path):
 
 
 def test_tls_to_a_plain_listener_and_plain_to_a_tls_listener_are_one_clear_line(tmp_path):
-    certs = make_certificates(tmp_path / "certs")
-    plain = Mosquitto(tmp_path / "plain")
-    tls = Mosquitto(tmp_path / "tls", tls=certs)
-    state = tmp_path / "state"
-    state.mkdir()
-    try:
-        team, _ = _team(state, f"mqtts://127.0.0.1:{plain.port}", ca=certs["ca"])
+    with Mosquitto(tmp_path / "plain") as plain, Mosquitto(tmp_path / "tls", tls=True) as tls:
+        state = tmp_path / "state"
+        state.mkdir()
+        team, _ = _team(state, f"mqtts://127.0.0.1:{plain.port}", ca=str(tls.cafile))
         _until(lambda: "TLS" in team.line())
         assert team.line().startswith(f"broker: TLS handshake failed with 127.0.0.1:{plain.port}: ")
         assert "is it a TLS listener?" in team.line()
@@ -203,12 +195,9 @@ def test_tls_to_a_plain_listener_and_plain_to_a_tls_listener_are_one_clear_line(
         _until(lambda: "TLS" in team.line())
         assert "certificate is not trusted" in team.line()
         team.close()
-        team, _ = _team(state, f"mqtts://localhost:{tls.port}", ca=certs["ca"])
+        team, _ = _team(state, f"mqtts://localhost:{tls.port}", ca=str(tls.cafile))
         _until(lambda: "connected" in team.line())
         team.close()
-    finally:
-        plain.stop()
-        tls.stop()
 
 
 def test_no_broker_no_publisher_thread_and_no_network(tmp_path):
@@ -274,29 +263,29 @@ def test_a_power_cut_while_the_broker_is_away_loses_no_rep_and_the_last_will_say
     """SIGKILL is the power cut, here while the broker is away: at the next start every
     rep of the cut-short session arrives, once after de-duplication.  A device killed
     with the broker up is announced offline by its last will."""
-    broker = Mosquitto(tmp_path / "broker")
-    sub = Subscriber(broker.port)
-    state = tmp_path / "state"
-    device = DeviceRun(state, {"url": f"mqtt://127.0.0.1:{broker.port}", "device": "pi-1"})
-    try:
-        sub.wait(lambda s: len(s.of("rep")) >= 3, timeout=20)
-        device.stop_broker(broker, sub)
-        device.wait_for("connection refused")  # it records on, unpublished
-    finally:
-        device.proc.kill()
-        device.proc.wait(5)
-    (cut,) = session_files(state)
-    expected = [f"pi-1/{cut.parent.name}/{n}" for n in rep_lines(cut)]
-    assert len(expected) > len(sub.of("rep"))
-    broker.start()
-    sub.connect()
-    again = DeviceRun(state, None)
-    try:
-        sub.wait(lambda s: any(p["session"] != cut.parent.name for p in s.of("rep")), timeout=20)
-    finally:
-        again.proc.kill()
-        again.proc.wait(5)
-    heard = [p["id"] for p in sub.of("rep") if p["session"] == cut.parent.name]
-    assert list(dict.fromkeys(heard)) == expected
-    assert len(heard) - len(expected) <= 16
-    sub.wait(lambda s: s.of("status")[-1] == {"v": 1, "device": "pi-1", "online": False}, timeout=5)
+    with Mosquitto(tmp_path / "broker") as broker:
+        sub = Subscriber(broker.port)
+        state = tmp_path / "state"
+        device = DeviceRun(state, {"url": f"mqtt://127.0.0.1:{broker.port}", "device": "pi-1"})
+        try:
+            sub.wait(lambda s: len(s.of("rep")) >= 3, timeout=20)
+            device.stop_broker(broker, sub)
+            device.wait_for("connection refused")  # it records on, unpublished
+        finally:
+            device.proc.kill()
+            device.proc.wait(5)
+        (cut,) = session_files(state)
+        expected = [f"pi-1/{cut.parent.name}/{n}" for n in rep_lines(cut)]
+        assert len(expected) > len(sub.of("rep"))
+        broker.start()
+        sub.connect()
+        again = DeviceRun(state, None)
+        try:
+            sub.wait(lambda s: any(p["session"] != cut.parent.name for p in s.of("rep")), timeout=20)
+        finally:
+            again.proc.kill()
+            again.proc.wait(5)
+        heard = [p["id"] for p in sub.of("rep") if p["session"] == cut.parent.name]
+        assert list(dict.fromkeys(heard)) == expected
+        assert len(heard) - len(expected) <= 16
+        sub.wait(lambda s: s.of("status")[-1] == {"v": 1, "device": "pi-1", "online": False}, timeout=5)

@@ -13,13 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from teambroker import Mosquitto, brokers, make_certificates
+from mosquitto import Mosquitto
 from test_install import board_root, install_sh
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "systemd" / "mosquitto"
-pytestmark = pytest.mark.usefixtures("brokers")
-assert brokers
 
 
 def exposure(*args: str) -> float:
@@ -73,29 +71,28 @@ def test_the_example_broker_takes_tls_and_passwords_and_its_acl_keeps_each_devic
     Mosquitto: a device connects over TLS with its password; what it writes under its own
     name reaches the coach, what it writes under another device's does not, and what
     the coach writes reaches nobody."""
-    certs = make_certificates(tmp_path / "certs")
-    broker = Mosquitto(tmp_path / "broker", tls=certs, passwords={"pi-1": "one", "pi-2": "two", "coach": "c"},
-                       acl=EXAMPLES / "kneecue.acl")
-    conf = (EXAMPLES / "kneecue.conf").read_text()
-    for line in ("listener 8883", "cafile", "certfile", "keyfile", "allow_anonymous false", "password_file",
-                 "acl_file", "tls_version tlsv1.2"):
-        assert line in conf
-    coach = _client(broker.port, "coach", "c", certs["ca"])
-    heard: list[str] = []
-    subscribed = threading.Event()
-    coach.on_message = lambda c, u, m: heard.append(m.topic)
-    coach.on_subscribe = lambda *a: subscribed.set()
-    coach.subscribe("kneecue/#", qos=1)
-    assert subscribed.wait(5)
-    device = _client(broker.port, "pi-1", "one", certs["ca"])
-    for topic in ("kneecue/pi-2/rep", "kneecue/pi-1/rep"):
-        device.publish(topic, b"{}", qos=1).wait_for_publish(5)
-    coach.publish("kneecue/pi-1/status", b"{}", qos=1).wait_for_publish(5)
-    time.sleep(0.3)
-    assert heard == ["kneecue/pi-1/rep"]
-    for client in (coach, device):
-        client.loop_stop()
-        client.disconnect()
+    with Mosquitto(tmp_path / "broker", tls=True, users={"pi-1": "one", "pi-2": "two", "coach": "c"},
+                   acl=(EXAMPLES / "kneecue.acl").read_text()) as broker:
+        conf = (EXAMPLES / "kneecue.conf").read_text()
+        for line in ("listener 8883", "cafile", "certfile", "keyfile", "allow_anonymous false", "password_file",
+                     "acl_file", "tls_version tlsv1.2"):
+            assert line in conf
+        coach = _client(broker.port, "coach", "c", str(broker.cafile))
+        heard: list[str] = []
+        subscribed = threading.Event()
+        coach.on_message = lambda c, u, m: heard.append(m.topic)
+        coach.on_subscribe = lambda *a: subscribed.set()
+        coach.subscribe("kneecue/#", qos=1)
+        assert subscribed.wait(5)
+        device = _client(broker.port, "pi-1", "one", str(broker.cafile))
+        for topic in ("kneecue/pi-2/rep", "kneecue/pi-1/rep"):
+            device.publish(topic, b"{}", qos=1).wait_for_publish(5)
+        coach.publish("kneecue/pi-1/status", b"{}", qos=1).wait_for_publish(5)
+        time.sleep(0.3)
+        assert heard == ["kneecue/pi-1/rep"]
+        for client in (coach, device):
+            client.loop_stop()
+            client.disconnect()
 
 
 def test_the_devices_credentials_work_over_tls_through_the_team_publisher(tmp_path):
@@ -104,21 +101,21 @@ def test_the_devices_credentials_work_over_tls_through_the_team_publisher(tmp_pa
     from firmware_py.device.state import Device
     from firmware_py.team.control import Team
 
-    certs = make_certificates(tmp_path / "certs")
-    broker = Mosquitto(tmp_path / "broker", tls=certs, passwords={"pi-1": "one"}, acl=EXAMPLES / "kneecue.acl")
-    state = tmp_path / "state"
-    state.mkdir()
-    (state / "broker.credentials").write_text("pi-1:one\n")
-    (state / "broker.credentials").chmod(0o600)
-    team = Team(Device(DeviceConfig(), state_dir=state), state)
-    team.apply(Broker(url=f"mqtts://localhost:{broker.port}", device="pi-1", ca=certs["ca"]))
-    try:
-        deadline = time.monotonic() + 8
-        while "connected" not in team.line() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert team.line().startswith(f"broker: connected to localhost:{broker.port} as pi-1")
-    finally:
-        team.close()
+    with Mosquitto(tmp_path / "broker", tls=True, users={"pi-1": "one"},
+                   acl=(EXAMPLES / "kneecue.acl").read_text()) as broker:
+        state = tmp_path / "state"
+        state.mkdir()
+        (state / "broker.credentials").write_text("pi-1:one\n")
+        (state / "broker.credentials").chmod(0o600)
+        team = Team(Device(DeviceConfig(), state_dir=state), state)
+        team.apply(Broker(url=f"mqtts://localhost:{broker.port}", device="pi-1", ca=str(broker.cafile)))
+        try:
+            deadline = time.monotonic() + 8
+            while "connected" not in team.line() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert team.line().startswith(f"broker: connected to localhost:{broker.port} as pi-1")
+        finally:
+            team.close()
 
 
 def _client(port: int, user: str, password: str, ca: str):

@@ -18,10 +18,9 @@ from __future__ import annotations
 import logging
 import socket
 import stat
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from firmware_py.device.broker import BrokerAddress, broker_address as address_of
 from firmware_py.errors import ConfigError
 
 from .hub import Hub
@@ -31,38 +30,24 @@ __all__ = ["TOPICS", "BrokerAddress", "Subscriber", "broker_address", "read_cred
 log = logging.getLogger("kneecue.coach")
 
 TOPICS = "kneecue/+/#"
-PORTS = {"mqtt": 1883, "mqtts": 8883}
 
 
-@dataclass(frozen=True)
-class BrokerAddress:
-    scheme: str  # "mqtt" or "mqtts" (TLS)
-    host: str
-    port: int
-
-    @property
-    def tls(self) -> bool:
-        return self.scheme == "mqtts"
-
-    def __str__(self) -> str:
-        return f"{self.scheme}://{self.host}:{self.port}"
+# What is wrong with a --broker URL, in the coach's words (device.broker.URL_WORDS has the device's)
+URL_WORDS = {
+    "invalid": "broker {url!r}: expected mqtt[s]://host:port",
+    "scheme": "broker {url!r}: the scheme must be mqtt:// or mqtts:// (TLS)",
+    "credentials": "broker {host}: put the username and password in a --credentials file, "
+                   "not in the URL (it shows in the process list)",
+    "port": "broker {url!r}: the port must be a number 1 to 65535",
+    "host": "broker {url!r}: expected mqtt[s]://host:port",
+    "extra": "broker {url!r}: expected mqtt[s]://host:port",
+}
 
 
 def broker_address(url: str) -> BrokerAddress:
-    """``mqtt://host[:1883]`` or ``mqtts://host[:8883]``; credentials never go in the URL."""
-    parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-    if parts.scheme not in PORTS:
-        raise ConfigError(f"broker {url!r}: the scheme must be mqtt:// or mqtts:// (TLS)")
-    if parts.username or parts.password:
-        raise ConfigError(f"broker {parts.hostname}: put the username and password in a --credentials file, "
-                          "not in the URL (it shows in the process list)")
-    try:
-        port = parts.port or PORTS[parts.scheme]
-    except ValueError:
-        raise ConfigError(f"broker {url!r}: the port must be a number 1 to 65535") from None
-    if not parts.hostname or parts.path not in ("", "/"):
-        raise ConfigError(f"broker {url!r}: expected mqtt[s]://host:port")
-    return BrokerAddress(parts.scheme, parts.hostname, port)
+    """``mqtt://host[:1883]`` or ``mqtts://host[:8883]`` (``host[:port]`` alone is mqtt://),
+    checked as the device checks its own; credentials never go in the URL."""
+    return address_of(url, URL_WORDS, bare=True)
 
 
 def read_credentials(path: str | Path) -> tuple[str, str]:

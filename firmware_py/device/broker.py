@@ -73,15 +73,63 @@ class Broker:
         return cls(**data)
 
 
+@dataclass(frozen=True)
+class BrokerAddress:
+    """Where a broker is: ``mqtt`` or ``mqtts`` (TLS), host and port."""
+
+    scheme: str
+    host: str
+    port: int
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme == "mqtts"
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+
+# What is wrong with a broker URL, in the words of where it was typed ({url}, {host},
+# {error}); these are the device's (console and config.json), the coach's view has its own.
+URL_WORDS = {
+    "invalid": "broker URL {url!r}: {error}",
+    "scheme": "broker URL {url!r}: use mqtt://HOST:PORT or mqtts://HOST:PORT (TLS), or 'off'",
+    "credentials": "broker URL {url!r}: only a host and port (credentials go in the credentials file)",
+    "port": "broker URL {url!r}: {error}",
+    "host": "broker URL {url!r}: use mqtt://HOST:PORT or mqtts://HOST:PORT (TLS), or 'off'",
+    "extra": "broker URL {url!r}: only a host and port (credentials go in the credentials file)",
+}
+
+
+def broker_address(url: str, words: dict[str, str] = URL_WORDS, *, bare: bool = False) -> BrokerAddress:
+    """``mqtt://host[:1883]`` or ``mqtts://host[:8883]``, and nothing else: no username
+    or password, path or query (``bare``: ``host[:port]`` alone is mqtt://).  The one
+    place both the device and the coach's view decide what a broker URL is;
+    ConfigError in ``words`` when it is not one."""
+    def wrong(why: str, error: object = "") -> ConfigError:
+        return ConfigError(words[why].format(url=url, host=parts.hostname if parts else None, error=error))
+
+    parts = None
+    try:
+        parts = urlsplit(url if not bare or "://" in url else f"mqtt://{url}")
+    except ValueError as e:
+        raise wrong("invalid", e) from None
+    if parts.scheme not in SCHEMES:
+        raise wrong("scheme")
+    if parts.username or parts.password:
+        raise wrong("credentials")
+    try:
+        port = parts.port or SCHEMES[parts.scheme]
+    except ValueError as e:
+        raise wrong("port", e) from None
+    if not parts.hostname:
+        raise wrong("host")
+    if parts.path not in ("", "/") or parts.query:
+        raise wrong("extra")
+    return BrokerAddress(parts.scheme, parts.hostname, port)
+
+
 def parse_url(url: str) -> tuple[bool, str, int]:
     """(TLS, host, port) of ``mqtt://host[:port]`` or ``mqtts://host[:port]``."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as e:
-        raise ConfigError(f"broker URL {url!r}: {e}") from None
-    if parts.scheme not in SCHEMES or not parts.hostname:
-        raise ConfigError(f"broker URL {url!r}: use mqtt://HOST:PORT or mqtts://HOST:PORT (TLS), or 'off'")
-    if parts.username or parts.password or parts.path not in ("", "/") or parts.query:
-        raise ConfigError(f"broker URL {url!r}: only a host and port (credentials go in the credentials file)")
-    return parts.scheme == "mqtts", parts.hostname, port or SCHEMES[parts.scheme]
+    address = broker_address(url)
+    return address.tls, address.host, address.port
