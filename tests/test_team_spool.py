@@ -126,6 +126,10 @@ def test_broker_settings_are_checked_saved_and_old_files_load_without_them(tmp_p
     for bad in ("http://x", "mqtt://", "mqtt://u:p@x:1883", "mqtt://x:99999"):
         with pytest.raises(ConfigError):
             parse_url(bad)
+    for typed in ("mqtt://coach:s3cret@x:1883", "mqtt://coach:s3cret@x:99999", "mqtt://coach:s3cret@[x"):
+        with pytest.raises(ConfigError) as refused:  # a password typed in the URL is never repeated
+            parse_url(typed)
+        assert "s3cret" not in str(refused.value), str(refused.value)
     with pytest.raises(ConfigError, match="device name"):
         Broker(device="a/b")
     (tmp_path / "config.json").write_text(json.dumps({"version": 2, "mode": "silent"}))  # from before the team

@@ -107,7 +107,9 @@ def broker_address(url: str, words: dict[str, str] = URL_WORDS, *, bare: bool = 
     place both the device and the coach's view decide what a broker URL is;
     ConfigError in ``words`` when it is not one."""
     def wrong(why: str, error: object = "") -> ConfigError:
-        return ConfigError(words[why].format(url=url, host=parts.hostname if parts else None, error=error))
+        # a password typed into the URL never reaches the console, the journal or a log
+        shown = re.sub(r"//[^/@]*@", "//…@", url)
+        return ConfigError(words[why].format(url=shown, host=parts.hostname if parts else None, error=error))
 
     parts = None
     try:
