@@ -19,6 +19,7 @@ why calibration can measure it here before any roll is known.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -86,17 +87,23 @@ class Body:
 
     def knee_covered(self, side: str) -> bool:
         """An arm lies across ``side``'s knee in the image (see ``KNEE_COVER``)."""
+        return self._covered[0 if side == "left" else 1]
+
+    @functools.cached_property
+    def _covered(self) -> tuple[bool, bool]:
+        """(left, right) knee covered, worked out once per pose: the knee measures, the
+        separation ratio and the feet each ask."""
         if not self.hip_width:
-            return False
+            return False, False
         x, y, ok = self.x, self.y, self.ok
-        k = kp.LEG[side][1]
         reach = KNEE_COVER * self.hip_width
-        for elbow, wrist in ((kp.L_ELBOW, kp.L_WRIST), (kp.R_ELBOW, kp.R_WRIST)):
-            if ok[wrist] and math.hypot(x[wrist] - x[k], y[wrist] - y[k]) < reach:
-                return True
-            if ok[wrist] and ok[elbow] and _to_segment(x[k], y[k], x[elbow], y[elbow], x[wrist], y[wrist]) < reach:
-                return True
-        return False
+        arms = [(e, w) for e, w in ((kp.L_ELBOW, kp.L_WRIST), (kp.R_ELBOW, kp.R_WRIST)) if ok[w]]
+
+        def covered(k: int) -> bool:
+            return any(math.hypot(x[w] - x[k], y[w] - y[k]) < reach
+                       or (ok[e] and _to_segment(x[k], y[k], x[e], y[e], x[w], y[w]) < reach) for e, w in arms)
+
+        return covered(kp.L_KNEE), covered(kp.R_KNEE)
 
     def hip_mid(self) -> tuple[float, float]:
         """Midpoint of the hips (meaningful only when both hips are ok)."""

@@ -5,8 +5,8 @@ holds what it reads.  ``RepEvidence`` keeps a few metrics of each frame of a rep
 under way and, when the rep ends, gives their medians over its bottom (the frames at
 least ``bottom_fraction`` of its deepest depth, the frames the working leg is read
 from): a peak is the largest of many noisy readings and overstates, a median does
-not.  The hip drift is given as its change from the rep's top (the frames before the
-depth reached a quarter of its deepest): a stance hip sits outward of its ankle in
+not.  The hip drift is given as its change from the rep's top (its frames shallower than a
+quarter of its deepest depth, on the way down and back up): a stance hip sits outward of its ankle in
 any single-leg stance (0.65-0.82 hip widths at the bottom of every shared single-leg
 rep, passed or failed), so only its drift during the rep says the hip gave way.
 

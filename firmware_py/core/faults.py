@@ -22,7 +22,11 @@ failed on ``knee_inward`` is matched against what the device read over its botto
 Each is named only when its number clears both its threshold and its uncertainty
 (``evidence.uncertainty``: the reading's jitter, and for the turn-out the artefact
 of a bent knee or the two foot models' disagreement); a share of frames only when
-it clears ``PRONATION_SHARE`` by two standard errors.  Where several fit, the one
+it clears ``PRONATION_SHARE`` by two standard errors.  At the measured jitter the
+uncertainty is the higher bar for every pattern (pelvic drop 6 deg against the warn of
+4, hip drift 0.11 against 0.10, a turn-out change 33 deg against 10, feet in 23 deg
+short of straight against 0): a ``pelvic_drop_warn`` set below 6 does not name the hip
+pattern sooner, since the reading cannot tell less.  Where several fit, the one
 that clears its bar by the widest factor leads (first).  Where none does, the rep
 fits no pattern the device can vouch for ("pattern unclear") and the numbers go
 with it all the same.  The result is a pattern a coach can check on the replay,

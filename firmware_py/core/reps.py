@@ -92,6 +92,7 @@ class RepParams:
             raise ValueError("need 0 <= end_depth < start_depth <= min_depth")
 
 
+_COMPARED = frozenset(COMPARED_PEAKS)
 _SIDED = {k: k.rsplit("_", 1)[1] for m in BY_NAME.values() if m.sided for k in m.keys}  # key -> its leg
 
 
@@ -292,9 +293,8 @@ class RepCounter:
         offer_all(rep.peaks, metrics, frame, t)
         rep.readings.add(depth, metrics)
         rep.placement.update(self.placement)
-        gated = metrics.get("gated") or {}
-        for k in COMPARED_PEAKS:  # why each compared metric was not read, frame by frame
-            if metrics.get(k) is None and (reason := gated.get(k)):
+        for k, reason in (metrics.get("gated") or {}).items():  # why each compared metric was not read
+            if k in _COMPARED and metrics.get(k) is None:
                 counts = rep.gated.setdefault(k, {})
                 counts[reason] = counts.get(reason, 0) + 1
         if "foot_ref_left" in metrics:  # a foot stage is running

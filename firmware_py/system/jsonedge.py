@@ -1,5 +1,6 @@
-"""The one door to JSON: every writer (``analyze --json``, the session file, the
-console's JSON lines and ``stream``, the event log) serialises through ``dumps``.
+"""The one door to JSON for the device's records: ``analyze --json``, the session file,
+the console's JSON lines and ``stream`` and the event log serialise through ``dumps``
+(the team's messages are built from session-file lines already made plain).
 
 Records are typed inside the process; numbers that come out of numpy (a foot
 reading's flag, a keypoint, a mean) are numpy scalars, which ``json`` refuses

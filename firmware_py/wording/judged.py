@@ -41,7 +41,8 @@ def gate_legend() -> str:
     """What each word in a narrow column means (analyze prints it under its header)."""
     seen: dict[str, str] = {}
     for reason, tag in GATE_TAGS.items():
-        seen.setdefault(tag, GATE_WORDS[reason] if tag != "2-ft" else "two-footed (knee separation judges)")
+        seen.setdefault(tag, GATE_WORDS[reason] if tag != "2-ft" else
+                        "two-footed (the knee separation judges the knees; pelvis and hip drift are read on one leg)")
     return "empty cells: " + "; ".join(f"{tag} = {words}" for tag, words in seen.items()) + "; – = no reading"
 
 
