@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import re
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -79,6 +80,23 @@ def test_on_loopback_only_a_loopback_name_is_answered(server):
     assert refused.value.code == 421
     request = urllib.request.Request(server.url, headers={"Host": f"localhost:{server.server_port}"})
     assert urllib.request.urlopen(request, timeout=5).status == 200
+
+
+def status_for_host(server, host: str | None) -> int:
+    """The status line's code for a GET / with this Host header (None: no Host header at all)."""
+    request = b"GET / HTTP/1.1\r\n" + (b"" if host is None else f"Host: {host}\r\n".encode()) + b"Connection: close\r\n\r\n"
+    with socket.create_connection(server.server_address[:2], timeout=5) as conn:
+        conn.sendall(request)
+        return int(conn.makefile("rb").readline().split()[1])
+
+
+def test_a_loopback_name_means_localhost_or_a_loopback_address_not_a_name_starting_127(server):
+    port = server.server_port
+    for host in ("127.evil.example", f"127.evil.example:{port}", f"127.0.0.1.evil.example:{port}", "", None,
+                 "::1", f"[::1]x:{port}", f"localhost.evil.example:{port}", f"127.0.0.1:{port}:{port}"):
+        assert status_for_host(server, host) == 421, host
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"127.1.2.3:{port}", f"[::1]:{port}", "[::1]", "localhost"):
+        assert status_for_host(server, host) == 200, host
 
 
 def test_the_event_stream_opens_with_the_whole_picture(server):
