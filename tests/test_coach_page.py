@@ -115,8 +115,14 @@ def test_the_event_stream_opens_with_the_whole_picture(server):
     (["--broker", "mqtt://x", "--listen", "nowhere"], "expected host:port"),
     (["--broker", "mqtt://x", "--credentials", "/nonexistent/file"], "cannot be read"),
     (["--broker", "mqtt://x", "--cafile", "ca.crt"], "--cafile is for a TLS broker"),
+    (["--broker", "mqtts://x", "--cafile", "/nonexistent/ca.crt"], "--cafile /nonexistent/ca.crt: cannot be read"),
+    (["--broker", "mqtts://x", "--cafile", "{garbage}"], "not a PEM certificate file"),
+    (["--broker", "mqtts://x", "--credentials", "{latin1}"], "not UTF-8 text"),
 ])
-def test_kneecue_coach_says_a_mistake_in_one_line(args, said):
+def test_kneecue_coach_says_a_mistake_in_one_line(args, said, tmp_path):
+    (tmp_path / "garbage.crt").write_bytes(b"-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+    (tmp_path / "latin1.credentials").write_bytes("coach:caf\xe9\n".encode("latin-1"))
+    args = [a.format(garbage=tmp_path / "garbage.crt", latin1=tmp_path / "latin1.credentials") for a in args]
     done = subprocess.run([sys.executable, "-m", "firmware_py", "coach", *args], capture_output=True, text=True,
                           timeout=30, cwd=ROOT)
     assert done.returncode == 1 and said in done.stderr and done.stderr.count("\n") == 1, done.stderr
