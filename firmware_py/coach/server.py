@@ -178,6 +178,14 @@ def loopback_host(header: str) -> bool:
 
 
 def _events(broker: dict | None, devices: list[dict]) -> bytes:
-    out = [] if broker is None else [b"event: broker\ndata: " + json.dumps(broker).encode() + b"\n\n"]
-    out += [b"event: device\ndata: " + json.dumps(d, separators=(",", ":")).encode() + b"\n\n" for d in devices]
+    """The events for the page; ``allow_nan=False``: a NaN would stop JSON.parse, and that device's updates,
+    so a view that holds one (messages.parse lets none in) is logged and left out, never sent."""
+    out = [] if broker is None else [b"event: broker\ndata: " + json.dumps(broker, allow_nan=False).encode() + b"\n\n"]
+    for d in devices:
+        try:
+            data = json.dumps(d, separators=(",", ":"), allow_nan=False)
+        except ValueError as e:
+            log.error("device %r: its view could not be sent to the page (%s); left out", d.get("device"), e)
+            continue
+        out.append(b"event: device\ndata: " + data.encode() + b"\n\n")
     return b"".join(out)
