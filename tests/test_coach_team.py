@@ -195,3 +195,14 @@ def test_the_page_is_never_sent_a_nan_even_if_a_view_held_one(caplog):
         sent = _events(None, [{"device": "pi-1", "t": float("nan")}, {"device": "pi-2", "t": 1.0}])
     assert b"NaN" not in sent and b'"device":"pi-2"' in sent and b"pi-1" not in sent
     assert len(caplog.records) == 1 and "pi-1" in caplog.records[0].getMessage()
+
+
+def test_the_coach_and_the_console_word_a_pattern_from_one_table():
+    from firmware_py.coach.words import pattern_words
+    from firmware_py.core.faults import PATTERNS
+    from firmware_py.wording.reps import PATTERN_UNCLEAR, PATTERN_WORDS
+
+    assert set(PATTERN_WORDS) == set(PATTERNS)
+    for name, words in PATTERN_WORDS.items():
+        assert pattern_words((name,), ("knee_inward",)) == f"lead: {words}"
+    assert pattern_words((), ("knee_inward",)) == PATTERN_UNCLEAR
