@@ -148,3 +148,26 @@ def test_a_device_gone_without_a_word_shows_offline_by_its_last_will(tmp_path):
         page.wait_for("document.querySelector('[data-device=\"pi-c\"].offline') !== null")
         assert page.evaluate("document.querySelector('[data-device=\"pi-c\"] .light').textContent") == "offline"
 
+
+
+def test_devices_named_like_javascript_object_keys_are_shown_like_any_other(tmp_path):
+    """A device named __proto__ or constructor is only a name: the page keeps its devices in a Map."""
+    need_chromium()
+    from firmware_py.coach.hub import Hub
+    from firmware_py.coach.server import CoachServer
+    from firmware_py.fakes.teamdevice import status
+
+    hub = Hub()
+    with CoachServer(("127.0.0.1", 0), hub, heartbeat=0.2) as server, Chromium(tmp_path / "profile") as page:
+        server.start()
+        page.open(server.url)
+        page.wait_for("document.querySelector('#empty') !== null && window.Alpine !== undefined")
+        for name, light in (("__proto__", "ok"), ("constructor", "warn"), ("pi-1", "alert"), ("hasOwnProperty", "ok")):
+            hub.receive(f"kneecue/{name}/status", json.dumps(status(name, athlete=name, light=light)).encode())
+        page.wait_for("document.querySelectorAll('section.device').length === 4")
+        hub.receive("kneecue/__proto__/status", json.dumps(status("__proto__", athlete="kim", light="alert")).encode())
+        page.wait_for("document.querySelector('[data-device=\"__proto__\"] .athlete').textContent === 'kim'")
+        seen = shown(page)
+    assert sorted(seen) == ["__proto__", "constructor", "hasOwnProperty", "pi-1"]
+    assert (seen["constructor"]["athlete"], seen["constructor"]["light"]) == ("constructor", "amber")
+    assert seen["__proto__"]["light"] == "red"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import re
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -81,6 +82,23 @@ def test_on_loopback_only_a_loopback_name_is_answered(server):
     assert urllib.request.urlopen(request, timeout=5).status == 200
 
 
+def status_for_host(server, host: str | None) -> int:
+    """The status line's code for a GET / with this Host header (None: no Host header at all)."""
+    request = b"GET / HTTP/1.1\r\n" + (b"" if host is None else f"Host: {host}\r\n".encode()) + b"Connection: close\r\n\r\n"
+    with socket.create_connection(server.server_address[:2], timeout=5) as conn:
+        conn.sendall(request)
+        return int(conn.makefile("rb").readline().split()[1])
+
+
+def test_a_loopback_name_means_localhost_or_a_loopback_address_not_a_name_starting_127(server):
+    port = server.server_port
+    for host in ("127.evil.example", f"127.evil.example:{port}", f"127.0.0.1.evil.example:{port}", "", None,
+                 "::1", f"[::1]x:{port}", f"localhost.evil.example:{port}", f"127.0.0.1:{port}:{port}"):
+        assert status_for_host(server, host) == 421, host
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"127.1.2.3:{port}", f"[::1]:{port}", "[::1]", "localhost"):
+        assert status_for_host(server, host) == 200, host
+
+
 def test_the_event_stream_opens_with_the_whole_picture(server):
     server.hub.receive("kneecue/pi-1/status", b'{"v":1,"device":"pi-1","online":true,"athlete":"sam",'
                                               b'"drill":"sls","light":"ok","session":null,"t":1}')
@@ -97,8 +115,14 @@ def test_the_event_stream_opens_with_the_whole_picture(server):
     (["--broker", "mqtt://x", "--listen", "nowhere"], "expected host:port"),
     (["--broker", "mqtt://x", "--credentials", "/nonexistent/file"], "cannot be read"),
     (["--broker", "mqtt://x", "--cafile", "ca.crt"], "--cafile is for a TLS broker"),
+    (["--broker", "mqtts://x", "--cafile", "/nonexistent/ca.crt"], "--cafile /nonexistent/ca.crt: cannot be read"),
+    (["--broker", "mqtts://x", "--cafile", "{garbage}"], "not a PEM certificate file"),
+    (["--broker", "mqtts://x", "--credentials", "{latin1}"], "not UTF-8 text"),
 ])
-def test_kneecue_coach_says_a_mistake_in_one_line(args, said):
+def test_kneecue_coach_says_a_mistake_in_one_line(args, said, tmp_path):
+    (tmp_path / "garbage.crt").write_bytes(b"-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+    (tmp_path / "latin1.credentials").write_bytes("coach:caf\xe9\n".encode("latin-1"))
+    args = [a.format(garbage=tmp_path / "garbage.crt", latin1=tmp_path / "latin1.credentials") for a in args]
     done = subprocess.run([sys.executable, "-m", "firmware_py", "coach", *args], capture_output=True, text=True,
                           timeout=30, cwd=ROOT)
     assert done.returncode == 1 and said in done.stderr and done.stderr.count("\n") == 1, done.stderr

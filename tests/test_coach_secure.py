@@ -20,12 +20,7 @@ from mosquitto import Mosquitto, free_port, need_mosquitto
 from firmware_py.fakes.teamdevice import SimulatedDevice, record
 
 ROOT = Path(__file__).resolve().parents[1]
-ACL = """user coach
-topic read kneecue/#
-
-user pi-s
-topic readwrite kneecue/pi-s/#
-"""
+ACL = (ROOT / "systemd" / "mosquitto" / "kneecue.acl").read_text()  # the example the docs give, as shipped
 
 
 def events(url: str, until, timeout: float = 10.0) -> list[dict]:
@@ -89,11 +84,17 @@ def test_over_tls_with_a_password_the_coach_reads_and_cannot_write(tmp_path):
             intruder.publish("kneecue/pi-s/rep", json.dumps(record("pi-s", "s1", 6, index=1)), qos=1).wait_for_publish(5)
             intruder.publish("kneecue/pi-s/status", json.dumps({"v": 1, "device": "pi-s", "online": False}),
                              qos=1).wait_for_publish(5)
+            # nor under its own name: the ACL's device pattern (kneecue/%u/#) must not let it write there
+            intruder.publish("kneecue/coach/status", json.dumps({"v": 1, "device": "coach", "online": True,
+                             "light": "ok", "t": 1.0}), qos=1).wait_for_publish(5)
+            intruder.publish("kneecue/coach/rep", json.dumps(record("coach", "s1", 1, index=0)), qos=1).wait_for_publish(5)
             intruder.disconnect()
             intruder.loop_stop()
             device.publish("rep", record("pi-s", "s1", 7, index=2)).wait_for_publish(5)
-            final = events(url, lambda views: any(len(v["recent"]) >= 2 for v in views))[-1]
+            views = events(url, lambda views: any(len(v["recent"]) >= 2 for v in views))
+            final = views[-1]
             assert [r["id"] for r in final["recent"]] == ["pi-s/s1/7", "pi-s/s1/5"] and final["online"] is True
+            assert {v["device"] for v in views} == {"pi-s"}, "the coach's own writes reached the view"
         finally:
             device.stop()
             said = stop(coach)

@@ -166,3 +166,43 @@ def test_the_hub_logs_a_bad_message_in_one_line_and_carries_on(caplog):
     assert [d["device"] for d in devices] == ["pi-1"] and devices[0]["recent"][0]["received"] == 5.0
     assert hub.wait(seq, timeout=0.01) == (seq, None, [])
     assert isinstance(parse("kneecue/pi-1/rep", json.dumps(GOOD).encode()), Record)
+
+
+@pytest.mark.parametrize("payload", [
+    json.dumps({**GOOD, "t": float("nan")}).encode(),
+    json.dumps({**GOOD, "t": float("inf")}).encode(),
+    json.dumps({**GOOD, "t": float("-inf")}).encode(),
+    json.dumps(GOOD).replace('"t": ', '"t": 1e999, "was": ').encode(),
+    json.dumps({"v": 1, "device": "pi-1", "online": True, "light": "ok", "t": float("nan")}).encode(),
+])
+def test_nan_or_infinity_is_a_malformed_message_logged_once_and_left_out(payload, caplog):
+    """Python's json reads NaN and Infinity; a browser's JSON.parse throws on them, and the page
+    would stop updating that device: the view takes no such message in."""
+    topic = "kneecue/pi-1/status" if b'"online"' in payload else "kneecue/pi-1/rep"
+    with pytest.raises(BadMessage, match="not a finite number"):
+        parse(topic, payload)
+    hub = Hub()
+    with caplog.at_level(logging.WARNING, logger="kneecue.coach"):
+        assert hub.receive(topic, payload) is False
+    assert len(caplog.records) == 1 and "not a finite number" in caplog.records[0].getMessage()
+    assert hub.rejected == 1 and hub.snapshot()[2] == []
+
+
+def test_the_page_is_never_sent_a_nan_even_if_a_view_held_one(caplog):
+    from firmware_py.coach.server import _events
+
+    with caplog.at_level(logging.ERROR, logger="kneecue.coach"):
+        sent = _events(None, [{"device": "pi-1", "t": float("nan")}, {"device": "pi-2", "t": 1.0}])
+    assert b"NaN" not in sent and b'"device":"pi-2"' in sent and b"pi-1" not in sent
+    assert len(caplog.records) == 1 and "pi-1" in caplog.records[0].getMessage()
+
+
+def test_the_coach_and_the_console_word_a_pattern_from_one_table():
+    from firmware_py.coach.words import pattern_words
+    from firmware_py.core.faults import PATTERNS
+    from firmware_py.wording.reps import PATTERN_UNCLEAR, PATTERN_WORDS
+
+    assert set(PATTERN_WORDS) == set(PATTERNS)
+    for name, words in PATTERN_WORDS.items():
+        assert pattern_words((name,), ("knee_inward",)) == f"lead: {words}"
+    assert pattern_words((), ("knee_inward",)) == PATTERN_UNCLEAR

@@ -10,6 +10,7 @@ the view logs: the device, the topic and what was wrong.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -116,12 +117,29 @@ def _json(topic: str, device: str, payload: bytes) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD:
         raise BadMessage(topic, device, f"{len(payload)} bytes, more than the {MAX_PAYLOAD} a message may be")
     try:
-        body = json.loads(payload.decode("utf-8"))
+        body = json.loads(payload.decode("utf-8"), parse_constant=_not_a_number, parse_float=_finite)
+    except _NotFinite as e:
+        raise BadMessage(topic, device, f"holds {e}, not a finite number (JSON has no NaN or Infinity)") from None
     except (UnicodeDecodeError, ValueError) as e:
         raise BadMessage(topic, device, f"not JSON ({e}): {payload[:40]!r}") from None
     if not isinstance(body, dict):
         raise BadMessage(topic, device, f"a JSON {type(body).__name__}, not an object")
     return body
+
+
+class _NotFinite(Exception):
+    """NaN, Infinity or a number too big for a float: Python's json takes them, a browser's JSON.parse does not."""
+
+
+def _not_a_number(word: str) -> float:
+    raise _NotFinite(word)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite(text[:40])
+    return value
 
 
 class _Checker:

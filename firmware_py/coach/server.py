@@ -21,7 +21,7 @@ from importlib import resources
 
 from .hub import Hub
 
-__all__ = ["CoachServer", "FILES"]
+__all__ = ["CoachServer", "FILES", "loopback_host"]
 
 log = logging.getLogger("kneecue.coach")
 
@@ -105,10 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
         cannot point a name of its own at 127.0.0.1 (DNS rebinding) and read the athletes' reps."""
         if not self.server.loopback:
             return True
-        host = (self.headers.get("Host") or "").rpartition(":")[0].strip("[]") or self.headers.get("Host", "")
-        if host in ("localhost", "127.0.0.1", "::1") or host.startswith("127."):
+        if loopback_host(self.headers.get("Host") or ""):
             return True
-        body = b"this view answers to localhost and 127.0.0.1 only\n"
+        body = b"this view answers to localhost and a loopback address (127.0.0.1, [::1]) only\n"
         self._head(HTTPStatus.MISDIRECTED_REQUEST, "text/plain; charset=utf-8", len(body))
         self.wfile.write(body)
         return False
@@ -156,7 +155,37 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("http %s: " + format, self.address_string(), *args)
 
 
+def loopback_host(header: str) -> bool:
+    """Whether a Host header names this machine: ``localhost`` or a literal loopback
+    address (IPv6 in brackets), with or without a port; anything else, empty included, is not."""
+    header = header.strip()
+    if header.startswith("["):  # [::1] or [::1]:port
+        inside, sep, rest = header[1:].partition("]")
+        if not sep or (rest and not (rest.startswith(":") and rest[1:].isdigit())):
+            return False
+        host = inside
+    else:
+        host, sep, port = header.partition(":")
+        if sep and not port.isdigit():
+            return False  # a bare IPv6 address, or "name:" with no port
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback and (header.startswith("[") == (address.version == 6))
+
+
 def _events(broker: dict | None, devices: list[dict]) -> bytes:
-    out = [] if broker is None else [b"event: broker\ndata: " + json.dumps(broker).encode() + b"\n\n"]
-    out += [b"event: device\ndata: " + json.dumps(d, separators=(",", ":")).encode() + b"\n\n" for d in devices]
+    """The events for the page; ``allow_nan=False``: a NaN would stop JSON.parse, and that device's updates,
+    so a view that holds one (messages.parse lets none in) is logged and left out, never sent."""
+    out = [] if broker is None else [b"event: broker\ndata: " + json.dumps(broker, allow_nan=False).encode() + b"\n\n"]
+    for d in devices:
+        try:
+            data = json.dumps(d, separators=(",", ":"), allow_nan=False)
+        except ValueError as e:
+            log.error("device %r: its view could not be sent to the page (%s); left out", d.get("device"), e)
+            continue
+        out.append(b"event: device\ndata: " + data.encode() + b"\n\n")
     return b"".join(out)

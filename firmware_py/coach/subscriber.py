@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import stat
 from pathlib import Path
 
@@ -61,6 +62,8 @@ def read_credentials(path: str | Path) -> tuple[str, str]:
         mode = path.stat().st_mode
     except OSError as e:
         raise ConfigError(f"credentials {path}: cannot be read ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"credentials {path}: not UTF-8 text; expected one line 'username:password'") from None
     line = text.strip().splitlines()[0] if text.strip() else ""
     username, sep, password = line.partition(":")
     if not sep or not username or not password:
@@ -86,7 +89,12 @@ class Subscriber:
                 log.warning("broker %s: the password goes unencrypted without TLS (use mqtts://)", address)
             self.client.username_pw_set(*credentials)
         if address.tls:
-            self.client.tls_set(ca_certs=cafile)  # None: the system's certificate authorities
+            try:
+                self.client.tls_set(ca_certs=cafile)  # None: the system's certificate authorities
+            except ssl.SSLError as e:  # before OSError: an SSLError is one
+                raise ConfigError(f"--cafile {cafile}: not a PEM certificate file ({e.reason or e})") from None
+            except OSError as e:
+                raise ConfigError(f"--cafile {cafile}: cannot be read ({e.strerror or e})") from None
         elif cafile is not None:
             raise ConfigError(f"--cafile is for a TLS broker (mqtts://), not {address}")
         self.client.reconnect_delay_set(*reconnect)

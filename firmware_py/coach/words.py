@@ -8,14 +8,10 @@ are the LEDs the athlete sees, and a new pattern on the device needs nothing her
 from __future__ import annotations
 
 from firmware_py.core.patterns import LIGHTS, PATTERNS
+from firmware_py.wording.reps import PATTERN_UNCLEAR, PATTERN_WORDS  # the console's words for them, the one table
 
 __all__ = ["criterion_words", "light_view", "pattern_words", "what_words"]
 
-# The lead patterns a failed rep may fit (core.faults), as a coach reads them.
-_PATTERNS = {"hip": "hip pattern (pelvis drops, hip drifts out)",
-             "ankle": "ankle pattern (foot turns out, shin twists in)",
-             "feet_in": "feet pointing in (the knees follow the toes)",
-             "pronation_suspected": "pronation suspected (shin in, no turn-out)"}
 _LIGHT_NAMES = {"ok": "green", "warn": "amber", "alert": "red", "idle": "nobody in view", "dark": "dark",
                 "fault": "fault", "pass": "pass", "fail": "fail", "fail_left": "fail, left",
                 "fail_right": "fail, right", "calibrating": "calibrating", "testing": "testing"}
@@ -29,8 +25,8 @@ def pattern_words(pattern: tuple[str, ...], failed: tuple[str, ...]) -> str:
     """The lead pattern first; "pattern unclear" when a knee fault fits none; "" when
     the knee did not fail (a pattern explains a knee that went in, nothing else)."""
     if pattern:
-        return "lead: " + "; then ".join(_PATTERNS.get(p, criterion_words(p)) for p in pattern)
-    return "pattern unclear" if "knee_inward" in failed else ""
+        return "lead: " + "; then ".join(PATTERN_WORDS.get(p, criterion_words(p)) for p in pattern)
+    return PATTERN_UNCLEAR if "knee_inward" in failed else ""
 
 
 def what_words(kind: str, index: int | None, leg: str | None) -> str:

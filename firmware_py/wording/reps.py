@@ -5,7 +5,16 @@ from __future__ import annotations
 from firmware_py.core.evidence import uncertainty
 from firmware_py.core.rep import Rep
 
-__all__ = ["deg", "pattern_words", "rep_line", "rep_result"]
+__all__ = ["PATTERN_UNCLEAR", "PATTERN_WORDS", "deg", "pattern_words", "rep_line", "rep_result"]
+
+# The lead patterns a failed rep may fit (core.faults.PATTERNS), as a coach reads them: the
+# one table for the console ("fits the hip pattern (...)") and the coach's view ("lead: hip pattern (...)").
+PATTERN_WORDS = {"hip": "hip pattern (pelvis drops, hip drifts out)",
+                 "ankle": "ankle pattern (foot turns out, shin twists in)",
+                 "feet_in": "feet pointing in (the knees follow the toes)",
+                 "pronation_suspected": "pronation suspected (shin in, no turn-out)"}
+PATTERN_UNCLEAR = "pattern unclear"  # a knee fault that fits none
+_FITS = {"hip": "fits the ", "ankle": "fits the ", "feet_in": "fits "}  # a suspicion is said as it is
 
 
 def deg(value: float | None) -> str:
@@ -50,17 +59,8 @@ def pattern_words(rep: Rep) -> str:
     e = rep.evidence
     numbers = _numbers(e)
     if not rep.pattern:
-        return "pattern unclear" + (f" ({numbers})" if numbers else ": nothing read beside the knee")
-    words = []
-    for p in rep.pattern:
-        if p == "hip":
-            words.append("fits the hip pattern (pelvis drops, hip drifts out)")
-        elif p == "ankle":
-            words.append("fits the ankle pattern (foot turns out, shin twists in)")
-        elif p == "feet_in":
-            words.append("fits feet pointing in (the knees follow the toes)")
-        else:
-            words.append("pronation suspected (shin in, no turn-out)")
+        return PATTERN_UNCLEAR + (f" ({numbers})" if numbers else ": nothing read beside the knee")
+    words = [_FITS.get(p, "") + PATTERN_WORDS.get(p, p.replace("_", " ")) for p in rep.pattern]
     return "; ".join(words) + (f" ({numbers})" if numbers else "")
 
 

@@ -3,21 +3,22 @@
 // The page only listens: it sends nothing anywhere.
 document.addEventListener('alpine:init', () => {
   Alpine.data('coach', () => ({
-    devices: {},
+    // A Map, not a plain object: a device may be named __proto__ or constructor (Alpine's reactivity tracks Maps)
+    devices: new Map(),
     broker: { connected: false, broker: '', said: 'connecting' },
     live: false,
     init() {
       const events = new EventSource('events');
       events.addEventListener('device', (e) => {
         const d = JSON.parse(e.data);
-        this.devices[d.device] = d;
+        this.devices.set(d.device, d);
       });
       events.addEventListener('broker', (e) => { this.broker = JSON.parse(e.data); });
       events.onopen = () => { this.live = true; };
       events.onerror = () => { this.live = false; };
     },
     list() {
-      return Object.values(this.devices).sort((a, b) => a.device.localeCompare(b.device));
+      return [...this.devices.values()].sort((a, b) => a.device.localeCompare(b.device));
     },
     linkUp() { return this.live && this.broker.connected; },
     linkWords() {
