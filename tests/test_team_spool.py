@@ -66,6 +66,41 @@ def test_a_torn_or_damaged_line_keeps_its_number_and_a_cut_short_session_ends_wh
     assert drain(spool) == [("a", 3, None, True), ("b", 1, "session", False)]
 
 
+def test_a_cut_short_session_ends_when_the_clock_came_back_earlier(tmp_path):
+    """A Pi without a real-time clock: the power is cut mid-session, the clock comes back
+    earlier, and the next session's folder sorts before the cut-short one.  Both are sent,
+    each file's lines in order, whether the recorder's session is known or not."""
+    root = tmp_path / "sessions"
+    write(root / "2026-12-07T10-00-00", {**HEADER, "id": "late"}, {"type": "rep", "t": 6.0})  # no end line
+    early = write(root / "2026-01-01T00-00-00", {**HEADER, "id": "early"}, {"type": "rep", "t": 6.0})
+    late, first = "2026-12-07T10-00-00", "2026-01-01T00-00-00"
+    spool = Spool(root, Position(tmp_path / "team.json"), current=lambda: first)  # the recorder writes it
+    assert drain(spool) == [(late, 1, "session", False), (late, 2, "rep", False), (late, 2, None, True),
+                            (first, 1, "session", False), (first, 2, "rep", False)]
+    with open(early, "ab") as f:
+        f.write(b'{"type":"rep","t":7.0}\n{"type":"end","t":8.0}\n')
+    assert drain(spool) == [(first, 3, "rep", False), (first, 4, "end", True)]
+
+    for name in (first, late):  # the recorder's session not known: the other one not done ends it
+        (root / name / "session.jsonl").unlink()
+    write(root / late, {**HEADER, "id": "late"})
+    write(root / first, {**HEADER, "id": "early"})
+    spool = Spool(root, Position(tmp_path / "team2.json"))
+    got = drain(spool)
+    assert got[:2] == [(first, 1, "session", False), (first, 1, None, True)]
+    assert got[2:] == [(late, 1, "session", False)]  # the last one waits: nothing says it is over yet
+
+
+def test_lines_never_published_are_not_parsed(tmp_path):
+    root = tmp_path / "sessions"
+    write(root / "a", HEADER, '{"type":"trace","t":[1,2' + ",3" * 10 + "]}", '{"type":"cue","damaged',
+          {"type": "drill", "drill": "sls"}, {"type": "rep", "t": 6.0})
+    spool = Spool(root, Position(tmp_path / "team.json"))
+    lines = [spool.next() for _ in range(5)]
+    assert [x.record for x in lines[1:3]] == [{"type": "trace"}, {"type": "cue"}]
+    assert lines[4].record == {"type": "rep", "t": 6.0} and lines[4].context.drill == "sls"
+
+
 def test_a_restart_resumes_after_the_last_acknowledged_line_and_skips_what_is_done(tmp_path):
     root = tmp_path / "sessions"
     write(root / "a", HEADER, {"type": "end", "t": 9.0})

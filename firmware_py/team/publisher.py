@@ -71,7 +71,7 @@ class Publisher(threading.Thread):
     def _run(self) -> None:
         background()  # nice, as the session log is; paho's thread, started from here, inherits it
         position = self.position = Position.load(self.position_path)
-        spool = Spool(self.sessions, position)
+        spool = Spool(self.sessions, position, current=lambda: self.status()[3])  # the recorder's, last
         if position.fresh:
             spool.baseline()
             position.save()
