@@ -202,33 +202,120 @@ def test_set_broker_on_the_console_takes_effect_at_once_and_says_what_is_wrong(t
     assert "broker = off, device_name = pi-7" in handle(ctx, "get broker", 0.0).text
 
 
+class FakeLink:
+    """The publisher's link without a broker: connected, and a message acknowledged only
+    when the test says so (``ack``)."""
+
+    device, connected, connections, where, problem = "pi-1", True, 1, "fake:1883", None
+
+    def __init__(self):
+        import threading
+
+        self.acked, self.sent, self.mid = threading.Event(), [], 0
+        self.tracked: list[int] = []  # the recorded messages' ids, in the order handed over
+        self._acks: set[int] = set()
+        self._lock = threading.Lock()
+
+    def start(self, on_connect):
+        on_connect()
+
+    def publish(self, topic, payload, *, retain=False, track=True):
+        with self._lock:
+            self.mid += 1
+            self.sent.append((topic, payload))
+            if track:
+                self.tracked.append(self.mid)
+            return self.mid
+
+    def ack(self, *mids):
+        with self._lock:
+            self._acks.update(mids)
+        self.acked.set()
+
+    def ack_all(self):
+        with self._lock:
+            self._acks.update(self.tracked)
+        self.acked.set()
+
+    def done(self, mid):
+        with self._lock:
+            if mid in self._acks:
+                self._acks.discard(mid)
+                return True
+            return False
+
+    def outstanding(self, taken):
+        return len(self.tracked) - taken
+
+    def stop(self, timeout=1.0):
+        self.connected = False
+
+
+def recorded_ids(link):
+    return [p["id"] for t, p in link.sent if not t.endswith("/status")]
+
+
+def test_at_most_sixteen_messages_wait_for_their_acknowledgement_and_they_go_in_file_order(tmp_path):
+    from firmware_py.team.link import IN_FLIGHT
+    from firmware_py.team.publisher import Publisher
+
+    root = tmp_path / "sessions"
+    write(root / "S", HEADER, *[{"type": "rep", "t": 6.0 + i} for i in range(40)], {"type": "end", "t": 50.0})
+    link = FakeLink()
+    publisher = Publisher(link, root, tmp_path / "team.json", status=lambda: ("sam", "sls", "ok", None))
+    position = Position(tmp_path / "team.json")
+    spool = Spool(root, position)
+    publisher._fill(spool)
+    publisher._fill(spool)
+    assert recorded_ids(link) == [f"pi-1/S/{n}" for n in range(1, IN_FLIGHT + 1)]  # the window, no more
+    link.ack(link.tracked[2])  # the third first: the position waits for the first two
+    publisher._take_acks(position)
+    assert position.line == 0
+    link.ack(*link.tracked[:2])
+    publisher._take_acks(position)
+    assert position.line == 3
+    publisher._fill(spool)
+    assert len(link.tracked) == IN_FLIGHT + 3 and publisher._in_flight == IN_FLIGHT
+    while not publisher._take_acks(position):
+        publisher._fill(spool)
+        assert publisher._in_flight <= IN_FLIGHT
+        link.ack(link.tracked[publisher.acknowledged])  # one at a time, in order
+    assert recorded_ids(link) == [f"pi-1/S/{n}" for n in range(1, 43)]
+    assert position.done == {"S"} and publisher.acknowledged == publisher.sent == 42
+
+
+def test_lines_not_published_cost_no_memory_while_the_broker_does_not_acknowledge(tmp_path):
+    from firmware_py.team.publisher import PENDING, Publisher
+
+    root = tmp_path / "sessions"
+    lines = []
+    for i in range(3000):
+        lines.append({"type": "trace", "t": [i] * 20} if i % 2 else {"type": "cue", "t": i, "said": "knee"})
+        if i % 500 == 0:
+            lines.append({"type": "rep", "t": float(i)})
+    write(root / "S", HEADER, *lines)
+    write(root / "T", HEADER, *lines[:50])  # a second session waits its turn
+    link = FakeLink()
+    publisher = Publisher(link, root, tmp_path / "team.json", status=lambda: ("sam", "sls", "ok", "T"))
+    position = Position(tmp_path / "team.json")
+    spool = Spool(root, position, current=lambda: "T")
+    for _ in range(3):
+        publisher._fill(spool)
+    assert len(recorded_ids(link)) == 1 + 6 + 2  # S's header and reps, T's header and rep: none acknowledged
+    assert len(publisher._pending) <= 20 <= PENDING  # a place per message, one per run of lines not sent
+    assert all(not isinstance(x, dict) for place in publisher._pending for x in place)
+    link.ack_all()
+    publisher._take_acks(position)
+    assert position.done == {"S"} and (position.session, position.line) == ("T", 1 + 50)
+
+
 def test_the_status_follows_the_light_at_most_five_times_a_second_and_the_records_in_order(tmp_path):
     """The publisher on a fake link: a light that changes at every look costs at most
     STATUS_HZ messages a second; recorded lines go out in file order, one window at a time."""
-    import threading
     import time
 
+    from firmware_py.team.link import IN_FLIGHT
     from firmware_py.team.publisher import STATUS_HZ, Publisher
-
-    class FakeLink:
-        device, connected, connections, where, problem = "pi-1", True, 1, "fake:1883", None
-
-        def __init__(self):
-            self.acked, self.sent, self.mid = threading.Event(), [], 0
-
-        def start(self, on_connect):
-            on_connect()
-
-        def publish(self, topic, payload, *, retain=False, track=True):
-            self.mid += 1
-            self.sent.append((topic, payload))
-            return self.mid
-
-        def done(self, mid):
-            return True
-
-        def stop(self, timeout=1.0):
-            self.connected = False
 
     root = tmp_path / "sessions"
     write(root / "S", HEADER, *[{"type": "rep", "t": 6.0 + i} for i in range(40)])
@@ -237,8 +324,13 @@ def test_the_status_follows_the_light_at_most_five_times_a_second_and_the_record
     publisher = Publisher(link, root, tmp_path / "team.json",
                           status=lambda: ("sam", "sls", ("ok", "alert")[next(looks) % 2], "S"))
     publisher.start()
-    time.sleep(1.0)
+    deadline, most = time.monotonic() + 1.0, 0
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+        most = max(most, len(link.tracked) - publisher.acknowledged)
+        link.ack(*link.tracked[publisher.acknowledged:publisher.acknowledged + 4])  # a few at a time
     publisher.stop()
+    assert 0 < most <= IN_FLIGHT
     statuses = [p for t, p in link.sent if t.endswith("/status")]
     assert 3 <= len(statuses) <= STATUS_HZ + 1
     assert [p["id"] for t, p in link.sent if t.endswith("/rep")] == [f"pi-1/S/{n}" for n in range(2, 42)]
