@@ -335,3 +335,85 @@ def test_the_status_follows_the_light_at_most_five_times_a_second_and_the_record
     assert 3 <= len(statuses) <= STATUS_HZ + 1
     assert [p["id"] for t, p in link.sent if t.endswith("/rep")] == [f"pi-1/S/{n}" for n in range(2, 42)]
     assert Position.load(tmp_path / "team.json").line == 41
+
+
+def _team(tmp_path):
+    from firmware_py.device.state import Device
+    from firmware_py.team.control import Team
+
+    return Team(Device(DeviceConfig(), state_dir=tmp_path), tmp_path)
+
+
+def _ended(thread, timeout=5.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not thread.is_alive()
+
+
+def test_a_new_publisher_never_starts_while_the_old_one_is_still_stopping(tmp_path):
+    """A TLS broker that accepts and never answers holds paho's handshake (and so its
+    loop_stop) for seconds: set broker answers within about 3 s, starts nothing while the
+    old thread lives, and starts once it has ended."""
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # never accepted: the TCP connect succeeds, the TLS handshake waits
+    team = _team(tmp_path)
+    try:
+        team.apply(Broker(url=f"mqtts://127.0.0.1:{silent.getsockname()[1]}", device="pi-1"))
+        old = team.publisher
+        assert old.link.client.connect_timeout == 2.0
+        time.sleep(0.5)  # paho is in the handshake
+        t0 = time.monotonic()
+        line = team.apply(Broker(url="mqtt://127.0.0.1:1", device="pi-1"))
+        assert time.monotonic() - t0 < 3.2
+        assert line == "broker: still stopping, try again" and team.publisher is None and old.is_alive()
+        assert "still stopping" in team.data()["problem"]
+        silent.close()  # the pending connection is reset: the handshake fails, paho's thread ends
+        assert _ended(old)
+        line = team.apply(Broker(url="mqtt://127.0.0.1:1", device="pi-1"), again=True)
+        assert team.publisher is not None and "still stopping" not in line
+    finally:
+        silent.close()
+        team.close()
+
+
+def test_a_username_that_is_not_the_device_name_and_a_password_in_clear_are_said(tmp_path):
+    credentials = tmp_path / "broker.credentials"
+    credentials.write_text("coach:secret\n")
+    credentials.chmod(0o600)
+    team = _team(tmp_path)
+    try:
+        line = team.apply(Broker(url="mqtt://127.0.0.1:1", device="pi-1"))
+        assert ("broker: username coach is not the device name pi-1: the example ACL lets a device write only "
+                "kneecue/<its username>/...") in line.splitlines()
+        assert "broker: mqtt:// sends the password in clear; use mqtts://" in line.splitlines()
+        assert team.publisher is not None and len(team.data()["warnings"]) == 2  # warned, not refused
+        credentials.write_text("pi-1:secret\n")
+        line = team.apply(Broker(url="mqtt://127.0.0.1:1", device="pi-1"), again=True)
+        assert line.splitlines()[1:] == ["broker: mqtt:// sends the password in clear; use mqtts://"]
+    finally:
+        team.close()
+
+
+def test_a_publisher_ended_by_an_error_says_so_in_status(tmp_path, monkeypatch):
+    from firmware_py.team.publisher import Publisher
+
+    def broken(self):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Publisher, "_run", broken)
+    team = _team(tmp_path)
+    try:
+        team.apply(Broker(url="mqtt://127.0.0.1:1", device="pi-1"))
+        assert _ended(team.publisher)
+        assert team.line() == ("broker: the publisher stopped: RuntimeError: disk on fire; set broker again to "
+                               "restart")
+        assert "disk on fire" in team.data()["problem"]
+    finally:
+        team.close()

@@ -67,6 +67,14 @@ class Publisher(threading.Thread):
         self._said: tuple | None = None
         self._status_due = threading.Event()
         self.position: Position | None = None
+        self.failure: str | None = None  # why the thread ended, if an error ended it
+
+    @property
+    def stopped(self) -> str | None:
+        """The status line's words when an error ended the publisher, else None."""
+        if self.failure is None:
+            return None
+        return f"the publisher stopped: {self.failure}; set broker again to restart"
 
     def stop(self, timeout: float = 3.0) -> None:
         self.stop_event.set()
@@ -77,8 +85,10 @@ class Publisher(threading.Thread):
     def run(self) -> None:
         try:
             self._run()
-        except Exception:  # the team view is never worth the device
+        except Exception as e:  # the team view is never worth the device
+            self.failure = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
             log.exception("team publisher")
+            log.error("broker: %s", self.stopped)
 
     def _run(self) -> None:
         background()  # nice, as the session log is; paho's thread, started from here, inherits it
