@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kneecue")
 POSITION_NAME = "team.json"
 STOP_S = 2.5  # how long a change waits for the old publisher to end (paho's connect timeout is 2 s)
+CLOSE_S = 3.0  # how long the device's stop waits for it
 STILL_STOPPING = "still stopping, try again"
 
 
@@ -89,12 +90,13 @@ class Team:
         self.publisher.start()
 
     def close(self) -> None:
+        """At the device's stop: the end line and the offline status get up to CLOSE_S."""
         with self._lock:
-            self._stop()
+            self._stop(CLOSE_S)
 
-    def _stop(self) -> None:
-        """Stop the publisher, waiting for it (and any still ending) at most STOP_S in all."""
-        deadline = time.monotonic() + STOP_S
+    def _stop(self, wait: float = STOP_S) -> None:
+        """Stop the publisher, waiting for it (and any still ending) at most ``wait`` s in all."""
+        deadline = time.monotonic() + wait
         if self.publisher is not None:
             self.publisher.stop(timeout=0)
             self._ending.append(self.publisher)
