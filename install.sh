@@ -225,7 +225,7 @@ if [ -n "$broker" ]; then
   [ ${#addresses[@]} -gt 0 ] || { echo "install.sh: $broker_host does not resolve here; check the name" >&2; exit 1; }
   broker_password=""
   if [ "$dry_run" -eq 0 ]; then
-    if [ -t 0 ]; then read -rsp "broker password for $broker_user: " broker_password; echo; else read -r broker_password; fi
+    if [ -t 0 ]; then IFS= read -rsp "broker password for $broker_user: " broker_password; echo; else IFS= read -r broker_password; fi
     [ -n "$broker_password" ] || { echo "install.sh: no broker password given" >&2; exit 1; }
   fi
   run "let the service reach the broker ($broker_host) and nothing else: ${addresses[*]}" \

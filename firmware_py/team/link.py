@@ -33,6 +33,7 @@ IN_FLIGHT = 16  # messages sent and not yet acknowledged
 QUEUED = IN_FLIGHT + 8  # paho's whole queue: the recorded messages, and room for status
 RECONNECT_S = (1, 30)  # paho's back-off: 1 s doubling to 30 s
 KEEPALIVE_S = 15
+CONNECT_S = 2.0  # paho's TCP connect timeout: a stop waits for at most about this (its default is 5 s)
 
 
 def read_credentials(path: Path) -> tuple[str, str] | None:
@@ -58,17 +59,13 @@ def read_credentials(path: Path) -> tuple[str, str] | None:
 
 
 class _Client(mqtt.Client):
-    """paho's client, keeping why the last connection attempt failed (paho's loop
-    retries and says only "connection failed")."""
-
-    failed: BaseException | None = None
+    """paho's client, telling why each connection attempt failed (paho's loop retries
+    and says only "connection failed")."""
 
     def reconnect(self):  # called by paho's loop_forever for every attempt
         try:
-            self.failed = None
             return super().reconnect()
         except OSError as e:
-            self.failed = e
             self.on_failed(e)
             raise
 
@@ -78,7 +75,9 @@ class _Client(mqtt.Client):
 
 class Link:
     """One broker connection for one settings value.  ``on_change(connected, problem)``
-    is called (on paho's thread) whenever either changes; ``acked`` is set on each PUBACK."""
+    is called (on paho's thread) whenever either changes; ``acked`` is set on every
+    PUBACK (of a recorded message or a status: it only wakes the publisher to look).
+    ``warnings``: what works but should not be so, one line each (said at start)."""
 
     def __init__(self, url: str, device: str, *, credentials: Path, ca: str = "",
                  on_change: Callable[[bool, str | None], None] = lambda c, p: None) -> None:
@@ -88,7 +87,7 @@ class Link:
         self.on_change = on_change
         self.connected = False
         self.problem: str | None = "connecting"
-        self.acked = threading.Event()  # set at every PUBACK of a recorded message
+        self.acked = threading.Event()  # set at every PUBACK, recorded message or status
         self._lock = threading.Lock()
         self._acked: set[int] = set()  # message ids acknowledged and not yet told (``done``)
         self._untracked: set[int] = set()  # message ids whose acknowledgement nobody asks for (status)
@@ -98,9 +97,16 @@ class Link:
         client = _Client(CallbackAPIVersion.VERSION2, client_id=f"kneecue-{device}", protocol=mqtt.MQTTv311,
                          clean_session=True)
         client.suppress_exceptions = True
+        client.connect_timeout = CONNECT_S
+        self.warnings: list[str] = []
         user = read_credentials(credentials)
         if user is not None:
             client.username_pw_set(*user)
+            if user[0] != device:
+                self.warnings.append(f"username {user[0]} is not the device name {device}: the example ACL lets a "
+                                     f"device write only kneecue/<its username>/...")
+            if not self.tls:
+                self.warnings.append("mqtt:// sends the password in clear; use mqtts://")
         if self.tls:
             try:
                 client.tls_set(ca_certs=ca or None, cert_reqs=ssl.CERT_REQUIRED)

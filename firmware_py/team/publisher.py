@@ -2,9 +2,11 @@
 broker, in file order, and the device's status as it changes.
 
 It reads a line only while fewer than ``link.IN_FLIGHT`` messages wait for their
-PUBACK, so while the broker is away it holds a position and at most that many
-messages, never a queue that grows; the recorder goes on writing the files, and they
-are read once the broker is back.  A line counts as sent when the broker acknowledged
+PUBACK and fewer than ``PENDING`` places wait to be acknowledged, so while the broker
+is away it holds a position and at most that many messages, never a queue that grows;
+a line that is not published (trace, cue, clip...) is kept as its place only, a run of
+them as one.  The recorder goes on writing the files, and they are read once the
+broker is back.  A line counts as sent when the broker acknowledged
 it and every line before it (``Position``, saved atomically), so a restart or a power
 cut resumes after the last line known to have arrived.
 
@@ -22,7 +24,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from firmware_py.records.ring import background
 from firmware_py.team import messages
@@ -34,6 +36,17 @@ log = logging.getLogger("kneecue")
 STATUS_HZ = 5.0
 SAVE_S = 0.25  # the position is written at most this often (and at each session's end, and at stop)
 DRAIN_S = 0.5  # at stop, how long the acknowledgements of messages in flight are waited for
+PENDING = 4 * IN_FLIGHT  # places handed out and not yet acknowledged: messages, and runs of lines not sent
+
+
+class _Place(NamedTuple):
+    """A line handed out (or, ``mid`` None, a run of lines not sent, up to ``number``)."""
+
+    session: str
+    number: int
+    last: bool
+    mid: int | None  # its message id; None: nothing sent
+    generation: int  # the connection it went on
 
 
 class Publisher(threading.Thread):
@@ -49,12 +62,19 @@ class Publisher(threading.Thread):
         self.stop_event = threading.Event()
         self.sent = 0  # recorded messages handed to paho
         self.acknowledged = 0  # ... and acknowledged by the broker
-        # lines handed out, in order: the message id (None: nothing sent) and the connection it went on
-        self._pending: deque[tuple[Line, int | None, int]] = deque()
+        self._pending: deque[_Place] = deque()  # lines handed out, in order
         self._in_flight = 0
         self._said: tuple | None = None
         self._status_due = threading.Event()
         self.position: Position | None = None
+        self.failure: str | None = None  # why the thread ended, if an error ended it
+
+    @property
+    def stopped(self) -> str | None:
+        """The status line's words when an error ended the publisher, else None."""
+        if self.failure is None:
+            return None
+        return f"the publisher stopped: {self.failure}; set broker again to restart"
 
     def stop(self, timeout: float = 3.0) -> None:
         self.stop_event.set()
@@ -65,13 +85,15 @@ class Publisher(threading.Thread):
     def run(self) -> None:
         try:
             self._run()
-        except Exception:  # the team view is never worth the device
+        except Exception as e:  # the team view is never worth the device
+            self.failure = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
             log.exception("team publisher")
+            log.error("broker: %s", self.stopped)
 
     def _run(self) -> None:
         background()  # nice, as the session log is; paho's thread, started from here, inherits it
         position = self.position = Position.load(self.position_path)
-        spool = Spool(self.sessions, position)
+        spool = Spool(self.sessions, position, current=lambda: self.status()[3])  # the recorder's, last
         if position.fresh:
             spool.baseline()
             position.save()
@@ -111,9 +133,10 @@ class Publisher(threading.Thread):
         if not self.link.connected:  # read before the count: link counts a connection, then says connected
             return
         generation = self.link.connections
-        if any(gen < generation for _, mid, gen in self._pending if mid is not None):
+        if any(p.generation < generation for p in self._pending if p.mid is not None):
             return
-        while self._in_flight < IN_FLIGHT and (stopping or not self.stop_event.is_set()):
+        while (self._in_flight < IN_FLIGHT and len(self._pending) < PENDING
+               and (stopping or not self.stop_event.is_set())):
             line = spool.next()
             if line is None:
                 return
@@ -131,15 +154,24 @@ class Publisher(threading.Thread):
                     return
                 self._in_flight += 1
                 self.sent += 1
-            self._pending.append((line, mid, generation))
+            self._hold(line, mid, generation)
+
+    def _hold(self, line: Line, mid: int | None, generation: int) -> None:
+        """Keep the line's place until acknowledged; a line not sent after one not sent of
+        the same session only moves that place on."""
+        last = self._pending[-1] if self._pending else None
+        if mid is None and last is not None and last.mid is None and last.session == line.session and not last.last:
+            self._pending[-1] = last._replace(number=line.number, last=line.last)
+        else:
+            self._pending.append(_Place(line.session, line.number, line.last, mid, generation))
 
     def _take_acks(self, position: Position) -> bool:
         """Advance the position over the acknowledged prefix; True if a session finished."""
         finished = False
         while self._pending:
-            line, mid, _ = self._pending[0]
-            if mid is not None:
-                if not self.link.done(mid):
+            line = self._pending[0]
+            if line.mid is not None:
+                if not self.link.done(line.mid):
                     break
                 self._in_flight -= 1
                 self.acknowledged += 1

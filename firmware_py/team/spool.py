@@ -1,29 +1,37 @@
 """The session files read as the publisher's queue: every line of every session not
-yet acknowledged, in file order, sessions in the order of their folders' names.
+yet acknowledged, in file order, sessions in the order of their folders' names except
+the one the recorder is writing, which comes last (folders are named by the wall clock,
+and a Pi without a real-time clock may come back from a power cut with its clock earlier).
 
 Nothing is copied: the spool holds an open file, a byte offset and a line number.  A
 line is handed out only once it is whole (ends in a newline): the recorder may be
 half-way through writing it.  A session is over at its ``end`` line, or, cut short by a
-power cut, when a newer session exists and its file has nothing more; a torn or
-unreadable line is counted (line numbers stay those of the file) and skipped.
+power cut, when its file has nothing more and the recorder is writing another session,
+or (the recorder's session unknown) another session not yet done exists beside it,
+whatever its name sorts as; a torn or unreadable line is counted (line numbers stay
+those of the file) and skipped.  Lines of kinds never published nor followed (trace,
+cue, clip...) are not parsed: their type is read from the line's start.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 from firmware_py.records.sessionfile import FILE_NAME, MAX_LINE, read_session
-from firmware_py.team.messages import SessionContext
+from firmware_py.team.messages import PUBLISHED, SessionContext
 from firmware_py.team.position import Position
 
 log = logging.getLogger("kneecue")
 TAIL_BYTES = 1 << 16  # how much of a file's end is read to see whether it has its end line
 LIST_S = 1.0  # the sessions folder is listed at most this often (a new session waits up to this)
+FOLLOWED = frozenset(PUBLISHED) | {"drill"}  # the kinds parsed: published, or changing the context
+_KIND = re.compile(rb'\{\s*"type"\s*:\s*"([A-Za-z_]+)"')  # how the recorder starts every line
 
 
 @dataclass
@@ -40,9 +48,13 @@ class Line:
 
 
 class Spool:
-    def __init__(self, root: Path, position: Position) -> None:
+    """``current()``: the name of the session the recorder is writing now, or None (none,
+    or not known)."""
+
+    def __init__(self, root: Path, position: Position, current: Callable[[], str | None] = lambda: None) -> None:
         self.root = Path(root)  # <state>/sessions
         self.position = position
+        self.current = current
         self._file: IO[bytes] | None = None
         self._session: str | None = None
         self._number = 0
@@ -64,10 +76,15 @@ class Spool:
         self._listed = (now, names)
         return names
 
+    def ordered(self) -> list[str]:
+        """The sessions in the order they are sent: by name, the recorder's own last."""
+        names, current = self.sessions(), self.current()
+        return [n for n in names if n != current] + [n for n in names if n == current]
+
     def baseline(self) -> None:
         """The first start here: sessions already over are history, not sent (a device
         switched on to a broker sends from now on, and the session under way from its start)."""
-        names = self.sessions()
+        names = self.ordered()
         for name in names[:-1]:
             self.position.finish(name)
         if names and _has_end(self.root / names[-1] / FILE_NAME):
@@ -82,8 +99,11 @@ class Spool:
             line = self._read()
             if line is not None:
                 return line
-            if not self._newer_exists():
+            if not self._cut_short():
                 return None
+            line = self._read()  # its end line may have come since it was looked for
+            if line is not None:
+                return line
             line = Line(self._session, self._number, None, self._context, last=True)  # cut short: over
             self._close()
             return line
@@ -95,7 +115,7 @@ class Spool:
 
     def _open_next(self) -> bool:
         """Open the first session not done, past the lines already acknowledged."""
-        names = self.sessions()
+        names = self.ordered()
         self.position.forget_missing(set(names))
         for name in [n for n in names if n not in self.position.done and n not in self._read_out]:
             try:
@@ -130,7 +150,7 @@ class Spool:
                 f.seek(start)  # not whole yet (or torn for good: _newer_exists decides)
                 return None
         else:
-            record = _parse(raw)
+            record = _take(raw)
         self._number += 1
         if record is not None:
             self._context.take(record)
@@ -140,8 +160,13 @@ class Spool:
             self._close()
         return line
 
-    def _newer_exists(self) -> bool:
-        return any(n > self._session and n not in self.position.done and n not in self._read_out
+    def _cut_short(self) -> bool:
+        """Whether the open session, its file read to the end, is over: the recorder
+        writes another, or (not known which) another session not done exists."""
+        current = self.current()
+        if current is not None:
+            return current != self._session
+        return any(n != self._session and n not in self.position.done and n not in self._read_out
                    for n in self.sessions())
 
     def _close(self) -> None:
@@ -149,6 +174,14 @@ class Spool:
             self._file.close()
             self._read_out.add(self._session)
         self._file = None
+
+
+def _take(raw: bytes) -> dict[str, Any] | None:
+    """The line's record; for a kind neither published nor followed, only its type."""
+    kind = _KIND.match(raw.lstrip(b"\x00 "))
+    if kind is not None and kind.group(1).decode() not in FOLLOWED:
+        return {"type": kind.group(1).decode()}
+    return _parse(raw)
 
 
 def _parse(raw: bytes) -> dict[str, Any] | None:
