@@ -139,3 +139,25 @@ def test_every_signal_that_ends_a_run_leaves_it_dark_and_the_session_closed(tmp_
     assert last["pattern"] == "dark" and last["outputs"] == dict.fromkeys(OUTPUTS, 0)
     (session,) = (state / "sessions").glob("*/session.jsonl")
     assert json.loads(session.read_text().splitlines()[-1]).get("type") == "end"
+
+
+def test_a_second_stop_signal_while_the_first_is_handled_never_hangs_the_device():
+    """Two SIGTERMs in quick succession once hung `kneecue run`: the second signal's
+    handler re-entered Event.set under the first's non-re-entrant lock (the team's
+    end-to-end test sent SIGTERM twice).  Stop signals now reach the event through a
+    pipe and a thread of their own: bursts of them, many times over, always set it.
+    (The end-to-end test, tests/test_team_e2e.py, sends the real device two.)"""
+    import os
+    import threading
+
+    from firmware_py.system.signals import stop_on
+
+    for _ in range(200):
+        stop = threading.Event()
+        undo = stop_on([signal.SIGUSR1], stop)
+        try:
+            for _ in range(20):
+                os.kill(os.getpid(), signal.SIGUSR1)
+            assert stop.wait(2.0)
+        finally:
+            undo()

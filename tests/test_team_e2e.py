@@ -74,8 +74,8 @@ class Process:
     def stop(self, exits: tuple[int, ...] = (0,)) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(10)
+        try:  # (a replayed source finishes its failed reps' clips first: slower on a loaded machine)
+            code = self.proc.wait(30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()

@@ -52,6 +52,7 @@ from firmware_py.sources import make_source
 from firmware_py.system.eventlog import JsonLinesWriter
 from firmware_py.system.outpaths import output_file
 from firmware_py.system.sdnotify import Notifier
+from firmware_py.system.signals import stop_on
 from firmware_py.system.throttle import describe, read_power
 from firmware_py.team.control import Team
 
@@ -72,8 +73,14 @@ def run_service(args: argparse.Namespace) -> int:
     outputs' threads, the recorder (finishing a clip must not hold a cue) and the
     event log, each closed by the ExitStack whatever went wrong."""
     stop = threading.Event()
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, lambda *_: stop.set())
+    undo_signals = stop_on(STOP_SIGNALS, stop)
+    try:
+        return _run_service(args, stop)
+    finally:
+        undo_signals()
+
+
+def _run_service(args: argparse.Namespace, stop: threading.Event) -> int:
     if args.baud is not None and args.baud not in CONSOLE_BAUDS:
         raise KneeCueError(f"--baud must be one of {', '.join(map(str, CONSOLE_BAUDS))}")
     if args.events:  # a folder that is not there is one line now, not a traceback later
