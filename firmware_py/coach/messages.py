@@ -127,7 +127,7 @@ def _json(topic: str, device: str, payload: bytes) -> dict[str, Any]:
     return body
 
 
-class _NotFinite(Exception):
+class _NotFinite(KneeCueError, ValueError):
     """NaN, Infinity or a number too big for a float: Python's json takes them, a browser's JSON.parse does not."""
 
 
