@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="turn each frame DEG clockwise first, as for a turned camera (its cost is the rotate stage)")
     p.add_argument("--drill", choices=DRILL_CHOICES, default="auto",
                    help="the drill the scorer judges (its cost is in the scoring stage; default auto)")
+    p.add_argument("--landing", action="store_true",
+                   help="a landing's burst instead: PATH played as a camera delivers it through the live loop, "
+                        "every invoke as slow as a Pi 4's and a Pi 5's, with and without the burst (drill hop, "
+                        "or --drill land)")
+    p.add_argument("--frame-ms", action="append", default=[], metavar="NAME=MS",
+                   help="with --landing: an emulated CPU's time per frame (repeatable; default pi4=68 pi5=18)")
     _model_options(p)
 
     p = sub.add_parser("run", help="the live loop: camera → pose → score → LEDs and buzzer")

@@ -44,6 +44,53 @@ def test_a_camera_module_2_keeps_its_4_3_picture(monkeypatch):
         assert "full field of view" in cam.described
 
 
+def test_a_landing_drill_gets_the_fastest_rate_that_keeps_the_picture_and_back(monkeypatch, caplog):
+    """Camera Module 3: its 120 fps mode (1536x864) is a centre crop, two thirds of the
+    width (46x28 deg: an athlete 1.8 m tall fits in it only from 5.5 m away), and a field
+    that changed mid-session would change the athlete's size under the scorer's lengths;
+    so a landing drill gets the full-field mode's top rate, 56 fps, at the same size."""
+    cameras = fake_picamera2.install(monkeypatch, sensor=scene())
+    caplog.set_level("INFO")
+    with PiCamera() as cam:
+        cam.read()
+        cam.rate(120.0)
+        frame = cam.read()  # reconfigured on the capture thread's next read
+        (made,) = cameras.made
+        assert made.sensor_mode["size"] == (2304, 1296) and made.config["main"]["size"] == (1280, 720)
+        assert made.config["controls"]["FrameRate"] == pytest.approx(56.03) and made.started
+        assert made.configured == 2 and np.array_equal(frame.rgb, scene())
+        assert "full field of view, 66x41 deg, at 56.03 fps" in caplog.text
+        cam.rate(None)
+        cam.read()
+        assert made.sensor_mode["size"] == (2304, 1296) and made.config["controls"]["FrameRate"] == 30.0
+
+
+def test_a_full_field_fast_mode_is_taken_for_a_landing_drill(monkeypatch):
+    modes = [dict(m) for m in fake_picamera2.IMX708_MODES]
+    modes[0]["crop_limits"] = (0, 0, 4608, 2592)  # a sensor that bins its whole array at 120 fps
+    cameras = fake_picamera2.install(monkeypatch, sensor=scene(), modes=modes)
+    with PiCamera() as cam:
+        cam.read()
+        cam.rate(120.0)
+        cam.read()
+        (made,) = cameras.made
+        assert made.sensor_mode["size"] == (1536, 864) and made.config["main"]["size"] == (1280, 720)
+        assert made.config["controls"]["FrameRate"] == 120.0
+
+
+def test_a_camera_module_2_keeps_its_field_of_view_rather_than_reach_120_fps(monkeypatch):
+    """Its only mode past 56 fps is a 640x480 centre crop: it stays at its full-field
+    mode, at that mode's top rate."""
+    cameras = fake_picamera2.install(monkeypatch, sensor=scene(120, 160), model="imx219")
+    with PiCamera() as cam:
+        cam.read()
+        cam.rate(120.0)
+        cam.read()
+        (made,) = cameras.made
+        assert made.sensor_mode["size"] == (1640, 1232) and made.config["main"]["size"] == (1280, 962)
+        assert made.config["controls"]["FrameRate"] == pytest.approx(41.85)
+
+
 def test_autofocus_runs_continuously_where_the_camera_has_it(monkeypatch):
     cameras = fake_picamera2.install(monkeypatch, sensor=scene())
     with PiCamera():

@@ -37,7 +37,7 @@ from . import keypoints as kp
 from .body import TORSO_TO_LEG, Body
 from .metrictable import key
 
-__all__ = ["LandingParams", "Landing", "LandingTracker", "LANDING_METRICS"]
+__all__ = ["LandingParams", "Landing", "LandingFrame", "LandingTracker", "LANDING_METRICS", "refine"]
 
 LANDING_METRICS = ("knee_medial", "fppa", "pelvic_drop", "trunk_lean", "knee_separation_contact",
                    "knee_separation_peak", "contact_asymmetry_s", "stance_width")
@@ -65,6 +65,9 @@ class Landing:
     gated: dict[str, str] = field(default_factory=dict)
     held: bool = True
     failed: tuple[str, ...] = ()  # what it failed on (the drill's judgement)
+    frame_gap_s: float = 0.0  # the longest gap between the frames it was found on (contact and peak are that close)
+    frames_read: int = 0  # frames read from contact to peak flexion (a burst reads more)
+    burst: dict[str, Any] | None = None  # the frames read again at the camera's full rate (``refine``)
 
     @property
     def verdict(self) -> str:
@@ -74,11 +77,13 @@ class Landing:
         return {"index": self.index, "leg": self.leg, "contact_frame": self.contact_frame,
                 "contact_t": self.contact_t, "peak_frame": self.peak_frame, "peak_t": self.peak_t,
                 **self.metrics, "held": self.held, "gated": dict(self.gated), "failed": list(self.failed),
-                "verdict": self.verdict}
+                "verdict": self.verdict, "frames_read": self.frames_read,
+                "burst": None if self.burst is None else dict(self.burst)}
 
 
 @dataclass
-class _Frame:
+class LandingFrame:
+    """One frame as the landing reads it: the measured body, its hip height and scale."""
     frame: int
     t: float
     body: Body
@@ -99,10 +104,15 @@ class LandingTracker:
 
     def reset(self) -> None:
         self.count = 0
-        self._history: deque[_Frame] = deque()
-        self._apex: _Frame | None = None
-        self._low: _Frame | None = None
+        self._history: deque[LandingFrame] = deque()
+        self._apex: LandingFrame | None = None
+        self._low: LandingFrame | None = None
         self._pending: Landing | None = None  # found, waiting out its balance window
+
+    @property
+    def pending(self) -> Landing | None:
+        """The landing found and waiting out its balance window (None: none)."""
+        return self._pending
 
     def update(self, body: Body, frame: int, t: float, metrics: dict[str, Any]) -> Landing | None:
         p = self.params
@@ -110,7 +120,7 @@ class LandingTracker:
         done = self._settle(body, t, scale)
         if not body.hip_width or not scale:
             return done
-        now = _Frame(frame, t, body, body.hip_mid()[1], scale, metrics)
+        now = LandingFrame(frame, t, body, body.hip_mid()[1], scale, metrics)
         history = self._history
         history.append(now)
         while history and t - history[0].t > p.keep_s:
@@ -145,7 +155,7 @@ class LandingTracker:
         self._pending = None
         return landing
 
-    def _landing(self, apex: _Frame, low: _Frame) -> Landing:
+    def _landing(self, apex: LandingFrame, low: LandingFrame) -> Landing:
         fall = [f for f in self._history if apex.frame <= f.frame <= low.frame]
         contacts = {side: _contact(fall, side) for side in ("left", "right")}
         seen = [(c[0], side, c[1]) for side, c in contacts.items() if c is not None]
@@ -158,16 +168,45 @@ class LandingTracker:
             leg, first = best[1], best[2]
         window = [f for f in fall if f.frame >= first.frame]
         metrics, gated = _judged(window, low, leg, contacts if leg == "both" else None)
-        landing = Landing(self.count, leg, first.frame, first.t, low.frame, low.t, metrics, gated)
+        gap = max((b.t - a.t for a, b in zip(fall, fall[1:])), default=0.0)
+        landing = Landing(self.count, leg, first.frame, first.t, low.frame, low.t, metrics, gated,
+                          frame_gap_s=round(gap, 4), frames_read=len(window))
         self.count += 1
         return landing
+
+
+def refine(landing: Landing, frames: list[LandingFrame]) -> bool:
+    """Read ``landing`` again on ``frames``: the same stretch of time at a higher frame
+    rate (the burst: ``loop.burst``), from before its contact to after its peak flexion
+    as first found.  Peak flexion becomes the frame where the hip is lowest, contact the
+    frame before it where the landing leg is longest, and the metrics are taken again
+    over that window; the leg, the balance and the index stay.  Returns False (the
+    landing unchanged) when the frames cannot say more: fewer than three measured."""
+    frames = [f for f in frames if f.scale]
+    if len(frames) < 3:
+        return False
+    low = max(frames, key=lambda f: f.hip_y)
+    fall = [f for f in frames if f.frame <= low.frame]
+    sides = ("left", "right") if landing.leg == "both" else (landing.leg,)
+    contacts = {side: _contact(fall, side) for side in sides}
+    seen = [c[1] for c in contacts.values() if c is not None]
+    first = min(seen, key=lambda f: f.frame) if seen else fall[0]
+    window = [f for f in fall if f.frame >= first.frame]
+    if len(window) < 2:  # no way down from contact to peak in these frames
+        return False
+    metrics, gated = _judged(window, low, landing.leg, contacts if landing.leg == "both" else None)
+    landing.contact_frame, landing.contact_t = first.frame, first.t
+    landing.peak_frame, landing.peak_t = low.frame, low.t
+    landing.metrics, landing.gated = metrics, gated
+    landing.frames_read = len(window)
+    return True
 
 
 def _other(leg: str) -> str | None:
     return {"left": "right", "right": "left"}.get(leg)
 
 
-def _contact(fall: list[_Frame], side: str) -> tuple[float, _Frame] | None:
+def _contact(fall: list[LandingFrame], side: str) -> tuple[float, LandingFrame] | None:
     """The frame where ``side``'s ankle is furthest below the hip, in pixels (within one
     fall the athlete's size in the picture barely changes, while the chain's length, which
     scales other measures, shrinks as the knee bends towards the camera)."""
@@ -181,8 +220,8 @@ def _contact(fall: list[_Frame], side: str) -> tuple[float, _Frame] | None:
     return [r for r in reach if r[0] >= longest - 0.01 * r[1].scale][-1]
 
 
-def _judged(window: list[_Frame], peak: _Frame, leg: str,
-            contacts: dict[str, tuple[float, _Frame] | None] | None) -> tuple[dict[str, Any], dict[str, str]]:
+def _judged(window: list[LandingFrame], peak: LandingFrame, leg: str,
+            contacts: dict[str, tuple[float, LandingFrame] | None] | None) -> tuple[dict[str, Any], dict[str, str]]:
     sides = ("left", "right") if leg == "both" else (leg,)
     m: dict[str, Any] = dict.fromkeys(LANDING_METRICS)
     gated: dict[str, str] = {}

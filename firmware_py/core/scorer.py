@@ -18,6 +18,7 @@ import numpy as np
 
 from . import keypoints as kp
 from .ankle import HeelLift, side_metrics
+from .burst import LandingFrames
 from .calibration import Calibration
 from .cue import Cue, CueTracker
 from .drills import Decision, Drill
@@ -333,6 +334,25 @@ class Scorer:
                 off = knee_off_foot(body, side, line - TURNOUT_UNCERTAINTY_DEG, up[side], shanks[side])
                 metrics["knee_medial_" + side] = round(off / body.hip_width, 3) + 0.0
         metrics.update(fm)
+
+    # -- a landing read again ----------------------------------------------------
+
+    @property
+    def pending_landing(self) -> Landing | None:
+        """A landing found, its balance window not yet over (then it is handed over)."""
+        return self._drills.landings.pending if self._drills.drill.unit == "landing" else None
+
+    def landing_frames(self, landing: Landing) -> LandingFrames:
+        """Where a landing's frames captured at the camera's full rate are measured
+        (``core.burst``), with this scorer's thresholds, calibration and upright lengths."""
+        return LandingFrames(landing, self.thresholds, self.calibration, self._upright)
+
+    def rejudge(self, landing: Landing) -> None:
+        """Judge a landing again after ``LandingFrames.refine`` changed its numbers (the
+        same object the summary counts)."""
+        drill = self._drills.drill
+        if drill.unit == "landing":
+            landing.failed = drill.judge(landing, self.thresholds)
 
     # -- totals -----------------------------------------------------------------
 

@@ -77,11 +77,14 @@ class CaptureThread(threading.Thread):
     ``stuck_s()`` says how long the thread has been inside one call to the source (0
     when it is between calls or waiting out a back-off): a camera driver that never
     answers shows here, and the service's watchdog stops being fed.
+
+    ``ring`` (``loop.burst.FrameRing``), when given, gets every frame before the slot
+    does: a landing's frames at the camera's full rate, whatever the slot dropped.
     """
 
     def __init__(self, source: FrameSource, slot: LatestSlot[Frame] | None = None, *, opened: bool = True,
                  retry: bool | None = None, on_fault: Callable[[str | None], None] | None = None,
-                 backoff: tuple[float, float] = BACKOFF_S):
+                 backoff: tuple[float, float] = BACKOFF_S, ring=None):
         super().__init__(name=f"capture {source.name}", daemon=True)
         self.source = source
         # A camera, or a clip paced like one, drops what the model cannot keep up
@@ -91,6 +94,7 @@ class CaptureThread(threading.Thread):
         self.retry = source.live if retry is None else retry
         self.on_fault = on_fault or (lambda problem: None)
         self.backoff = backoff
+        self.ring = ring
         self.error: SourceError | None = None
         self.reopened = 0
         self._opened = opened
@@ -146,7 +150,10 @@ class CaptureThread(threading.Thread):
                     faulty, delay = False, self.backoff[0]
                     self.reopened += 1
                     self.on_fault(None)
-                self.slot.put(self._run_on(frame))
+                frame = self._run_on(frame)
+                if self.ring is not None:
+                    self.ring.add(frame)
+                self.slot.put(frame)
         finally:
             self.slot.close()
 

@@ -1,6 +1,8 @@
 """The live loop: newest frame → pose → score → pattern → pins, and nothing else.
 
-Capture runs on its own thread and hands over only the newest frame; the pins change
+Capture runs on its own thread and hands over only the newest frame (with a landing
+drill it also keeps the last second of frames, and asks the camera for its full rate:
+``loop.burst``, which reads each landing again from them); the pins change
 in this loop's iteration, right after the frame is scored; then the frame goes to the
 sinks (``loop.sinks``: event log, recorder, the console's readings, the watchdog),
 each of which only hands over.  Every way out (end of a clip, stop request,
@@ -19,10 +21,12 @@ from typing import Sequence
 from firmware_py.core.patterns import PatternSelector
 from firmware_py.cues.outputs import CueOutputs
 from firmware_py.device.state import Device
+from firmware_py.loop.burst import LANDING_FPS, FrameRing, LandingBurst
 from firmware_py.loop.handoff import CaptureThread
 from firmware_py.loop.pipeline import Pipeline
 from firmware_py.loop.sinks import FrameSink
 from firmware_py.loop.step import FrameStep
+from firmware_py.pose.engine import PoseEngine
 from firmware_py.sources.base import FrameSource
 
 log = logging.getLogger(__name__)
@@ -55,16 +59,23 @@ class LiveLoop:
         self.device = device
         self.stats = LoopStats()
         self.rotation = rotation  # without a device; with one, its setting (the console may change it)
+        self.burst_enabled = True  # a landing drill reads each landing again at the camera's rate (bench: off)
 
     def run(self) -> LoopStats:
         device = self.device
         on_fault = None if device is None else (lambda problem: device.health.set_fault("camera", problem))
         turn = self.rotation if device is None else device.settings.config.rotation
         self.source.turn(turn)  # before the capture thread opens a camera: 180 is its own
-        capture = CaptureThread(self.source, opened=self.source_open, on_fault=on_fault)
+        ring = FrameRing()
+        self._landing_drill(ring)  # before the capture thread opens a camera: its rate too
+        capture = CaptureThread(self.source, opened=self.source_open, on_fault=on_fault,
+                                ring=ring if self.burst_enabled else None)
         observe = None if device is None else (lambda r: device.observe(r.score, r.pose, r.feet))
+        engine = self.pipeline.engine
+        burst = (LandingBurst(ring, engine) if self.burst_enabled and isinstance(engine, PoseEngine)
+                 else None)  # (not on given poses)
         step = FrameStep(self.pipeline, selector=self.selector, observe=observe, show=self.outputs.play,
-                         rotation=turn)
+                         rotation=turn, burst=burst)
         capture.start()
         try:
             while not self.stop.is_set():
@@ -88,6 +99,7 @@ class LiveLoop:
                     if device.settings.config.rotation != step.rotation:
                         step.rotation = device.settings.config.rotation
                         self.source.turn(step.rotation)  # a camera catches up within a frame or two
+                self._landing_drill(ring)
                 outcome = step(frame, dropped=capture.slot.dropped)
                 if outcome.changed:
                     self.stats.changes += 1
@@ -100,6 +112,8 @@ class LiveLoop:
             self.stats.error = capture.error  # the caller says it (kneecue run: one line, exit 1)
         finally:
             self.outputs.off()  # first: nothing below may keep the buzzer on
+            if burst is not None:
+                burst.stop()
             capture.stop(timeout=0.5)
             self._pattern("dark")
             if capture.is_alive():  # stuck in a read the camera never answers: closing under it could crash
@@ -107,6 +121,13 @@ class LiveLoop:
             else:
                 self.source.close()
         return self.stats
+
+    def _landing_drill(self, ring: FrameRing) -> None:
+        """A landing drill (set, or recognised) keeps the ring and asks for the full rate."""
+        landing = self.pipeline.scorer.drill.unit == "landing"
+        if landing != ring.enabled:
+            ring.enabled = landing
+            self.source.rate(LANDING_FPS if landing else None)  # a camera catches up within a few frames
 
     def _pattern(self, pattern: str) -> None:
         """An output change without a frame (fault while the camera is gone, dark at the end)."""

@@ -10,7 +10,10 @@ here, and differ only in where frames come from and which sinks they feed:
   state the pattern selector needs (``run``, ``calibrating``, ``testing``);
 * ``show`` puts the pattern where the athlete sees it (the pins: ``CueOutputs.play``)
   and says whether it changed; without it the step remembers what it last decided;
-* ``rotation`` turns each frame first, as a camera mounted turned needs.
+* ``rotation`` turns each frame first, as a camera mounted turned needs;
+* ``burst`` (``loop.burst.LandingBurst``, the live loop's with a landing drill) reads a
+  landing again from the frames the camera captured at full rate before its verdict is
+  shown; the step measures what a frame costs, which tells the burst how many fit.
 """
 
 from __future__ import annotations
@@ -29,19 +32,44 @@ Observe = Callable[[FrameResult], str]
 
 class FrameStep:
     def __init__(self, pipeline: Pipeline, *, selector: PatternSelector | None = None,
-                 observe: Observe | None = None, show: Callable[[str], bool] | None = None, rotation: int = 0):
+                 observe: Observe | None = None, show: Callable[[str], bool] | None = None, rotation: int = 0,
+                 burst=None):
         self.pipeline = pipeline
+        self.burst = burst
+        self.cost_s: float | None = None  # seconds a frame takes through the pipeline (a running mean)
         self.selector = selector or PatternSelector(pipeline.scorer.mode.value)
         self.observe = observe
         self.show = show
         self.rotation = rotation
         self._shown: str | None = None
+        self._waiting: list = []  # landings handed over while their burst runs
+
+    def _burst(self, score):
+        """Start a landing's burst as soon as the scorer has found it, and hand the landing
+        on only once its burst is over (on this frame, or a later one)."""
+        burst, scorer = self.burst, self.pipeline.scorer
+        pending = scorer.pending_landing
+        if pending is not None and not burst.started(pending):
+            burst.start(pending, scorer, self.rotation, self.cost_s)
+        if score.landing is not None:
+            self._waiting.append(score.landing)
+            score = score._replace(landing=None)
+        if self._waiting and burst.ready(self._waiting[0]):
+            landing = self._waiting.pop(0)
+            burst.finish(landing, scorer)
+            score = score._replace(landing=landing)
+        return score
 
     def __call__(self, frame: Frame, *, lap: Lap | None = None, dropped: int = 0) -> Outcome:
         frame = rotated(frame, self.rotation)  # what the source has not turned itself
         if lap and self.rotation:
             lap("rotate")
+        begun = time.monotonic_ns()
         result = self.pipeline.process(frame, lap)
+        took = (time.monotonic_ns() - begun) / 1e9
+        self.cost_s = took if self.cost_s is None else 0.9 * self.cost_s + 0.1 * took
+        if self.burst is not None:
+            result.score = self._burst(result.score)
         score = result.score
         state = "run" if self.observe is None else self.observe(result)
         unit = score.rep if score.rep is not None else score.landing  # (a step's cue is its drill's level)

@@ -30,6 +30,18 @@ class PoseEngine:
         """Forget the athlete: the next frame is searched whole."""
         self._region = None
 
+    def adopt(self, other: "PoseEngine", rgb: np.ndarray, scale: float = 1.0) -> "PoseEngine":
+        """Start from ``other``'s crop, scaled by ``scale`` for frames like ``rgb`` (frames
+        read beside the live ones, a landing's burst, kept at a smaller size), on this
+        engine's own model; ``other``'s tracking is untouched.  Returns self."""
+        r = other._region
+        if r is None:
+            self._region = None
+        else:
+            h, w = rgb.shape[:2]
+            self._region, self._frame_shape = Square(r.x0 * scale, r.y0 * scale, r.size * scale), (w, h)
+        return self
+
     def region_for(self, rgb: np.ndarray) -> Square:
         h, w = rgb.shape[:2]
         if self._region is None or self._frame_shape != (w, h):

@@ -114,6 +114,11 @@ class MoveNet:
             found += ", " + ", ".join(f"out {list(d['shape'])} {np.dtype(d['dtype']).name}" for d in out)
             raise ModelInvalid(f"{str(self.path)!r} is not MoveNet SinglePose: expected {expected}; found {found}")
 
+    def twin(self, num_threads: int = 1) -> "MoveNet":
+        """The same model in an interpreter of its own (an interpreter serves one thread:
+        a landing's burst runs beside the live loop)."""
+        return MoveNet(self.path, num_threads=num_threads, runtime=self.runtime)
+
     @property
     def input_buffer(self) -> np.ndarray:
         """The (S, S, 3) array ``invoke()`` sends, for writing a frame into without a copy."""

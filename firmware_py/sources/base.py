@@ -49,6 +49,11 @@ class FrameSource:
         of it for free (a camera's own transform) does, and says so in ``Frame.turned``;
         the rest is done per frame by ``rotation.rotated``.  Most sources do nothing."""
 
+    def rate(self, fps: float | None) -> None:
+        """``fps`` frames a second are wanted (None: the source's own rate).  A camera
+        that can changes its sensor mode (the landing drills' 120 fps); files and most
+        sources deliver what they have and do nothing."""
+
     def __enter__(self) -> "FrameSource":
         return self.open()
 

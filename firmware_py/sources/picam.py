@@ -28,6 +28,11 @@ How the real camera fails, and what this does about it:
   sensor mode on a Camera Module 3: the mode is chosen here (``sensormodes``) and
   logged.  Autofocus runs continuously where the camera has it.
 
+A landing drill asks for 120 frames a second (``rate``; ``loop.burst`` keeps the last
+second of them): the mode is chosen again for that rate (Camera Module 3: 1536x864
+binned, the full field of view, up to 120 fps) with the same output size, so the
+scorer's pixel lengths carry on; like a turn, the change is made in ``read``.
+
 A camera mounted upside down (``turn(180)``) is turned by libcamera's own transform
 (hflip + vflip, done in the ISP for nothing) and its frames say ``turned=180``.  A
 change from the console takes effect in ``read``, on the capture thread that owns the
@@ -43,7 +48,7 @@ import time
 
 from firmware_py.errors import SourceGivenUp, SourceLost, SourceOpenError
 from firmware_py.sources.base import Frame, FrameSource
-from firmware_py.sources.sensormodes import SensorMode, choose, describe, full_array, main_size
+from firmware_py.sources.sensormodes import SensorMode, choose, describe, faster, full_array, main_size
 
 log = logging.getLogger(__name__)
 CAPTURE_TIMEOUT_S = 2.0  # 60 frame times at 30 fps, and well inside the service's 10 s watchdog
@@ -69,10 +74,16 @@ class PiCamera(FrameSource):
         self._cam = None
         self._want_flip = False  # turn(180) asked for: read() reconfigures the camera to match
         self._flipped = False
+        self._base_fps = fps
+        self._base_mode: SensorMode | None = None  # the mode at the base rate: its size and field are kept
+        self._running_fps = fps  # the rate the camera was last started at
         self._failed_inits = 0
 
     def turn(self, degrees: int) -> None:
         self._want_flip = degrees == 180
+
+    def rate(self, fps: float | None) -> None:
+        self.fps = fps or self._base_fps
 
     # -- opening ---------------------------------------------------------------------
 
@@ -103,21 +114,25 @@ class PiCamera(FrameSource):
         return self
 
     def _start(self, cam, flip: bool) -> None:
-        if self.mode is None:
+        if self.mode is None or self._running_fps != self.fps:
             modes = [SensorMode.from_picamera2(m) for m in cam.sensor_modes if "crop_limits" in m]
-            self.mode = choose(modes, self.fps)
+            if self._base_mode is None:
+                self._base_mode = choose(modes, self._base_fps)
+            self.mode = faster(modes, self._base_mode, self.fps) if self.fps > self._base_fps else self._base_mode
             model = str(cam.camera_properties.get("Model", ""))
             self.described = describe(self.mode, full_array(modes), model)
-            log.info("camera: %s, at %g fps", self.described, self.fps)
+            log.info("camera: %s, at %g fps", self.described, self._frame_rate())
         cam.configure(self._configuration(cam, flip))
         cam.start()
         self._flipped = flip
+        self._running_fps = self.fps
 
     def _configuration(self, cam, flip: bool) -> dict:
         from libcamera import Transform  # comes with picamera2, from apt
 
         return cam.create_video_configuration(
-            main={"size": main_size(self.mode, self.width), "format": "BGR888"},  # numpy order R, G, B
+            # the base mode's output size at any rate (the same aspect and field: ``faster``)
+            main={"size": main_size(self._base_mode, self.width), "format": "BGR888"},  # numpy order R, G, B
             sensor={"output_size": self.mode.size, "bit_depth": self.mode.bit_depth},
             controls=self._controls(cam),
             buffer_count=4,
@@ -126,19 +141,23 @@ class PiCamera(FrameSource):
         )
 
     def _controls(self, cam) -> dict:
-        controls = {"FrameRate": self.fps}
+        controls = {"FrameRate": self._frame_rate()}
         if "AfMode" in cam.camera_controls:  # Camera Module 3: otherwise focus stays where it was left
             from libcamera import controls as libcamera_controls
 
             controls["AfMode"] = libcamera_controls.AfModeEnum.Continuous
         return controls
 
+    def _frame_rate(self) -> float:
+        """What is asked for, as far as the mode in use goes."""
+        return min(self.fps, self.mode.fps) if self.mode is not None else self.fps
+
     # -- reading ---------------------------------------------------------------------
 
     def read(self) -> Frame | None:
         if self._cam is None:
             raise SourceLost(f"{self.name} is not open")
-        if self._want_flip != self._flipped:
+        if self._want_flip != self._flipped or self._running_fps != self.fps:
             self._reconfigure(self._want_flip)
         try:
             request = self._cam.capture_request(wait=self.capture_timeout)
@@ -167,7 +186,7 @@ class PiCamera(FrameSource):
             self._cam.stop()
             self._start(self._cam, flip)
         except Exception as e:  # the capture thread closes and reopens it, turned as asked
-            raise SourceLost(f"{self.name} could not be turned {180 if flip else 0}°: {e}") from e
+            raise SourceLost(f"{self.name} could not be turned {180 if flip else 0}° at {self.fps:g} fps: {e}") from e
 
     def close(self) -> None:
         cam, self._cam = self._cam, None

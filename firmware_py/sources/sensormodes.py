@@ -69,6 +69,17 @@ def choose(modes: Iterable[SensorMode], fps: float) -> SensorMode:
     return max(fast, key=lambda m: (round(_area(m.field(full)), 3), -m.size[0] * m.size[1]))
 
 
+def faster(modes: Iterable[SensorMode], current: SensorMode, fps: float) -> SensorMode:
+    """The mode for ``fps`` in mid-session: ``choose``'s, unless it sees less than
+    ``current`` (a cropped mode, as the Camera Module 2's only 120 fps one), which would
+    change the athlete's size in the picture under the scorer's feet: then ``current``
+    (its own top rate is what the camera gets)."""
+    modes = list(modes)
+    full = full_array(modes)
+    mode = choose(modes, fps)
+    return mode if _area(mode.field(full)) >= _area(current.field(full)) - 1e-3 else current
+
+
 def main_size(mode: SensorMode, width: int = 1280) -> tuple[int, int]:
     """The output stream's size: ``width`` pixels wide with the mode's aspect ratio
     (no further crop by the ISP), height even."""

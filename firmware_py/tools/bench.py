@@ -154,6 +154,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from firmware_py.app.build import build_foot_stage, build_model, build_pipeline
     from firmware_py.sources import make_source
 
+    if args.landing:
+        return _landing(args)
+
     if args.path:
         frames = file_frames(make_source(args.path), args.frames)
     else:
@@ -175,4 +178,27 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if feet is not None:
         report["feet"] = {"model": args.feet, "readings": feet.readings}
     print(dumps(report, compact=False) if args.json else format_report(report, report["source"]))
+    return 0
+
+
+def _landing(args: argparse.Namespace) -> int:
+    from firmware_py.app.build import build_model
+    from firmware_py.errors import KneeCueError
+    from firmware_py.tools.landingbench import PI_FRAME_MS, format_landing_report, run_landing_bench
+
+    if not args.path:
+        raise KneeCueError("bench --landing needs a clip with landings, e.g. the shared hop clip")
+    speeds = {}
+    for item in args.frame_ms:
+        name, _, ms = item.partition("=")
+        try:
+            speeds[name] = float(ms)
+        except ValueError:
+            raise KneeCueError(f"--frame-ms {item!r}: give NAME=MS, e.g. pi4=68") from None
+        if not name or not 1.0 <= speeds[name] <= 1000.0:
+            raise KneeCueError(f"--frame-ms {item!r}: a name and from 1 to 1000 ms")
+    drill = args.drill if args.drill in ("hop", "land") else "hop"
+    report = run_landing_bench(args.path, build_model(args.model, threads=args.threads, runtime=args.runtime),
+                               drill, speeds or dict(PI_FRAME_MS))
+    print(dumps(report, compact=False) if args.json else format_landing_report(report))
     return 0

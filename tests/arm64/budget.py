@@ -20,7 +20,10 @@ stage runs.  The counter
 is one for all threads, so the foot thread is held at its model lock through each
 bracket (it wakes, takes the frame and waits: those few instructions are counted)
 and reads the frame between brackets, so every frame is scored with a fresh reading.
-The models run on one thread so the count is exact.
+The models run on one thread so the count is exact.  8 brackets a landing burst's frame
+(``loop.burst``: the ring's half-size copy of the frame, the pose on the burst's own
+engine, the measuring for the landing) and 9 the ring's copy alone, which the capture
+thread makes of every frame the camera delivers while a landing drill runs.
 Frames are decoded before the regions.  Prints nothing the lane reads; the plugin
 prints the counts at exit.
 """
@@ -35,12 +38,16 @@ import sys
 import time
 
 from firmware_py.app.build import build_model, build_pipeline
+from firmware_py.core.landing import Landing
 from firmware_py.core.patterns import PatternSelector
+from firmware_py.loop.burst import FrameRing
+from firmware_py.pose.engine import PoseEngine
 from firmware_py.sources import make_source
 
 MARK = 0x4B51  # icount.c
 BARE, PIPELINE, SCORING, EMPTY = 1, 2, 3, 4  # EMPTY: a bracket around nothing, what marking itself costs
 FEET_LITE, FEET_FULL, PIPELINE_WITH_FEET = 5, 6, 7
+BURST_FRAME, RING_ADD = 8, 9
 # Warm-up of the pipeline with the foot stage: the code it shares with the first
 # pipeline is warm already; its own (the foot metrics) specialises within a few frames.
 BESIDE_WARMUP = 8
@@ -80,6 +87,10 @@ def main() -> None:
         beside = build_pipeline(build_model(os.environ.get("KNEECUE_MODEL"), threads=1), feet=stage)
     selector = PatternSelector(pipeline.scorer.mode.value)
     engine = pipeline.engine
+    ring = FrameRing()
+    ring.enabled = True
+    burst_engine = PoseEngine(model.twin())
+    measured = pipeline.scorer.landing_frames(Landing(0, "right", 0, 0.0, 0, 0.0))
 
     def lap(stage: str) -> None:
         if counting and stage == "keypoints":
@@ -108,6 +119,7 @@ def main() -> None:
                 mark(PIPELINE, False)
                 mark(EMPTY, True)
                 mark(EMPTY, False)
+                burst_frame(ring, frame, engine, burst_engine, measured)
                 for region, foot in feet.items():
                     if i < args.warmup + args.feet:
                         mark(region, True)
@@ -121,6 +133,22 @@ def main() -> None:
     if beside is not None:
         beside.feet.close()
     print(f"budget: {args.frames} frames on {model.runtime}")
+
+
+def burst_frame(ring, frame, engine, burst_engine, measured) -> None:
+    """One frame as a landing's burst reads it (see the module docstring)."""
+    gc.collect()
+    mark(RING_ADD, True)
+    ring.add(frame)
+    mark(RING_ADD, False)
+    gc.collect()
+    mark(BURST_FRAME, True)
+    ring.add(frame)
+    kept, shrink = ring.between(frame.pts, frame.pts)[-1]
+    pose = burst_engine.adopt(engine, kept.rgb, 1.0 / shrink).pose_of(kept)
+    pose[:, :2] *= shrink
+    measured.add(pose, frame.index, frame.pts)
+    mark(BURST_FRAME, False)
 
 
 def with_feet(pipeline, frame, counting: bool) -> None:

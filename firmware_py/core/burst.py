@@ -1,0 +1,60 @@
+"""A landing's frames measured again, at the camera's full rate.
+
+The live loop scores the newest frame, as often as the model allows (a Pi 4 some 15 a
+second), so the 150-300 ms from a foot's contact to peak knee flexion holds a handful of
+scored frames; the camera meanwhile captured every frame of it (``loop.burst`` keeps
+them).  Once a landing is found, this measures those frames the way the scorer measures
+its own (the same smoothing, levelling, validity gates, and the upright thigh lengths the
+scorer has learnt, copied: a burst never changes what the live scorer knows) on the
+landing's leg, and ``landing.refine`` reads the landing again from them.
+
+Pure: poses and times in, a refined ``Landing`` out.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from . import keypoints as kp
+from .body import TORSO_TO_LEG, measure_flat
+from .calibration import Calibration
+from .landing import Landing, LandingFrame, refine
+from .metrics import metrics_from_body
+from .settings import Thresholds
+from .smoothing import PoseSmoother, SmoothingParams
+from .validity import UprightLengths
+
+__all__ = ["LandingFrames"]
+
+_SCORED_POINTS = range(kp.L_SHOULDER, kp.COUNT)  # as the scorer smooths
+
+
+class LandingFrames:
+    """``add(pose, frame_index, t)`` for each frame of the burst, in time order; then
+    ``refine()`` reads the landing again from them (False: too few measured)."""
+
+    def __init__(self, landing: Landing, thresholds: Thresholds, calibration: Calibration | None,
+                 lengths: UprightLengths) -> None:
+        self.landing = landing
+        self.thresholds = thresholds
+        self.calibration = calibration
+        self.lengths = copy.copy(lengths)  # read, never followed: the burst's frames are not upright
+        self.stance = landing.leg  # "left", "right" or "both": a stance's name too
+        self._smoother = PoseSmoother(SmoothingParams(min_score=thresholds.min_score), points=_SCORED_POINTS)
+        self.frames: list[LandingFrame] = []
+
+    def add(self, pose: np.ndarray, frame_index: int, t: float) -> None:
+        th, cal = self.thresholds, self.calibration
+        flat = kp.flat(pose)
+        self._smoother.smooth(flat, t)
+        body = measure_flat(flat, roll_deg=0.0 if cal is None else cal.roll_deg, min_score=th.min_score)
+        scale = body.leg_length or (TORSO_TO_LEG * body.torso if body.torso else None)
+        if not body.hip_width or not scale:
+            return
+        metrics = metrics_from_body(body, thresholds=th, calibration=cal, stance=self.stance, lengths=self.lengths)
+        self.frames.append(LandingFrame(frame_index, t, body, body.hip_mid()[1], scale, metrics))
+
+    def refine(self) -> bool:
+        return refine(self.landing, self.frames)

@@ -1,0 +1,232 @@
+"""A landing captured at the camera's full rate and scored in the second after it.
+
+A landing's knee is judged in the 150-300 ms from the foot's contact to peak knee
+flexion.  A Pi camera can deliver 120 frames a second (Camera Module 3, 1536x864 binned)
+while MoveNet scores a fraction of them (a Pi 4 some 15), and the live loop, which
+always scores the newest frame so that cues never lag, sees a handful of frames of that
+window.  So, while a landing drill runs:
+
+* the capture thread keeps every frame of the last ``RING_S`` seconds in a ``FrameRing``
+  (memory, never disk), each frame wider than ``SHRINK_ABOVE`` pixels kept at half its
+  width and height (every other pixel: a strided copy, the cheapest there is at 120 fps;
+  MoveNet reads a 192-pixel square of the athlete either way), so a 1280x720 camera's
+  second holds about 100 MB, not 400;
+* when the live scorer hands over a landing (its balance window closed), ``LandingBurst``
+  takes the frames the camera captured from just before its contact to just after its
+  peak (by the gap between the frames the live loop scored, how far either may be off),
+  scores as many of them as fit before the cue is due (``CUE_WITHIN_S`` after the contact
+  frame's capture, less a margin), evenly spread, with the same model and a copy of the
+  live crop, and reads the landing again from them (``core.burst``); the drill judges it
+  again, and the verdict is shown;
+* how many frames fit comes from the measured cost of a frame: the burst's own, else the
+  live loop's.  The landing says what was done (``burst``: frames captured in the window,
+  frames scored, their rate, the time it took, and when the verdict was ready after the
+  contact).
+
+The live loop is paused while a burst runs (one model, one thread); it then scores the
+newest frame again.  Frames reach the ring before the latest-frame hand-off, so the
+burst sees every frame the camera delivered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from firmware_py.core.burst import LandingFrames
+from firmware_py.core.landing import Landing
+from firmware_py.core.scorer import Scorer
+from firmware_py.pose.engine import PoseEngine
+from firmware_py.sources.base import Frame
+from firmware_py.sources.rotation import rotated
+
+__all__ = ["FrameRing", "LandingBurst", "RING_S", "CUE_WITHIN_S", "LANDING_FPS"]
+
+LANDING_FPS = 120.0  # what a landing drill asks of the camera (Camera Module 3: 1536x864 binned)
+# A landing found at peak flexion + its balance window (0.3 s) + the live loop's lag, and
+# read back to its contact (at most 0.45 s before peak) less a gap: under 1.2 s.
+RING_S = 1.2
+RING_MAX = int(RING_S * 130)  # frames, whatever a source claims its rate is
+SHRINK_ABOVE = 800  # pixels wide: kept at half size
+CUE_WITHIN_S = 1.0  # the verdict is shown within this of the contact frame's capture
+MARGIN_S = 0.05  # kept back for the pattern, the pins and the clock's jitter
+MIN_FRAMES = 3
+
+
+class FrameRing:
+    """The last ``keep_s`` seconds of frames, filled by the capture thread while
+    ``enabled``; ``between`` is read by the loop's thread."""
+
+    def __init__(self, keep_s: float = RING_S, max_frames: int = RING_MAX) -> None:
+        self.keep_s = keep_s
+        self._lock = threading.Lock()
+        self._frames: deque[tuple[Frame, int]] = deque(maxlen=max_frames)  # (frame as kept, shrunk by)
+        self._enabled = False
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, on: bool) -> None:
+        if on != self._enabled:
+            self._enabled = on
+            if not on:
+                with self._lock:
+                    self._frames.clear()  # its memory back as soon as no landing drill runs
+
+    def add(self, frame: Frame) -> None:
+        if not self._enabled:
+            return
+        shrink = 2 if frame.rgb.shape[1] > SHRINK_ABOVE else 1
+        if shrink > 1:
+            frame = dataclasses.replace(frame, rgb=np.ascontiguousarray(frame.rgb[::shrink, ::shrink]))
+        with self._lock:
+            frames = self._frames
+            frames.append((frame, shrink))
+            while frames and frame.pts - frames[0][0].pts > self.keep_s:
+                frames.popleft()
+
+    def between(self, t0: float, t1: float) -> list[tuple[Frame, int]]:
+        """The frames kept from ``t0`` to ``t1`` (pts), each with how much it was shrunk."""
+        with self._lock:
+            return [(f, s) for f, s in self._frames if t0 <= f.pts <= t1]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._frames)
+
+
+@dataclass
+class _Job:
+    landing: Landing
+    measured: LandingFrames
+    rotation: int
+    live_cost_s: float | None
+    report: dict = field(default_factory=dict)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class LandingBurst:
+    """Reads landings again from the ring, one after another on a thread of its own
+    with its own interpreter, so that the live loop goes on scoring (on a hop grid the
+    next landing comes half a second after this one's contact).
+
+    On the loop's thread: ``start(landing, scorer, rotation, live_cost_s)`` once the live
+    scorer has found a landing (before its balance window closes); ``ready(landing)``
+    says whether its burst is over (done, or out of time: a burst never runs past its
+    landing's cue deadline, and one that cannot start in time scores nothing);
+    ``finish(landing, scorer)`` reads the landing again from what was scored and has the
+    drill judge it again.
+    """
+
+    def __init__(self, ring: FrameRing, engine: PoseEngine, *, within_s: float = CUE_WITHIN_S,
+                 clock: Callable[[], int] = time.monotonic_ns) -> None:
+        self.ring = ring
+        self.engine = engine
+        self.within_s = within_s
+        self.clock = clock
+        self.cost_s: float | None = None  # seconds a burst frame takes, measured
+        self._engine: PoseEngine | None = None  # the burst's own (a twin interpreter), made on first use
+        self._jobs: dict[int, _Job] = {}  # by id(landing)
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def started(self, landing: Landing) -> bool:
+        return id(landing) in self._jobs
+
+    def start(self, landing: Landing, scorer: Scorer, rotation: int = 0, live_cost_s: float | None = None) -> None:
+        if self._stopping or self.started(landing):
+            return
+        if self._engine is None:
+            self._engine = PoseEngine(self.engine.model.twin(), track=self.engine.track)
+        job = _Job(landing, scorer.landing_frames(landing), rotation, live_cost_s)
+        self._jobs[id(landing)] = job
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="landing burst", daemon=True)
+            self._thread.start()
+        self._queue.put(job)
+
+    def _work(self) -> None:
+        while (job := self._queue.get()) is not None:
+            try:
+                self._run(job)
+            finally:
+                job.done.set()
+
+    def _run(self, job: _Job) -> None:
+        landing, report = job.landing, job.report
+        pad = max(landing.frame_gap_s, 0.02)
+        kept = self.ring.between(landing.contact_t - pad, landing.peak_t + pad)
+        report.update(captured=len(kept), scored=0)
+        if len(kept) < MIN_FRAMES:
+            return
+        frames = [f for f, _ in kept]
+        window = sum(landing.contact_t <= f.pts <= landing.peak_t for f in frames)
+        if window < 2 * landing.frames_read:  # a fast CPU: nothing to gain (see ``finish``)
+            report["why"] = "the live loop read half the frames or more"
+            return
+        report["fps"] = round((len(frames) - 1) / max(frames[-1].pts - frames[0].pts, 1e-6), 1)
+        # the contact may be found as early as the window's first frame: the verdict is due a
+        # second after that one's capture, and the loop sees the burst end on its next frame
+        deadline = frames[0].t_ns + int((self.within_s - MARGIN_S - (job.live_cost_s or 0.0)) * 1e9)
+        begun = self.clock()
+        cost = self.cost_s or job.live_cost_s or 0.05
+        fit = int((deadline - begun) / 1e9 / cost)
+        if fit < MIN_FRAMES:
+            report["why"] = "no time left before the cue"
+            return
+        picked = [kept[i] for i in np.unique(np.linspace(0, len(kept) - 1, min(fit, len(kept))).round().astype(int))]
+        engine = self._engine.adopt(self.engine, picked[0][0].rgb, 1.0 / picked[0][1])
+        scored = 0
+        for frame, shrink in picked:
+            now = self.clock()
+            if self._stopping or now + cost * 1e9 > deadline:
+                break
+            frame = rotated(frame, job.rotation)
+            pose = engine.pose_of(frame)
+            if shrink > 1:
+                pose[:, :2] *= shrink  # back to the live frames' pixels, which the scorer's lengths are in
+            job.measured.add(pose, frame.index, frame.pts)
+            scored += 1
+            took = (self.clock() - now) / 1e9
+            cost = took if self.cost_s is None else 0.8 * self.cost_s + 0.2 * took
+            self.cost_s = cost
+        end = self.clock()
+        report.update(scored=scored, took_ms=round((end - begun) / 1e6, 1),
+                      done_after_window_s=round((end - frames[0].t_ns) / 1e9, 3))
+
+    def ready(self, landing: Landing) -> bool:
+        job = self._jobs.get(id(landing))
+        return job is None or job.done.is_set()
+
+    def finish(self, landing: Landing, scorer: Scorer) -> None:
+        """Read ``landing`` again from its burst (it must be ``ready``) and judge it again."""
+        job = self._jobs.pop(id(landing), None)
+        if job is None or job.landing is not landing:
+            return
+        landing.burst = report = job.report
+        report["live_read"] = landing.frames_read
+        scored = report.get("scored", 0)
+        # Read again only from at least twice the frames the live loop read it on: two readings of
+        # the same frames differ by MoveNet's own noise (on the hop clip's 30 fps frames FPPA at peak
+        # moved by a median of ~5 deg between the live crop and the burst's), so fewer frames than
+        # that would trade one noisy reading for another (docs/performance.md, "A landing's burst").
+        if scored >= max(MIN_FRAMES, 2 * landing.frames_read) and job.measured.refine():
+            scorer.rejudge(landing)
+            report["used"] = True
+
+    def stop(self) -> None:
+        self._stopping = True
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(2.0)

@@ -1,0 +1,113 @@
+"""A landing's burst (loop.burst): the frames the camera captured kept for a second, a
+landing read again from them on the burst's own thread before its verdict is shown,
+and none of it while a squat drill runs."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+from test_landings import labelled, resampled
+
+from firmware_py.app.build import build_pipeline
+from firmware_py.core.settings import Thresholds
+from firmware_py.cues.outputs import CueOutputs
+from firmware_py.loop.burst import LANDING_FPS, FrameRing
+from firmware_py.loop.live import LiveLoop
+from firmware_py.loop.sinks import FrameSink
+from firmware_py.sources import make_source
+from firmware_py.sources.base import Frame
+from firmware_py.tools.landingbench import PI_FRAME_MS, PacedModel
+
+
+def frame(i: int, fps: float = 120.0, width: int = 1280) -> Frame:
+    rgb = np.full((width * 9 // 16, width, 3), i % 256, np.uint8)
+    return Frame(i, 1_000_000_000 + int(i / fps * 1e9), rgb, i / fps)
+
+
+def test_the_ring_keeps_the_last_second_and_a_half_size_picture_only_while_on():
+    ring = FrameRing(keep_s=1.0)
+    ring.add(frame(0))
+    assert len(ring) == 0  # off: a squat drill keeps nothing
+    ring.enabled = True
+    for i in range(300):
+        ring.add(frame(i))
+    kept = ring.between(0.0, 10.0)
+    assert [f.index for f, _ in kept] == list(range(179, 300))  # the last 1.0 s at 120 fps (both ends)
+    f, shrink = kept[-1]
+    assert shrink == 2 and f.rgb.shape == (360, 640, 3) and f.rgb[0, 0, 0] == 299 % 256
+    assert [f.index for f, _ in ring.between(2.0, 2.05)] == [240, 241, 242, 243, 244, 245, 246]
+    small = frame(300, width=640)
+    ring.add(small)
+    assert ring.between(2.5, 2.5)[0][1] == 1  # a picture 640 wide is kept as it is
+    ring.enabled = False
+    assert len(ring) == 0  # its memory back at once
+
+
+class Rates:
+    """A source that says what rate it was asked for."""
+
+    def __init__(self, source):
+        self.source, self.asked = source, []
+
+    def __getattr__(self, name):
+        return getattr(self.source, name)
+
+    def rate(self, fps):
+        self.asked.append(fps)
+
+
+@pytest.mark.parametrize("drill, asked", [("sls", []), ("hop", [LANDING_FPS]), ("land", [LANDING_FPS])])
+def test_only_a_landing_drill_asks_the_camera_for_its_full_rate(drill, asked):
+    source = Rates(make_source("synthetic:squats").open())
+    pipeline = build_pipeline(None, thresholds=Thresholds().with_value("drill", drill))
+    with CueOutputs(pin_factory=MockFactory(pin_class=MockPWMPin)) as outputs:
+        LiveLoop(source, pipeline, outputs).run()
+    assert source.asked == asked
+
+
+class Landings(FrameSink):
+    def __init__(self):
+        self.seen, self.first = [], None
+
+    def on_frame(self, outcome):
+        if self.first is None:
+            self.first = (outcome.frame.t_ns, outcome.frame.pts)
+        landing = outcome.result.score.landing
+        if landing is not None:
+            contact_ns = self.first[0] + (landing.contact_t - self.first[1]) * 1e9
+            self.seen.append((landing, (outcome.decided_ns - contact_ns) / 1e9, outcome.pattern))
+
+
+@pytest.mark.media
+def test_a_pi_4s_pace_reads_each_hop_landing_again_from_the_camera_and_cues_it_within_a_second(
+        movenet, media, tmp_path):
+    """The hop clip at 60 fps (each frame twice: resampled), played as a camera delivers it,
+    with every invoke as slow as a Pi 4's: the live loop reads a few frames from contact to
+    peak flexion, the burst more of those the camera captured, and each verdict is on the
+    pins within a second of the contact frame's capture."""
+    path = resampled(media, tmp_path, 2)
+    pipeline = build_pipeline(PacedModel(movenet, PI_FRAME_MS["pi4"] / 1000),
+                              thresholds=Thresholds().with_value("drill", "hop"))
+    sink = Landings()
+    begun = time.monotonic()
+    with CueOutputs(pin_factory=MockFactory(pin_class=MockPWMPin)) as outputs:
+        LiveLoop(make_source(path, realtime=True).open(), pipeline, outputs, sinks=[sink]).run()
+    assert time.monotonic() - begun < 30
+    labels = [lab for lab in labelled() if lab[2] + 12 < 130]  # landings settled within the frames kept
+    assert len(sink.seen) >= len(labels) - 1, [x.contact_frame for x, _, _ in sink.seen]
+    assert sum(x.leg == "right" for x, _, _ in sink.seen) >= len(sink.seen) - 1  # every landing the eye saw
+    for landing, cue_after_contact, pattern in sink.seen:
+        assert cue_after_contact <= 1.0, landing.to_dict()
+        assert pattern in ("pass", "fail_" + landing.leg)
+        assert landing.burst is not None and landing.burst["captured"] > 2 * landing.burst["live_read"]
+    read_again = [x for x, _, _ in sink.seen if x.burst.get("used")]
+    assert read_again, [x.burst for x, _, _ in sink.seen]
+    for landing in read_again:
+        # at least twice the frames the live loop read, and the landing read from them
+        assert landing.burst["scored"] >= 2 * landing.burst["live_read"] and landing.frames_read > 2
+        # still a landing the eye labelled (the live loop's own contacts spread up to 5 frames at this pace)
+        assert any(abs(landing.contact_frame / 2 - c) <= 5 for _, c, _ in labels), landing.to_dict()
+        assert any(abs(landing.peak_frame / 2 - p) <= 5 for _, _, p in labels), landing.to_dict()
