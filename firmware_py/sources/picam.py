@@ -186,7 +186,8 @@ class PiCamera(FrameSource):
             self._cam.stop()
             self._start(self._cam, flip)
         except Exception as e:  # the capture thread closes and reopens it, turned as asked
-            raise SourceLost(f"{self.name} could not be turned {180 if flip else 0}° at {self.fps:g} fps: {e}") from e
+            rate = "" if self.fps == self._base_fps else f" at {self.fps:g} fps"
+            raise SourceLost(f"{self.name} could not be turned {180 if flip else 0}°{rate}: {e}") from e
 
     def close(self) -> None:
         cam, self._cam = self._cam, None
