@@ -59,10 +59,12 @@ class Rates:
         self.asked.append(fps)
 
 
-@pytest.mark.parametrize("drill, asked", [("sls", []), ("hop", [LANDING_FPS]), ("land", [LANDING_FPS])])
-def test_only_a_landing_drill_asks_the_camera_for_its_full_rate(drill, asked):
+@pytest.mark.parametrize("drill, burst, asked", [("sls", True, []), ("hop", True, [LANDING_FPS]),
+                                                 ("land", True, [LANDING_FPS]), ("hop", False, [])])
+def test_only_a_landing_drill_asks_the_camera_for_its_full_rate_unless_told_not_to(drill, burst, asked):
     source = Rates(make_source("synthetic:squats").open())
-    pipeline = build_pipeline(None, thresholds=Thresholds().with_value("drill", drill))
+    th = Thresholds().with_value("drill", drill).with_value("landing_burst", burst)
+    pipeline = build_pipeline(None, thresholds=th)
     with CueOutputs(pin_factory=MockFactory(pin_class=MockPWMPin)) as outputs:
         LiveLoop(source, pipeline, outputs).run()
     assert source.asked == asked

@@ -73,6 +73,7 @@ class Thresholds:
     drill: str = "auto"  # what the athlete is doing: which criteria apply (core.drills)
     hip_adduction_alert: float = 15.0  # running, at midstance (core.drills.run)
     run_steps: int = 7  # running: each side's mean over this many steps (Dingenen 2018: 6.3 +- 0.3 suffice)
+    landing_burst: bool = True  # landing drills: the camera's full rate kept and each landing read again (loop.burst)
 
     def __post_init__(self) -> None:
         for key, spec in SETTINGS.items():
@@ -259,6 +260,10 @@ SETTINGS: dict[str, SettingSpec] = {
     ),
     "run_steps": SettingSpec(
         int, 7, 50, "steps", "running: each side's mean is taken over this many steps",
+    ),
+    "landing_burst": SettingSpec(
+        bool, None, None, "", "hops and landings: the camera at its full rate, each landing's frames kept "
+        "and read again before its verdict (off: the live frames only, the verdict sooner on a Pi 4)",
     ),
 }
 

@@ -140,22 +140,27 @@ class LandingBurst:
         self._thread: threading.Thread | None = None
         self._stopping = False
 
+    def prepare(self) -> None:
+        """Start the burst's thread, which first loads its own interpreter (a tenth of a
+        second or more, which must not land in the live loop in the middle of a landing):
+        the live loop calls this when a landing drill begins."""
+        if self._thread is None and not self._stopping:
+            self._thread = threading.Thread(target=self._work, name="landing burst", daemon=True)
+            self._thread.start()
+
     def started(self, landing: Landing) -> bool:
         return id(landing) in self._jobs
 
     def start(self, landing: Landing, scorer: Scorer, rotation: int = 0, live_cost_s: float | None = None) -> None:
         if self._stopping or self.started(landing):
             return
-        if self._engine is None:
-            self._engine = PoseEngine(self.engine.model.twin(), track=self.engine.track)
         job = _Job(landing, scorer.landing_frames(landing), rotation, live_cost_s)
         self._jobs[id(landing)] = job
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="landing burst", daemon=True)
-            self._thread.start()
+        self.prepare()
         self._queue.put(job)
 
     def _work(self) -> None:
+        self._engine = PoseEngine(self.engine.model.twin(), track=self.engine.track)
         while (job := self._queue.get()) is not None:
             try:
                 self._run(job)
@@ -207,6 +212,11 @@ class LandingBurst:
     def ready(self, landing: Landing) -> bool:
         job = self._jobs.get(id(landing))
         return job is None or job.done.is_set()
+
+    def wait(self, landing: Landing, timeout: float) -> None:
+        job = self._jobs.get(id(landing))
+        if job is not None:
+            job.done.wait(timeout)
 
     def finish(self, landing: Landing, scorer: Scorer) -> None:
         """Read ``landing`` again from its burst (it must be ``ready``) and judge it again."""

@@ -59,7 +59,6 @@ class LiveLoop:
         self.device = device
         self.stats = LoopStats()
         self.rotation = rotation  # without a device; with one, its setting (the console may change it)
-        self.burst_enabled = True  # a landing drill reads each landing again at the camera's rate (bench: off)
 
     def run(self) -> LoopStats:
         device = self.device
@@ -67,16 +66,16 @@ class LiveLoop:
         turn = self.rotation if device is None else device.settings.config.rotation
         self.source.turn(turn)  # before the capture thread opens a camera: 180 is its own
         ring = FrameRing()
-        self._landing_drill(ring)  # before the capture thread opens a camera: its rate too
-        capture = CaptureThread(self.source, opened=self.source_open, on_fault=on_fault,
-                                ring=ring if self.burst_enabled else None)
-        observe = None if device is None else (lambda r: device.observe(r.score, r.pose, r.feet))
         engine = self.pipeline.engine
-        burst = (LandingBurst(ring, engine) if self.burst_enabled and isinstance(engine, PoseEngine)
-                 else None)  # (not on given poses)
+        burst = LandingBurst(ring, engine) if isinstance(engine, PoseEngine) else None  # (not on given poses)
+        self._landing_drill(ring, burst)  # before the capture thread opens a camera: its rate too
+        capture = CaptureThread(self.source, opened=self.source_open, on_fault=on_fault,
+                                ring=ring if burst is not None else None)
+        observe = None if device is None else (lambda r: device.observe(r.score, r.pose, r.feet))
         step = FrameStep(self.pipeline, selector=self.selector, observe=observe, show=self.outputs.play,
                          rotation=turn, burst=burst)
         capture.start()
+        last = None
         try:
             while not self.stop.is_set():
                 frame = capture.slot.get(POLL_S)
@@ -99,16 +98,14 @@ class LiveLoop:
                     if device.settings.config.rotation != step.rotation:
                         step.rotation = device.settings.config.rotation
                         self.source.turn(step.rotation)  # a camera catches up within a frame or two
-                self._landing_drill(ring)
-                outcome = step(frame, dropped=capture.slot.dropped)
-                if outcome.changed:
-                    self.stats.changes += 1
-                    self.stats.last_latency_ms = (outcome.decided_ns - outcome.result.t_ns) / 1e6
-                for sink in self.sinks:  # each only hands over: the writing is on their threads
-                    sink.on_frame(outcome)
-                score = outcome.result.score
+                self._landing_drill(ring, burst)
+                last = step(frame, dropped=capture.slot.dropped)
+                self._hand_on(last)
                 self.stats.frames += 1
-                self.stats.last_frame, self.stats.last_t = score.frame_index, score.t
+                self.stats.last_frame, self.stats.last_t = last.result.score.frame_index, last.result.score.t
+            if last is not None and burst is not None:  # a clip's end: its last landings' verdicts
+                for outcome in step.drain(last):
+                    self._hand_on(outcome)
             self.stats.error = capture.error  # the caller says it (kneecue run: one line, exit 1)
         finally:
             self.outputs.off()  # first: nothing below may keep the buzzer on
@@ -122,11 +119,22 @@ class LiveLoop:
                 self.source.close()
         return self.stats
 
-    def _landing_drill(self, ring: FrameRing) -> None:
-        """A landing drill (set, or recognised) keeps the ring and asks for the full rate."""
-        landing = self.pipeline.scorer.drill.unit == "landing"
+    def _hand_on(self, outcome) -> None:
+        if outcome.changed:
+            self.stats.changes += 1
+            self.stats.last_latency_ms = (outcome.decided_ns - outcome.result.t_ns) / 1e6
+        for sink in self.sinks:  # each only hands over: the writing is on their threads
+            sink.on_frame(outcome)
+
+    def _landing_drill(self, ring: FrameRing, burst: LandingBurst | None) -> None:
+        """A landing drill (set, or recognised) keeps the ring and asks for the full rate
+        (unless the ``landing_burst`` setting is off)."""
+        scorer = self.pipeline.scorer
+        landing = scorer.drill.unit == "landing" and scorer.thresholds.landing_burst
         if landing != ring.enabled:
             ring.enabled = landing
+            if landing and burst is not None:
+                burst.prepare()
             self.source.rate(LANDING_FPS if landing else None)  # a camera catches up within a few frames
 
     def _pattern(self, pattern: str) -> None:

@@ -18,6 +18,7 @@ here, and differ only in where frames come from and which sinks they feed:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Callable
 
@@ -44,12 +45,24 @@ class FrameStep:
         self._shown: str | None = None
         self._waiting: list = []  # landings handed over while their burst runs
 
+    def drain(self, last: Outcome) -> list[Outcome]:
+        """At a clip's end: the landings still waiting for their bursts, each as an outcome
+        of the last frame (the bursts are let finish; none is longer than a second)."""
+        out = []
+        while self._waiting:
+            landing = self._waiting.pop(0)
+            self.burst.wait(landing, timeout=2.0)
+            self.burst.finish(landing, self.pipeline.scorer)
+            result = dataclasses.replace(last.result, score=last.result.score._replace(landing=landing))
+            out.append(self._shown_outcome(last.frame, result, last.dropped))
+        return out
+
     def _burst(self, score):
         """Start a landing's burst as soon as the scorer has found it, and hand the landing
         on only once its burst is over (on this frame, or a later one)."""
         burst, scorer = self.burst, self.pipeline.scorer
         pending = scorer.pending_landing
-        if pending is not None and not burst.started(pending):
+        if pending is not None and not burst.started(pending) and burst.ring.enabled:
             burst.start(pending, scorer, self.rotation, self.cost_s)
         if score.landing is not None:
             self._waiting.append(score.landing)
@@ -70,6 +83,9 @@ class FrameStep:
         self.cost_s = took if self.cost_s is None else 0.9 * self.cost_s + 0.1 * took
         if self.burst is not None:
             result.score = self._burst(result.score)
+        return self._shown_outcome(frame, result, dropped)
+
+    def _shown_outcome(self, frame: Frame, result, dropped: int) -> Outcome:
         score = result.score
         state = "run" if self.observe is None else self.observe(result)
         unit = score.rep if score.rep is not None else score.landing  # (a step's cue is its drill's level)

@@ -81,12 +81,10 @@ def play(path: str, model, drill: str, *, burst: bool, paced: bool = True) -> tu
     from firmware_py.loop import live
     from firmware_py.sources import make_source
 
-    pipeline = build_pipeline(model, thresholds=Thresholds().with_value("drill", drill))
+    pipeline = build_pipeline(model, thresholds=Thresholds().with_value("drill", drill).with_value("landing_burst", burst))
     sink = _Landings()
     with CueOutputs(pin_factory=MockFactory(pin_class=MockPWMPin)) as outputs:
-        loop = live.LiveLoop(make_source(path, realtime=paced).open(), pipeline, outputs, sinks=[sink])
-        loop.burst_enabled = burst
-        loop.run()
+        live.LiveLoop(make_source(path, realtime=paced).open(), pipeline, outputs, sinks=[sink]).run()
     return sink.seen, sink.frames
 
 
