@@ -37,7 +37,7 @@ def test_the_ring_keeps_the_last_second_and_a_half_size_picture_only_while_on():
     kept = ring.between(0.0, 10.0)
     assert [f.index for f, _ in kept] == list(range(179, 300))  # the last 1.0 s at 120 fps (both ends)
     f, shrink = kept[-1]
-    assert shrink == 2 and f.rgb.shape == (360, 640, 3) and f.rgb[0, 0, 0] == 299 % 256
+    assert shrink == 2 and f.rgb.shape == (360, 640, 3) and f.rgb[0, 0, 0] == 299 % 256  # (an even picture)
     assert [f.index for f, _ in ring.between(2.0, 2.05)] == [240, 241, 242, 243, 244, 245, 246]
     small = frame(300, width=640)
     ring.add(small)
@@ -84,13 +84,14 @@ class Landings(FrameSink):
 
 
 @pytest.mark.media
+@pytest.mark.parametrize("times", [2, 4])  # 60 and 120 fps
 def test_a_pi_4s_pace_reads_each_hop_landing_again_from_the_camera_and_cues_it_within_a_second(
-        movenet, media, tmp_path):
-    """The hop clip at 60 fps (each frame twice: resampled), played as a camera delivers it,
+        movenet, media, tmp_path, times):
+    """The hop clip at 60 and 120 fps (each frame repeated: resampled), played as a camera delivers it,
     with every invoke as slow as a Pi 4's: the live loop reads a few frames from contact to
     peak flexion, the burst more of those the camera captured, and each verdict is on the
     pins within a second of the contact frame's capture."""
-    path = resampled(media, tmp_path, 2)
+    path = resampled(media, tmp_path, times)
     pipeline = build_pipeline(PacedModel(movenet, PI_FRAME_MS["pi4"] / 1000),
                               thresholds=Thresholds().with_value("drill", "hop"))
     sink = Landings()
@@ -108,8 +109,7 @@ def test_a_pi_4s_pace_reads_each_hop_landing_again_from_the_camera_and_cues_it_w
     read_again = [x for x, _, _ in sink.seen if x.burst.get("used")]
     assert read_again, [x.burst for x, _, _ in sink.seen]
     for landing in read_again:
-        # at least twice the frames the live loop read, and the landing read from them
-        assert landing.burst["scored"] >= 2 * landing.burst["live_read"] and landing.frames_read > 2
+        assert landing.burst["scored"] >= 2 * landing.burst["live_read"]  # twice the frames the live loop read
         # still a landing the eye labelled (the live loop's own contacts spread up to 5 frames at this pace)
-        assert any(abs(landing.contact_frame / 2 - c) <= 5 for _, c, _ in labels), landing.to_dict()
-        assert any(abs(landing.peak_frame / 2 - p) <= 5 for _, _, p in labels), landing.to_dict()
+        assert any(abs(landing.contact_frame / times - c) <= 5 for _, c, _ in labelled()), landing.to_dict()
+        assert any(abs(landing.peak_frame / times - p) <= 5 for _, _, p in labelled()), landing.to_dict()

@@ -178,19 +178,26 @@ class LandingTracker:
 def refine(landing: Landing, frames: list[LandingFrame]) -> bool:
     """Read ``landing`` again on ``frames``: the same stretch of time at a higher frame
     rate (the burst: ``loop.burst``), from before its contact to after its peak flexion
-    as first found.  Peak flexion becomes the frame where the hip is lowest, contact the
-    frame before it where the landing leg is longest, and the metrics are taken again
-    over that window; the leg, the balance and the index stay.  Returns False (the
-    landing unchanged) when the frames cannot say more: fewer than three measured."""
+    as first found.  The first reading is the best of frames ``frame_gap_s`` apart, so
+    the truth lies within that gap of it: peak flexion becomes the frame within it where
+    the hip is lowest, contact the frame within it (before peak) where the landing leg is
+    longest, and the metrics are taken again from contact to peak; the leg, the balance
+    and the index stay.  Returns False (the landing unchanged) when the frames cannot say
+    more: none near the first contact or peak, or no way down from one to the other."""
     frames = [f for f in frames if f.scale]
-    if len(frames) < 3:
+    gap = max(landing.frame_gap_s, 1e-3)
+    near_peak = [f for f in frames if abs(f.t - landing.peak_t) <= gap]
+    if len(frames) < 3 or not near_peak:
         return False
-    low = max(frames, key=lambda f: f.hip_y)
-    fall = [f for f in frames if f.frame <= low.frame]
+    low = max(near_peak, key=lambda f: f.hip_y)
+    fall = [f for f in frames if landing.contact_t - gap <= f.t and f.frame <= low.frame]
+    near_contact = [f for f in fall if f.t <= landing.contact_t + gap]
     sides = ("left", "right") if landing.leg == "both" else (landing.leg,)
-    contacts = {side: _contact(fall, side) for side in sides}
+    contacts = {side: _contact(near_contact, side) for side in sides}
     seen = [c[1] for c in contacts.values() if c is not None]
-    first = min(seen, key=lambda f: f.frame) if seen else fall[0]
+    if not seen:
+        return False
+    first = min(seen, key=lambda f: f.frame)
     window = [f for f in fall if f.frame >= first.frame]
     if len(window) < 2:  # no way down from contact to peak in these frames
         return False

@@ -1,31 +1,32 @@
-"""A landing captured at the camera's full rate and scored in the second after it.
+"""A landing captured at the camera's full rate and read again before its verdict.
 
 A landing's knee is judged in the 150-300 ms from the foot's contact to peak knee
-flexion.  A Pi camera can deliver 120 frames a second (Camera Module 3, 1536x864 binned)
-while MoveNet scores a fraction of them (a Pi 4 some 15), and the live loop, which
-always scores the newest frame so that cues never lag, sees a handful of frames of that
-window.  So, while a landing drill runs:
+flexion.  The camera delivers frames faster than MoveNet scores them on a Pi 4 (some 15 a
+second), and the live loop, which always scores the newest frame so that cues never lag,
+reads a handful of that window.  So, while a landing drill runs (and the
+``landing_burst`` setting is on):
 
-* the capture thread keeps every frame of the last ``RING_S`` seconds in a ``FrameRing``
-  (memory, never disk), each frame wider than ``SHRINK_ABOVE`` pixels kept at half its
-  width and height (every other pixel: a strided copy, the cheapest there is at 120 fps;
-  MoveNet reads a 192-pixel square of the athlete either way), so a 1280x720 camera's
-  second holds about 100 MB, not 400;
-* when the live scorer hands over a landing (its balance window closed), ``LandingBurst``
-  takes the frames the camera captured from just before its contact to just after its
-  peak (by the gap between the frames the live loop scored, how far either may be off),
-  scores as many of them as fit before the cue is due (``CUE_WITHIN_S`` after the contact
-  frame's capture, less a margin), evenly spread, with the same model and a copy of the
-  live crop, and reads the landing again from them (``core.burst``); the drill judges it
-  again, and the verdict is shown;
-* how many frames fit comes from the measured cost of a frame: the burst's own, else the
-  live loop's.  The landing says what was done (``burst``: frames captured in the window,
-  frames scored, their rate, the time it took, and when the verdict was ready after the
-  contact).
-
-The live loop is paused while a burst runs (one model, one thread); it then scores the
-newest frame again.  Frames reach the ring before the latest-frame hand-off, so the
-burst sees every frame the camera delivered.
+* the camera is asked for ``LANDING_FPS`` (it gives the fastest rate that keeps its
+  field of view: a Camera Module 3 56 fps, ``sources.picam``), and the capture thread
+  keeps every frame of the last ``RING_S`` seconds in a ``FrameRing`` (memory, never
+  disk), each frame wider than ``SHRINK_ABOVE`` pixels at half its width and height
+  (``cv2.resize``'s area average, which at exactly half is a 2x2 mean, six times cheaper
+  here than numpy's strided every-other-pixel copy, 17 M instructions a frame on a Pi 4's
+  core; MoveNet reads a 192-pixel square of the athlete either way): some 46 MB at 56 fps
+  from a 1280x720 stream;
+* as soon as the live scorer has found a landing (its hip risen again from the lowest
+  point, before the balance window closes), ``LandingBurst`` queues it for its own
+  thread, which has its own interpreter (one serves one thread) so that the live loop
+  never waits: it takes the frames captured from just before the contact to just after
+  peak flexion (by the gap between the frames the live loop read, how far either may be
+  off), scores as many as fit before the verdict is due (``CUE_WITHIN_S`` after the
+  window's first frame was captured, less a margin and a live frame), evenly spread,
+  from the live crop, and measures them for the landing (``core.burst``);
+* the loop hands the landing on (judged, its verdict shown) only once its burst is over,
+  read again from the burst's frames if they were at least twice those the live loop
+  read (two readings of the same frames differ by MoveNet's noise).  How many frames
+  fit comes from the measured cost of a burst frame, else of a live one; the landing's
+  ``burst`` says what was done.
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ from firmware_py.core.scorer import Scorer
 from firmware_py.pose.engine import PoseEngine
 from firmware_py.sources.base import Frame
 from firmware_py.sources.rotation import rotated
+from firmware_py.system.cv import cv2
 
 __all__ = ["FrameRing", "LandingBurst", "RING_S", "CUE_WITHIN_S", "LANDING_FPS"]
 
-LANDING_FPS = 120.0  # what a landing drill asks of the camera (Camera Module 3: 1536x864 binned)
+LANDING_FPS = 120.0  # what a landing drill asks of the camera (which keeps its field of view: sources.picam)
 # A landing found at peak flexion + its balance window (0.3 s) + the live loop's lag, and
 # read back to its contact (at most 0.45 s before peak) less a gap: under 1.2 s.
 RING_S = 1.2
@@ -87,7 +89,8 @@ class FrameRing:
             return
         shrink = 2 if frame.rgb.shape[1] > SHRINK_ABOVE else 1
         if shrink > 1:
-            frame = dataclasses.replace(frame, rgb=np.ascontiguousarray(frame.rgb[::shrink, ::shrink]))
+            h, w = frame.rgb.shape[:2]
+            frame = dataclasses.replace(frame, rgb=cv2.resize(frame.rgb, (w // 2, h // 2), interpolation=cv2.INTER_AREA))
         with self._lock:
             frames = self._frames
             frames.append((frame, shrink))
@@ -198,8 +201,8 @@ class LandingBurst:
                 break
             frame = rotated(frame, job.rotation)
             pose = engine.pose_of(frame)
-            if shrink > 1:
-                pose[:, :2] *= shrink  # back to the live frames' pixels, which the scorer's lengths are in
+            if shrink > 1:  # back to the live frames' pixels, which the scorer's lengths are in
+                pose[:, :2] = pose[:, :2] * shrink + (shrink - 1) / 2  # a kept pixel's centre in the full frame
             job.measured.add(pose, frame.index, frame.pts)
             scored += 1
             took = (self.clock() - now) / 1e9

@@ -146,7 +146,7 @@ def burst_frame(ring, frame, engine, burst_engine, measured) -> None:
     ring.add(frame)
     kept, shrink = ring.between(frame.pts, frame.pts)[-1]
     pose = burst_engine.adopt(engine, kept.rgb, 1.0 / shrink).pose_of(kept)
-    pose[:, :2] *= shrink
+    pose[:, :2] = pose[:, :2] * shrink + (shrink - 1) / 2
     measured.add(pose, frame.index, frame.pts)
     mark(BURST_FRAME, False)
 
