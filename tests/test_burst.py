@@ -113,3 +113,15 @@ def test_a_pi_4s_pace_reads_each_hop_landing_again_from_the_camera_and_cues_it_w
         # still a landing the eye labelled (the live loop's own contacts spread up to 5 frames at this pace)
         assert any(abs(landing.contact_frame / times - c) <= 5 for _, c, _ in labelled()), landing.to_dict()
         assert any(abs(landing.peak_frame / times - p) <= 5 for _, _, p in labelled()), landing.to_dict()
+
+
+def test_a_landing_read_again_says_so_in_its_console_line():
+    from firmware_py.core.landing import Landing
+    from firmware_py.wording.drills import landing_line
+
+    landing = Landing(0, "right", 40, 1.33, 44, 1.47, {"knee_medial": -0.1, "fppa": 4.0})
+    assert "read on" not in landing_line(landing)
+    landing.burst = {"captured": 21, "scored": 6, "live_read": 3, "used": True}
+    assert "read on 6 of 21 frames captured" in landing_line(landing)
+    landing.burst = {"captured": 13, "scored": 0, "why": "the live loop read half the frames or more"}
+    assert "read on" not in landing_line(landing)

@@ -58,6 +58,9 @@ def landing_line(landing: Any) -> str:
     else:
         parts += [f"pelvic drop {num('pelvic_drop', '+.1f')}°", f"trunk {num('trunk_lean', '+.1f')}°",
                   "held" if landing.held else "not held"]
+    burst = getattr(landing, "burst", None)
+    if burst and burst.get("used"):  # read again from the frames the camera captured (loop.burst)
+        parts.append(f"read on {burst['scored']} of {burst['captured']} frames captured")
     verdict = "PASS" if not landing.failed else "FAIL " + ", ".join(landing.failed)
     return (f"landing {landing.index + 1:>2}  {landing.leg:<5} contact {landing.contact_frame} peak {landing.peak_frame}  "
             + "  ".join(parts) + f"  {verdict}")
