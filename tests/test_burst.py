@@ -128,3 +128,46 @@ def test_a_landing_read_again_says_so_in_its_console_line():
     assert "read on 6 of 21 frames captured" in landing_line(landing)
     landing.burst = {"captured": 13, "scored": 0, "why": "the live loop read half the frames or more"}
     assert "read on" not in landing_line(landing)
+
+
+class NoTwin(PacedModel):
+    """A model whose second interpreter cannot be made (memory, a runtime that will not load twice)."""
+
+    def twin(self, num_threads: int = 1):
+        raise RuntimeError("out of memory")
+
+
+class BrokenTwin(PacedModel):
+    """A model whose second interpreter fails on every frame."""
+
+    def twin(self, num_threads: int = 1):
+        return Failing(self._model, 0.0)
+
+
+class Failing(PacedModel):
+    def invoke(self, image=None):
+        raise RuntimeError("invoke failed")
+
+
+@pytest.mark.parametrize("model, why", [(NoTwin, "no interpreter of its own (out of memory)"),
+                                        (BrokenTwin, "failed: invoke failed")])
+def test_a_burst_that_fails_hands_the_landing_on_as_the_live_loop_read_it(movenet, model, why):
+    from firmware_py.core.landing import Landing
+    from firmware_py.core.scorer import Scorer
+    from firmware_py.loop.burst import LandingBurst
+    from firmware_py.pose.engine import PoseEngine
+
+    ring = FrameRing()
+    ring.enabled = True
+    for i in range(120):
+        ring.add(frame(i))
+    scorer = Scorer(Thresholds().with_value("drill", "hop"))
+    burst = LandingBurst(ring, PoseEngine(model(movenet, 0.0)), clock=lambda: frame(0).t_ns)
+    landing = Landing(0, "right", 40, 40 / 120, 60, 60 / 120, {"fppa": 4.0}, frame_gap_s=0.07, frames_read=3)
+    burst.start(landing, scorer, 0, 0.01)
+    burst.wait(landing, 10.0)
+    assert burst.ready(landing)
+    burst.finish(landing, scorer)
+    assert landing.burst["why"] == why and landing.metrics == {"fppa": 4.0}
+    assert not burst.started(landing)  # nothing kept
+    burst.stop()

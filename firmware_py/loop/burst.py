@@ -32,6 +32,7 @@ reads a handful of that window.  So, while a landing drill runs (and the
 from __future__ import annotations
 
 import dataclasses
+import logging
 import queue
 import threading
 import time
@@ -49,6 +50,7 @@ from firmware_py.sources.base import Frame
 from firmware_py.sources.rotation import rotated
 from firmware_py.system.cv import cv2
 
+log = logging.getLogger(__name__)
 __all__ = ["FrameRing", "LandingBurst", "RING_S", "CUE_WITHIN_S", "LANDING_FPS"]
 
 LANDING_FPS = 120.0  # what a landing drill asks of the camera (which keeps its field of view: sources.picam)
@@ -60,6 +62,7 @@ SHRINK_ABOVE = 800  # pixels wide: kept at half size
 CUE_WITHIN_S = 1.0  # the verdict is shown within this of the contact frame's capture
 MARGIN_S = 0.05  # kept back for the pattern, the pins and the clock's jitter
 MIN_FRAMES = 3
+KEEP_JOB_S = 5.0  # a finished job whose landing never settled is dropped after this
 
 
 class FrameRing:
@@ -151,22 +154,40 @@ class LandingBurst:
             self._thread = threading.Thread(target=self._work, name="landing burst", daemon=True)
             self._thread.start()
 
+    def _job(self, landing: Landing) -> _Job | None:
+        job = self._jobs.get(id(landing))
+        return job if job is not None and job.landing is landing else None
+
     def started(self, landing: Landing) -> bool:
-        return id(landing) in self._jobs
+        return self._job(landing) is not None
 
     def start(self, landing: Landing, scorer: Scorer, rotation: int = 0, live_cost_s: float | None = None) -> None:
         if self._stopping or self.started(landing):
             return
+        for key, old in list(self._jobs.items()):  # a landing found and then replaced never settles
+            if old.done.is_set() and landing.peak_t - old.landing.peak_t > KEEP_JOB_S:
+                del self._jobs[key]
         job = _Job(landing, scorer.landing_frames(landing), rotation, live_cost_s)
         self._jobs[id(landing)] = job
         self.prepare()
         self._queue.put(job)
 
     def _work(self) -> None:
-        self._engine = PoseEngine(self.engine.model.twin(), track=self.engine.track)
+        broken = None
+        try:
+            self._engine = PoseEngine(self.engine.model.twin(), track=self.engine.track)
+        except Exception as e:  # memory, a runtime that will not load twice: landings keep their live reading
+            broken = f"no interpreter of its own ({e})"
+            log.warning("landing burst: %s: landings are read on the live frames only", broken)
         while (job := self._queue.get()) is not None:
             try:
-                self._run(job)
+                if broken is None:
+                    self._run(job)
+                else:
+                    job.report["why"] = broken
+            except Exception as e:  # one landing's burst, never the next one's, nor the live loop
+                job.report["why"] = f"failed: {e}"
+                log.warning("landing burst: landing %d: %s", job.landing.index, e, exc_info=True)
             finally:
                 job.done.set()
 
@@ -213,19 +234,20 @@ class LandingBurst:
                       done_after_window_s=round((end - frames[0].t_ns) / 1e9, 3))
 
     def ready(self, landing: Landing) -> bool:
-        job = self._jobs.get(id(landing))
+        job = self._job(landing)
         return job is None or job.done.is_set()
 
     def wait(self, landing: Landing, timeout: float) -> None:
-        job = self._jobs.get(id(landing))
+        job = self._job(landing)
         if job is not None:
             job.done.wait(timeout)
 
     def finish(self, landing: Landing, scorer: Scorer) -> None:
         """Read ``landing`` again from its burst (it must be ``ready``) and judge it again."""
-        job = self._jobs.pop(id(landing), None)
-        if job is None or job.landing is not landing:
+        job = self._job(landing)
+        if job is None:
             return
+        del self._jobs[id(landing)]
         landing.burst = report = job.report
         report["live_read"] = landing.frames_read
         scored = report.get("scored", 0)
