@@ -145,8 +145,15 @@ class BrokenTwin(PacedModel):
 
 
 class Failing(PacedModel):
+    """Loads and times its invokes, then fails on every frame."""
+
+    calls = 0
+
     def invoke(self, image=None):
-        raise RuntimeError("invoke failed")
+        self.calls += 1
+        if self.calls > 2:
+            raise RuntimeError("invoke failed")
+        return super().invoke(image)
 
 
 @pytest.mark.parametrize("model, why", [(NoTwin, "no interpreter of its own (out of memory)"),
@@ -170,4 +177,32 @@ def test_a_burst_that_fails_hands_the_landing_on_as_the_live_loop_read_it(movene
     burst.finish(landing, scorer)
     assert landing.burst["why"] == why and landing.metrics == {"fppa": 4.0}
     assert not burst.started(landing)  # nothing kept
+    burst.stop()
+
+
+def test_no_burst_for_a_side_view_and_none_waited_on_past_its_deadline(movenet):
+    from firmware_py.core.landing import Landing
+    from firmware_py.core.scorer import Scorer
+    from firmware_py.loop.burst import LandingBurst
+    from firmware_py.pose.engine import PoseEngine
+
+    ring = FrameRing()
+    ring.enabled = True
+    for i in range(120):
+        ring.add(frame(i))
+    now = [frame(0).t_ns]
+    burst = LandingBurst(ring, PoseEngine(PacedModel(movenet, 0.0)), clock=lambda: now[0])
+    side = Scorer(Thresholds().with_value("drill", "hop").with_value("view", "side"))
+    landing = Landing(0, "right", 40, 40 / 120, 60, 60 / 120, {}, frame_gap_s=0.07, frames_read=3)
+    burst.start(landing, side, 0, 0.01)
+    assert not burst.started(landing) and burst.ready(landing)  # a side view: the live reading stands
+
+    burst.prepare = lambda: None  # no worker: a job that never runs (as one queued behind others)
+    front = Scorer(Thresholds().with_value("drill", "hop"))
+    burst.start(landing, front, 0, 0.01)
+    assert burst.started(landing) and not burst.ready(landing)
+    now[0] = frame(40).t_ns + 1_000_000_000  # a second after the contact's capture
+    assert burst.ready(landing)
+    burst.finish(landing, front)
+    assert landing.burst["why"] == "not done in time" and landing.metrics == {}
     burst.stop()

@@ -78,6 +78,29 @@ def test_a_full_field_fast_mode_is_taken_for_a_landing_drill(monkeypatch):
         assert made.config["controls"]["FrameRate"] == 120.0
 
 
+def test_a_rate_the_camera_cannot_be_configured_at_is_given_up_for_the_base_rate(monkeypatch):
+    modes = [dict(m) for m in fake_picamera2.IMX708_MODES]
+    modes[0]["crop_limits"] = (0, 0, 4608, 2592)
+    cameras = fake_picamera2.install(monkeypatch, sensor=scene(), modes=modes)
+    configure = cameras.configure
+
+    def refuse_fast(self, config):
+        if config["controls"]["FrameRate"] > 60:
+            raise RuntimeError("pipeline handler failed")
+        configure(self, config)
+
+    monkeypatch.setattr(cameras, "configure", refuse_fast)
+    cam = PiCamera().open()
+    cam.read()
+    cam.rate(120.0)
+    with pytest.raises(SourceLost, match="could not be set to 120 fps: pipeline handler failed"):
+        cam.read()
+    cam.close()
+    cam.open()  # as the capture thread reopens it: at the base rate, the landing drill's camera up
+    assert cam.read() is not None and cameras.made[-1].config["controls"]["FrameRate"] == 30.0
+    cam.close()
+
+
 def test_a_camera_module_2_keeps_its_field_of_view_rather_than_reach_120_fps(monkeypatch):
     """Its only mode past 56 fps is a 640x480 centre crop: it stays at its full-field
     mode, at that mode's top rate."""

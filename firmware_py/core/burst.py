@@ -4,9 +4,11 @@ The live loop scores the newest frame, as often as the model allows (a Pi 4 some
 second), so the 150-300 ms from a foot's contact to peak knee flexion holds a handful of
 scored frames; the camera meanwhile captured every frame of it (``loop.burst`` keeps
 them).  Once a landing is found, this measures those frames the way the scorer measures
-its own (the same smoothing, levelling, validity gates, and the upright thigh lengths the
-scorer has learnt, copied: a burst never changes what the live scorer knows) on the
-landing's leg, and ``landing.refine`` reads the landing again from them.
+its own (the same smoothing, levelling, frontal-plane metrics with their validity gates,
+and the upright thigh lengths the scorer has learnt, copied: a burst never changes what
+the live scorer knows) on the landing's leg, and ``landing.refine`` reads the landing
+again from them.  No foot model runs on them: where the live knee-inside-foot was judged
+on the foot's line, that reading is kept.  (A side view runs no burst: ``loop.burst``.)
 
 Pure: poses and times in, a refined ``Landing`` out.
 """
@@ -36,8 +38,11 @@ class LandingFrames:
     ``refine()`` reads the landing again from them (False: too few measured)."""
 
     def __init__(self, landing: Landing, thresholds: Thresholds, calibration: Calibration | None,
-                 lengths: UprightLengths) -> None:
+                 lengths: UprightLengths, *, knee_on_foot: bool = False) -> None:
         self.landing = landing
+        # the live knee-inside-foot was judged on the foot's line (the foot model, which a
+        # burst does not run): kept, rather than replaced by one judged on the ankle
+        self.knee_on_foot = knee_on_foot
         self.thresholds = thresholds
         self.calibration = calibration
         self.lengths = copy.copy(lengths)  # read, never followed: the burst's frames are not upright
@@ -57,4 +62,13 @@ class LandingFrames:
         self.frames.append(LandingFrame(frame_index, t, body, body.hip_mid()[1], scale, metrics))
 
     def refine(self) -> bool:
-        return refine(self.landing, self.frames)
+        landing = self.landing
+        knee = landing.metrics.get("knee_medial"), landing.gated.get("knee_medial")
+        if not refine(landing, self.frames):
+            return False
+        if self.knee_on_foot:
+            landing.metrics["knee_medial"] = knee[0]
+            landing.gated.pop("knee_medial", None)
+            if knee[1] is not None:
+                landing.gated["knee_medial"] = knee[1]
+        return True

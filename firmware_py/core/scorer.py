@@ -345,7 +345,8 @@ class Scorer:
     def landing_frames(self, landing: Landing) -> LandingFrames:
         """Where a landing's frames captured at the camera's full rate are measured
         (``core.burst``), with this scorer's thresholds, calibration and upright lengths."""
-        return LandingFrames(landing, self.thresholds, self.calibration, self._upright)
+        return LandingFrames(landing, self.thresholds, self.calibration, self._upright,
+                             knee_on_foot=self.feet_enabled and self.thresholds.knee_over_toe_trigger)
 
     def rejudge(self, landing: Landing) -> None:
         """Judge a landing again after ``LandingFrames.refine`` changed its numbers (the

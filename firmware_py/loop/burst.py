@@ -67,7 +67,7 @@ KEEP_JOB_S = 5.0  # a finished job whose landing never settled is dropped after 
 
 class FrameRing:
     """The last ``keep_s`` seconds of frames, filled by the capture thread while
-    ``enabled``; ``between`` is read by the loop's thread."""
+    ``enabled``; read by the loop's thread (``newest``) and the burst's (``between``)."""
 
     def __init__(self, keep_s: float = RING_S, max_frames: int = RING_MAX) -> None:
         self.keep_s = keep_s
@@ -100,8 +100,13 @@ class FrameRing:
             while frames and frame.pts - frames[0][0].pts > self.keep_s:
                 frames.popleft()
 
+    def newest(self) -> Frame | None:
+        with self._lock:
+            return self._frames[-1][0] if self._frames else None
+
     def between(self, t0: float, t1: float) -> list[tuple[Frame, int]]:
-        """The frames kept from ``t0`` to ``t1`` (pts), each with how much it was shrunk."""
+        """The frames kept from ``t0`` to ``t1`` (pts), each with how much it was shrunk
+        (read by the burst's thread while the capture thread adds)."""
         with self._lock:
             return [(f, s) for f, s in self._frames if t0 <= f.pts <= t1]
 
@@ -116,6 +121,7 @@ class _Job:
     measured: LandingFrames
     rotation: int
     live_cost_s: float | None
+    deadline_ns: int  # the burst stops, and the loop stops waiting for it, here
     report: dict = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -162,12 +168,20 @@ class LandingBurst:
         return self._job(landing) is not None
 
     def start(self, landing: Landing, scorer: Scorer, rotation: int = 0, live_cost_s: float | None = None) -> None:
-        if self._stopping or self.started(landing):
+        if self._stopping or self.started(landing) or scorer.thresholds.view == "side":
+            return  # (a side view reads no frontal-plane measure a burst could sharpen)
+        newest = self.ring.newest()
+        if newest is None:
             return
         for key, old in list(self._jobs.items()):  # a landing found and then replaced never settles
             if old.done.is_set() and landing.peak_t - old.landing.peak_t > KEEP_JOB_S:
                 del self._jobs[key]
-        job = _Job(landing, scorer.landing_frames(landing), rotation, live_cost_s)
+        # The verdict is due a second after the contact's capture, and the contact may be found up
+        # to a frame gap before the live loop's; the loop sees the burst end on its next frame.
+        earliest = landing.contact_t - max(landing.frame_gap_s, 0.02)
+        contact_ns = newest.t_ns - int((newest.pts - earliest) * 1e9)
+        deadline = contact_ns + int((self.within_s - MARGIN_S - (live_cost_s or 0.0)) * 1e9)
+        job = _Job(landing, scorer.landing_frames(landing), rotation, live_cost_s, deadline)
         self._jobs[id(landing)] = job
         self.prepare()
         self._queue.put(job)
@@ -176,6 +190,7 @@ class LandingBurst:
         broken = None
         try:
             self._engine = PoseEngine(self.engine.model.twin(), track=self.engine.track)
+            self.cost_s = self._time_invoke()
         except Exception as e:  # memory, a runtime that will not load twice: landings keep their live reading
             broken = f"no interpreter of its own ({e})"
             log.warning("landing burst: %s: landings are read on the live frames only", broken)
@@ -191,6 +206,15 @@ class LandingBurst:
             finally:
                 job.done.set()
 
+    def _time_invoke(self) -> float:
+        """What a frame costs the twin (one thread, where the live interpreter may have
+        more): its second invoke, timed (the first allocates), and the crop beside it."""
+        model = self._engine.model
+        model.invoke()
+        begun = self.clock()
+        model.invoke()
+        return (self.clock() - begun) / 1e9 * 1.1
+
     def _run(self, job: _Job) -> None:
         landing, report = job.landing, job.report
         pad = max(landing.frame_gap_s, 0.02)
@@ -204,9 +228,7 @@ class LandingBurst:
             report["why"] = "the live loop read half the frames or more"
             return
         report["fps"] = round((len(frames) - 1) / max(frames[-1].pts - frames[0].pts, 1e-6), 1)
-        # the contact may be found as early as the window's first frame: the verdict is due a
-        # second after that one's capture, and the loop sees the burst end on its next frame
-        deadline = frames[0].t_ns + int((self.within_s - MARGIN_S - (job.live_cost_s or 0.0)) * 1e9)
+        deadline = job.deadline_ns
         begun = self.clock()
         cost = self.cost_s or job.live_cost_s or 0.05
         fit = int((deadline - begun) / 1e9 / cost)
@@ -214,7 +236,7 @@ class LandingBurst:
             report["why"] = "no time left before the cue"
             return
         picked = [kept[i] for i in np.unique(np.linspace(0, len(kept) - 1, min(fit, len(kept))).round().astype(int))]
-        engine = self._engine.adopt(self.engine, picked[0][0].rgb, 1.0 / picked[0][1])
+        engine = self._engine.adopt(self.engine, rotated(picked[0][0], job.rotation).rgb, 1.0 / picked[0][1])
         scored = 0
         for frame, shrink in picked:
             now = self.clock()
@@ -234,8 +256,9 @@ class LandingBurst:
                       done_after_window_s=round((end - frames[0].t_ns) / 1e9, 3))
 
     def ready(self, landing: Landing) -> bool:
+        """Its burst is over, or out of time (then ``finish`` leaves the landing as read live)."""
         job = self._job(landing)
-        return job is None or job.done.is_set()
+        return job is None or job.done.is_set() or self.clock() > job.deadline_ns
 
     def wait(self, landing: Landing, timeout: float) -> None:
         job = self._job(landing)
@@ -248,6 +271,9 @@ class LandingBurst:
         if job is None:
             return
         del self._jobs[id(landing)]
+        if not job.done.is_set():  # out of time (queued behind another, or stopping): the live reading
+            landing.burst = {"captured": 0, "scored": 0, "why": "not done in time", "live_read": landing.frames_read}
+            return
         landing.burst = report = job.report
         report["live_read"] = landing.frames_read
         scored = report.get("scored", 0)

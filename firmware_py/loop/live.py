@@ -103,8 +103,11 @@ class LiveLoop:
                 self._hand_on(last)
                 self.stats.frames += 1
                 self.stats.last_frame, self.stats.last_t = last.result.score.frame_index, last.result.score.t
-            if last is not None and burst is not None:  # a clip's end: its last landings' verdicts
-                for outcome in step.drain(last):
+            if last is not None and burst is not None:  # the last landings' verdicts
+                stopping = self.stop.is_set()
+                if stopping:
+                    burst.stop()  # a stop request waits for no burst
+                for outcome in step.drain(last, stopping=stopping):
                     self._hand_on(outcome)
             self.stats.error = capture.error  # the caller says it (kneecue run: one line, exit 1)
         finally:

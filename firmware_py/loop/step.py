@@ -23,6 +23,7 @@ import time
 from typing import Callable
 
 from firmware_py.core.patterns import PatternSelector
+from firmware_py.loop.burst import CUE_WITHIN_S
 from firmware_py.loop.pipeline import FrameResult, Lap, Pipeline
 from firmware_py.loop.sinks import Outcome
 from firmware_py.sources.base import Frame
@@ -45,16 +46,22 @@ class FrameStep:
         self._shown: str | None = None
         self._waiting: list = []  # landings handed over while their burst runs
 
-    def drain(self, last: Outcome) -> list[Outcome]:
-        """At a clip's end: the landings still waiting for their bursts, each as an outcome
-        of the last frame (the bursts are let finish; none is longer than a second)."""
+    def drain(self, last: Outcome, *, stopping: bool = False) -> list[Outcome]:
+        """The landings still waiting for their bursts, each as an outcome of the last frame:
+        at a clip's end the bursts are let finish (none runs past its landing's deadline)
+        and each verdict is shown; on a stop request (``stopping``, the bursts stopped
+        first) they go to the sinks as the live loop read them, and the pins are left alone."""
         out = []
         while self._waiting:
             landing = self._waiting.pop(0)
-            self.burst.wait(landing, timeout=2.0)
+            if not stopping:
+                self.burst.wait(landing, timeout=CUE_WITHIN_S)
             self.burst.finish(landing, self.pipeline.scorer)
             result = dataclasses.replace(last.result, score=last.result.score._replace(landing=landing))
-            out.append(self._shown_outcome(last.frame, result, last.dropped))
+            if stopping:
+                out.append(Outcome(last.frame, result, last.pattern, False, time.monotonic_ns(), last.dropped))
+            else:
+                out.append(self._shown_outcome(last.frame, result, last.dropped))
         return out
 
     def _burst(self, score):

@@ -29,9 +29,12 @@ How the real camera fails, and what this does about it:
   logged.  Autofocus runs continuously where the camera has it.
 
 A landing drill asks for 120 frames a second (``rate``; ``loop.burst`` keeps the last
-second of them): the mode is chosen again for that rate (Camera Module 3: 1536x864
-binned, the full field of view, up to 120 fps) with the same output size, so the
-scorer's pixel lengths carry on; like a turn, the change is made in ``read``.
+1.2 s of them): the mode is chosen again for that rate, but only a mode that sees as much
+of the sensor as the one in use (``sensormodes.faster``), with the same output size, so
+the athlete keeps their size under the scorer's pixel lengths.  A Camera Module 3's
+120 fps mode (1536x864) is a two-thirds centre crop, so it stays in its full-field mode
+at that mode's top rate, 56 fps.  Like a turn, the change is made in ``read``; a rate
+the camera cannot be configured at is given up for the base rate (a warning in the log).
 
 A camera mounted upside down (``turn(180)``) is turned by libcamera's own transform
 (hflip + vflip, done in the ISP for nothing) and its frames say ``turned=180``.  A
@@ -186,8 +189,15 @@ class PiCamera(FrameSource):
             self._cam.stop()
             self._start(self._cam, flip)
         except Exception as e:  # the capture thread closes and reopens it, turned as asked
-            rate = "" if self.fps == self._base_fps else f" at {self.fps:g} fps"
-            raise SourceLost(f"{self.name} could not be turned {180 if flip else 0}°{rate}: {e}") from e
+            if flip != self._flipped:
+                what = f"turned {180 if flip else 0}°"
+            else:
+                what = f"set to {self.fps:g} fps"
+            if self.fps != self._base_fps:  # reopened at the base rate: a landing drill's camera stays up
+                log.warning("camera: %s at %g fps failed (%s): back to %g fps", self.name, self.fps, e,
+                            self._base_fps)
+                self.fps, self.mode = self._base_fps, None  # chosen again at the reopen
+            raise SourceLost(f"{self.name} could not be {what}: {e}") from e
 
     def close(self) -> None:
         cam, self._cam = self._cam, None
