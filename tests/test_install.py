@@ -50,6 +50,15 @@ def steps(output: str) -> list[str]:
     return re.findall(r"^ *\d+\. (.*)$", output, re.M)
 
 
+def checkout_copy(dst: Path) -> Path:
+    """What install.sh reads of a checkout, copied to ``dst`` (an empty models/ beside it)."""
+    for name in ("install.sh", "install-constraints.txt", "systemd/kneecue.service", "pyproject.toml"):
+        (dst / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, dst / name)
+    (dst / "models").mkdir()
+    return dst
+
+
 def board_root(tmp_path, board: str) -> Path:
     root = tmp_path / "root"
     shutil.copytree(FIXTURES / board, root, symlinks=True)
@@ -126,11 +135,7 @@ def checkout_of_pi(tmp_path):
     clone` by `pi` leaves it with a umask of 002."""
     if os.geteuid() != 0:
         pytest.skip("needs root to own files as another user")
-    src = tmp_path / "checkout"
-    for name in ("install.sh", "install-constraints.txt", "systemd/kneecue.service", "pyproject.toml"):
-        (src / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / name, src / name)
-    (src / "models").mkdir()
+    src = checkout_copy(tmp_path / "checkout")
     (src / "models/movenet.tflite").write_bytes(b"model")
     (src / "models/movenet.tflite").chmod(0o664)
     for path in [src, *src.rglob("*")]:

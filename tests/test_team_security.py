@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from mosquitto import Mosquitto
-from test_install import board_root, install_sh
+from test_install import board_root, checkout_copy, install_sh
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "systemd" / "mosquitto"
@@ -29,11 +29,7 @@ def exposure(*args: str) -> float:
 def test_the_broker_drop_in_opens_the_brokers_addresses_only_and_keeps_exposure_at_2_or_better(tmp_path):
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed")
-    checkout = tmp_path / "checkout"
-    for name in ("install.sh", "install-constraints.txt", "systemd/kneecue.service", "pyproject.toml"):
-        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / name, checkout / name)
-    (checkout / "models").mkdir()
+    checkout = checkout_copy(tmp_path / "checkout")
     root = board_root(tmp_path, "pi4")
     ca = tmp_path / "ca.crt"
     ca.write_text("-----BEGIN CERTIFICATE-----\n")

@@ -20,9 +20,9 @@ import copy
 import numpy as np
 
 from . import keypoints as kp
-from .body import TORSO_TO_LEG, measure_flat
+from .body import measure_flat
 from .calibration import Calibration
-from .landing import Landing, LandingFrame, refine
+from .landing import Landing, LandingFrame, landing_frame, refine
 from .metrics import metrics_from_body
 from .settings import Thresholds
 from .smoothing import PoseSmoother, SmoothingParams
@@ -55,11 +55,10 @@ class LandingFrames:
         flat = kp.flat(pose)
         self._smoother.smooth(flat, t)
         body = measure_flat(flat, roll_deg=0.0 if cal is None else cal.roll_deg, min_score=th.min_score)
-        scale = body.leg_length or (TORSO_TO_LEG * body.torso if body.torso else None)
-        if not body.hip_width or not scale:
-            return
         metrics = metrics_from_body(body, thresholds=th, calibration=cal, stance=self.stance, lengths=self.lengths)
-        self.frames.append(LandingFrame(frame_index, t, body, body.hip_mid()[1], scale, metrics))
+        measured = landing_frame(body, frame_index, t, metrics)
+        if measured is not None:
+            self.frames.append(measured)
 
     def refine(self) -> bool:
         landing = self.landing

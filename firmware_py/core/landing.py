@@ -37,7 +37,8 @@ from . import keypoints as kp
 from .body import TORSO_TO_LEG, Body
 from .metrictable import key
 
-__all__ = ["LandingParams", "Landing", "LandingFrame", "LandingTracker", "LANDING_METRICS", "refine"]
+__all__ = ["LandingParams", "Landing", "LandingFrame", "LandingTracker", "LANDING_METRICS", "landing_frame",
+           "refine"]
 
 LANDING_METRICS = ("knee_medial", "fppa", "pelvic_drop", "trunk_lean", "knee_separation_contact",
                    "knee_separation_peak", "contact_asymmetry_s", "stance_width")
@@ -92,6 +93,21 @@ class LandingFrame:
     metrics: dict[str, Any]
 
 
+def _scale(body: Body) -> float | None:
+    """What a landing's distances are measured in: the leg, else the torso as a leg."""
+    return body.leg_length or (TORSO_TO_LEG * body.torso if body.torso else None)
+
+
+def landing_frame(body: Body, frame: int, t: float, metrics: dict[str, Any],
+                  scale: float | None = None) -> LandingFrame | None:
+    """The frame as a landing reads it (``scale``: ``_scale(body)`` if known); None without
+    hips or a body scale to measure by."""
+    scale = scale if scale is not None else _scale(body)
+    if not body.hip_width or not scale:
+        return None
+    return LandingFrame(frame, t, body, body.hip_mid()[1], scale, metrics)
+
+
 class LandingTracker:
     """``update(body, frame, t, metrics)`` each frame; returns the Landing whose
     balance window closed on this frame, if any.  ``two_feet``: a two-footed landing
@@ -116,11 +132,11 @@ class LandingTracker:
 
     def update(self, body: Body, frame: int, t: float, metrics: dict[str, Any]) -> Landing | None:
         p = self.params
-        scale = body.leg_length or (TORSO_TO_LEG * body.torso if body.torso else None)
+        scale = _scale(body)
         done = self._settle(body, t, scale)
-        if not body.hip_width or not scale:
+        now = landing_frame(body, frame, t, metrics, scale)
+        if now is None:
             return done
-        now = LandingFrame(frame, t, body, body.hip_mid()[1], scale, metrics)
         history = self._history
         history.append(now)
         while history and t - history[0].t > p.keep_s:

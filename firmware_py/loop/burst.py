@@ -178,7 +178,7 @@ class LandingBurst:
                 del self._jobs[key]
         # The verdict is due a second after the contact's capture, and the contact may be found up
         # to a frame gap before the live loop's; the loop sees the burst end on its next frame.
-        earliest = landing.contact_t - max(landing.frame_gap_s, 0.02)
+        earliest = landing.contact_t - _pad(landing)
         contact_ns = newest.t_ns - int((newest.pts - earliest) * 1e9)
         deadline = contact_ns + int((self.within_s - MARGIN_S - (live_cost_s or 0.0)) * 1e9)
         job = _Job(landing, scorer.landing_frames(landing), rotation, live_cost_s, deadline)
@@ -217,7 +217,7 @@ class LandingBurst:
 
     def _run(self, job: _Job) -> None:
         landing, report = job.landing, job.report
-        pad = max(landing.frame_gap_s, 0.02)
+        pad = _pad(landing)
         kept = self.ring.between(landing.contact_t - pad, landing.peak_t + pad)
         report.update(captured=len(kept), scored=0)
         if len(kept) < MIN_FRAMES:
@@ -291,3 +291,8 @@ class LandingBurst:
         if thread is not None:
             self._queue.put(None)
             thread.join(2.0)
+
+
+def _pad(landing: Landing) -> float:
+    """How far the live loop's contact and peak may be off: the gap between its frames."""
+    return max(landing.frame_gap_s, 0.02)

@@ -1,7 +1,7 @@
 """The live loop: newest frame → pose → score → pattern → pins, and nothing else.
 
 Capture runs on its own thread and hands over only the newest frame (with a landing
-drill it also keeps the last second of frames, and asks the camera for its full rate:
+drill it also keeps the last 1.2 s of frames, and asks the camera for its full rate:
 ``loop.burst``, which reads each landing again from them); the pins change
 in this loop's iteration, right after the frame is scored; then the frame goes to the
 sinks (``loop.sinks``: event log, recorder, the console's readings, the watchdog),
